@@ -1,0 +1,1 @@
+# cgroup/: binding and accounting (issue 5)

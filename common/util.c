@@ -1,0 +1,168 @@
+#include "config.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+int hk_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int hk_write_file(const char *path, const char *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = hk_write_all(fd, buf, len);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+char *hk_read_fd(int fd, size_t max, size_t *len)
+{
+	size_t cap = 4096, used = 0;
+	char *buf = malloc(cap + 1);
+	if (!buf)
+		return NULL;
+	for (;;) {
+		if (used == cap) {
+			if (cap >= max) {
+				free(buf);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap *= 2;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+		}
+		ssize_t n = read(fd, buf + used, cap - used);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int saved = errno;
+			free(buf);
+			errno = saved;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	buf[used] = '\0';
+	if (len)
+		*len = used;
+	return buf;
+}
+
+int hk_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	while (*path == '/')
+		path++;
+	if (*path == '\0')
+		path = ".";
+	for (;;) {
+		long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			return (int)fd;
+	}
+}
+
+int hk_mkdir_in_root(int rootfd, const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	if (n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	/* Fast path: the directory is already there. */
+	int fd = hk_open_in_root(rootfd, buf, O_PATH | O_DIRECTORY, 0);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		char *slash = strrchr(buf, '/');
+		const char *name = slash ? slash + 1 : buf;
+		if (*name) {
+			int parent;
+			if (slash && slash != buf) {
+				*slash = '\0';
+				parent = hk_open_in_root(rootfd, buf, O_PATH | O_DIRECTORY, 0);
+				*slash = '/';
+			} else {
+				parent = hk_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
+			}
+			if (parent < 0)
+				return -1;
+			int r = mkdirat(parent, name, mode);
+			int e = errno;
+			close(parent);
+			if (r < 0 && e != EEXIST) {
+				errno = e;
+				return -1;
+			}
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	fd = hk_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+const char *hk_fd_path(char *buf, int fd)
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}

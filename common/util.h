@@ -1,0 +1,44 @@
+/* Small helpers: cleanup attributes, files, safe paths inside a root. */
+#ifndef HUSK_UTIL_H
+#define HUSK_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "err.h"
+
+static inline void hk_freep(void *p) { free(*(void **)p); }
+static inline void hk_closep(int *fd) { if (*fd >= 0) close(*fd); }
+#define cleanup_free __attribute__((cleanup(hk_freep)))
+#define cleanup_close __attribute__((cleanup(hk_closep)))
+/* Hand a resource over: the variable is reset so its cleanup does nothing. */
+#define steal_fd(fd) ({ int _f = (fd); (fd) = -1; _f; })
+#define steal_ptr(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
+
+/* Write all of buf to path (O_WRONLY, no create). Returns 0 or -1 with errno. */
+int hk_write_file(const char *path, const char *buf, size_t len);
+
+/* Write all of buf to fd, retrying on EINTR. Returns 0 or -1 with errno. */
+int hk_write_all(int fd, const void *buf, size_t len);
+
+/* Read a whole regular file (at most max bytes) opened by fd; NUL-terminated.
+ * Returns a malloc'd buffer, or NULL with errno. *len gets the size. */
+char *hk_read_fd(int fd, size_t max, size_t *len);
+
+/* Open path below the directory rootfd as if rootfd were "/": symlinks and
+ * ".." can not leave it (openat2 RESOLVE_IN_ROOT). Returns fd or -1/errno. */
+int hk_open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+
+/* Create directory path and its parents below rootfd, resolved in root.
+ * Returns 0 or -1 with errno. */
+int hk_mkdir_in_root(int rootfd, const char *path, mode_t mode);
+
+/* "/proc/self/fd/N" into buf (at least 32 bytes). */
+const char *hk_fd_path(char *buf, int fd);
+
+/* Parse a decimal unsigned number in [min,max]. Returns 0 or -1. */
+int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+#endif

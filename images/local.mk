@@ -1,0 +1,3 @@
+libhusk_la_SOURCES += \
+	images/img.c images/img.h \
+	images/sqfs.c

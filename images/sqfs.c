@@ -1,0 +1,144 @@
+/* The one file that includes squashfuse's headers (they bring their own
+ * config.h, so husk's config.h stays out of here). */
+#define _GNU_SOURCE
+#include <ll.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "img.h"
+
+int sqfs_image_check(struct hk_image *img, hk_err *err);
+void sqfs_image_free(struct hk_image *img);
+
+int sqfs_image_check(struct hk_image *img, hk_err *err)
+{
+	sqfs_ll *ll = calloc(1, sizeof(*ll));
+	sqfs_inode root;
+	sqfs_dir dir;
+	sqfs_dir_entry entry;
+	sqfs_name name;
+	bool found;
+
+	if (ll == NULL)
+		return hk_fail(err, ENOMEM, "allocating the squashfs state");
+	switch (sqfs_init(&ll->fs, img->fd, 0)) {
+	case SQFS_OK:
+		break;
+	case SQFS_BADFORMAT:
+		free(ll);
+		return hk_fail(err, 0, "not a squashfs image (bad superblock)");
+	case SQFS_BADVERSION:
+		free(ll);
+		return hk_fail(err, 0, "unsupported squashfs version (need 4.0)");
+	case SQFS_BADCOMP:
+		free(ll);
+		return hk_fail(err, 0, "unsupported compression in squashfs image");
+	default:
+		free(ll);
+		return hk_fail(err, 0, "corrupt squashfs image (superblock unreadable)");
+	}
+	img->sqfs = ll;
+	if ((off_t)ll->fs.sb.bytes_used > img->st.st_size && S_ISREG(img->st.st_mode))
+		return hk_fail(err, 0, "truncated squashfs image (%lld of %llu bytes)",
+			       (long long)img->st.st_size, (unsigned long long)ll->fs.sb.bytes_used);
+	/* Read the root directory: catches a corrupt inode or directory table. */
+	if (sqfs_inode_get(&ll->fs, &root, sqfs_inode_root(&ll->fs)) != SQFS_OK ||
+	    !S_ISDIR(root.base.mode) ||
+	    sqfs_dir_open(&ll->fs, &root, &dir, 0) != SQFS_OK)
+		return hk_fail(err, 0, "corrupt squashfs image (root directory unreadable)");
+	sqfs_dentry_init(&entry, name);
+	sqfs_err serr = SQFS_OK;
+	while (sqfs_dir_next(&ll->fs, &dir, &entry, &serr))
+		;
+	if (serr != SQFS_OK)
+		return hk_fail(err, 0, "corrupt squashfs image (root directory unreadable)");
+	(void)found;
+	if (sqfs_ll_init(ll) != SQFS_OK)
+		return hk_fail(err, ENOMEM, "setting up the squashfs inode map");
+	return 0;
+}
+
+void sqfs_image_free(struct hk_image *img)
+{
+	sqfs_ll *ll = img->sqfs;
+	if (ll == NULL)
+		return;
+	if (ll->ino_data)
+		sqfs_ll_destroy(ll);
+	else
+		sqfs_destroy(&ll->fs);
+	free(ll);
+	img->sqfs = NULL;
+}
+
+static void fill_ops(struct fuse_lowlevel_ops *ops)
+{
+	memset(ops, 0, sizeof(*ops));
+	ops->getattr = sqfs_ll_op_getattr;
+	ops->opendir = sqfs_ll_op_opendir;
+	ops->releasedir = sqfs_ll_op_releasedir;
+	ops->readdir = sqfs_ll_op_readdir;
+	ops->lookup = sqfs_ll_op_lookup;
+	ops->open = sqfs_ll_op_open;
+	ops->create = sqfs_ll_op_create;
+	ops->release = sqfs_ll_op_release;
+	ops->read = sqfs_ll_op_read;
+	ops->readlink = sqfs_ll_op_readlink;
+	ops->listxattr = sqfs_ll_op_listxattr;
+	ops->getxattr = sqfs_ll_op_getxattr;
+	ops->forget = sqfs_ll_op_forget;
+	ops->statfs = stfs_ll_op_statfs;
+}
+
+static void quiet_stdio(void)
+{
+	int null = open("/dev/null", O_RDWR);
+	if (null < 0)
+		return;
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	if (null > 2)
+		close(null);
+}
+
+pid_t img_fuse_serve(struct hk_image *img, int fusefd, hk_err *err)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return hk_fail(err, errno, "starting the FUSE server");
+	if (pid > 0)
+		return pid;
+
+	/* The server: never returns. */
+	struct fuse_lowlevel_ops ops;
+	char *argv[] = { "husk-fuse", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	char mnt[32];
+	sigset_t all;
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	prctl(PR_SET_NAME, "husk-fuse");
+	quiet_stdio();
+	fill_ops(&ops);
+	struct fuse_session *se = fuse_session_new(&args, &ops, sizeof(ops), img->sqfs);
+	if (se == NULL)
+		_exit(1);
+	snprintf(mnt, sizeof(mnt), "/dev/fd/%d", fusefd);
+	if (fuse_session_mount(se, mnt) != 0)
+		_exit(1);
+	fuse_session_loop(se);
+	_exit(0);
+}

@@ -1,0 +1,76 @@
+/* launcher/: one container's description and its life: namespaces, the root
+ * file system, exec, and the supervisor that waits, forwards and reaps. */
+#ifndef HUSK_CONTAINER_H
+#define HUSK_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Exit statuses, as env(1) and podman run. */
+enum {
+	HK_EXIT_FAIL = 125,      /* husk itself failed */
+	HK_EXIT_NOEXEC = 126,    /* the program could not be executed */
+	HK_EXIT_NOTFOUND = 127,  /* the program was not found */
+};
+
+struct hk_bind {
+	char *src;   /* host path as given, resolved to absolute at check time */
+	char *dst;   /* absolute path in the container */
+	bool ro;
+	bool optional; /* skip quietly when the destination can't be made (home, cwd) */
+	int srcfd;   /* O_PATH fd of src, opened before any namespace change */
+};
+
+struct hk_container {
+	/* what the user asked for */
+	char *image;
+	char **argv;            /* command and arguments; may be empty (entrypoint) */
+	bool root;              /* map the caller to uid 0 */
+	bool net_none;          /* empty network namespace */
+	bool read_only;         /* no tmpfs overlay */
+	bool no_home;
+	bool clean_env;
+	char *workdir;
+	char *hostname;
+	struct hk_bind *binds;
+	size_t nbinds;
+	char **env;             /* KEY=VALUE from --env/--env-file, in order */
+	size_t nenv;
+	char **devices;         /* extra host devices, e.g. /dev/infiniband */
+	size_t ndevices;
+
+	/* filled in by hk_container_resolve() */
+	uid_t uid;
+	gid_t gid;
+	char *user;
+	char *home;
+	char *cwd;
+};
+
+/* Parse "SRC[:DST[:ro|rw]]" into b (src and dst malloc'd). Returns 0 or -1
+ * with *err naming the option value. */
+int hk_bind_parse(const char *spec, struct hk_bind *b, hk_err *err);
+
+/* Append "KEY=VALUE" (checked) to c->env. Returns 0 or -1 with *err. */
+int hk_env_add(struct hk_container *c, const char *kv, const char *origin, hk_err *err);
+
+/* Read KEY=VALUE lines (blank and # lines skipped) from a host file into
+ * c->env. Returns 0 or -1 with *err naming the file and line. */
+int hk_env_file(struct hk_container *c, const char *path, hk_err *err);
+
+/* Fill in the caller's identity, home and cwd; add the home and cwd binds;
+ * check every bind source (as the caller) and open it. Returns 0 or -1. */
+int hk_container_resolve(struct hk_container *c, hk_err *err);
+
+/* Free everything c owns. */
+void hk_container_free(struct hk_container *c);
+
+/* Run the container to its end. On success returns 0 and *status is the
+ * exit status to report (the program's own, 126/127, or 128+N). On failure
+ * returns -1 with *err; nothing is left behind. */
+int hk_run(struct hk_container *c, int *status, hk_err *err);
+
+#endif

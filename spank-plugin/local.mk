@@ -1,0 +1,1 @@
+# spank-plugin/: spank_husk.so (issue 6)

@@ -1,0 +1,1 @@
+# Unit tests (Check). Integration tests are run by tests/run.sh.
