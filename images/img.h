@@ -33,8 +33,10 @@ int img_fuse_open(hk_err *err);
 int img_fuse_mount(int fusefd, const char *target, uid_t uid, gid_t gid, hk_err *err);
 
 /* Fork the FUSE server for img on fusefd: a child process of the caller
- * that serves requests until it is killed or the mount goes away. Returns
- * its pid, or -1 with *err. The server dies with its parent. */
-pid_t img_fuse_serve(struct hk_image *img, int fusefd, hk_err *err);
+ * that serves requests until it is killed or the mount goes away. Files
+ * that root owns in the image are shown as owned by uid/gid (ids in the
+ * mounter's user namespace). Returns its pid, or -1 with *err. The server
+ * dies with its parent. */
+pid_t img_fuse_serve(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_err *err);
 
 #endif

@@ -24,7 +24,6 @@ int sqfs_image_check(struct hk_image *img, hk_err *err)
 	sqfs_dir dir;
 	sqfs_dir_entry entry;
 	sqfs_name name;
-	bool found;
 
 	if (ll == NULL)
 		return hk_fail(err, ENOMEM, "allocating the squashfs state");
@@ -59,7 +58,6 @@ int sqfs_image_check(struct hk_image *img, hk_err *err)
 		;
 	if (serr != SQFS_OK)
 		return hk_fail(err, 0, "corrupt squashfs image (root directory unreadable)");
-	(void)found;
 	if (sqfs_ll_init(ll) != SQFS_OK)
 		return hk_fail(err, ENOMEM, "setting up the squashfs inode map");
 	return 0;
@@ -76,6 +74,43 @@ void sqfs_image_free(struct hk_image *img)
 		sqfs_destroy(&ll->fs);
 	free(ll);
 	img->sqfs = NULL;
+}
+
+/* Files that root owns in the image belong to the caller in the container,
+ * so that writes to /etc and friends work through the overlay. The server
+ * sets these; squashfuse's replies pass through the wrappers below (linked
+ * with -Wl,--wrap=fuse_reply_entry,--wrap=fuse_reply_attr). */
+static uid_t owner_uid;
+static gid_t owner_gid;
+static bool owner_remap;
+
+int __real_fuse_reply_entry(fuse_req_t req, const struct fuse_entry_param *e);
+int __real_fuse_reply_attr(fuse_req_t req, const struct stat *attr, double timeout);
+int __wrap_fuse_reply_entry(fuse_req_t req, const struct fuse_entry_param *e);
+int __wrap_fuse_reply_attr(fuse_req_t req, const struct stat *attr, double timeout);
+
+static void remap(struct stat *st)
+{
+	if (!owner_remap)
+		return;
+	if (st->st_uid == 0)
+		st->st_uid = owner_uid;
+	if (st->st_gid == 0)
+		st->st_gid = owner_gid;
+}
+
+int __wrap_fuse_reply_entry(fuse_req_t req, const struct fuse_entry_param *e)
+{
+	struct fuse_entry_param copy = *e;
+	remap(&copy.attr);
+	return __real_fuse_reply_entry(req, &copy);
+}
+
+int __wrap_fuse_reply_attr(fuse_req_t req, const struct stat *attr, double timeout)
+{
+	struct stat copy = *attr;
+	remap(&copy);
+	return __real_fuse_reply_attr(req, &copy, timeout);
 }
 
 static void fill_ops(struct fuse_lowlevel_ops *ops)
@@ -109,7 +144,7 @@ static void quiet_stdio(void)
 		close(null);
 }
 
-pid_t img_fuse_serve(struct hk_image *img, int fusefd, hk_err *err)
+pid_t img_fuse_serve(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_err *err)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -131,6 +166,9 @@ pid_t img_fuse_serve(struct hk_image *img, int fusefd, hk_err *err)
 	if (getppid() != parent)
 		_exit(0);
 	prctl(PR_SET_NAME, "husk-fuse");
+	owner_uid = uid;
+	owner_gid = gid;
+	owner_remap = uid != 0 || gid != 0;
 	quiet_stdio();
 	fill_ops(&ops);
 	struct fuse_session *se = fuse_session_new(&args, &ops, sizeof(ops), img->sqfs);

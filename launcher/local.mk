@@ -5,4 +5,12 @@ libhusk_la_SOURCES += \
 
 bin_PROGRAMS += husk
 husk_SOURCES = launcher/main.c launcher/usage.h
-husk_LDADD = libhusk.la
+husk_LDADD = $(HUSK_LIBS)
+# squashfuse replies pass through images/sqfs.c (owner remapping)
+husk_LDFLAGS = -Wl,--wrap=fuse_reply_entry -Wl,--wrap=fuse_reply_attr
+
+# husk(1) comes from the same tables as --help (launcher/usage.h).
+man1_MANS = husk.1
+husk.1: husk$(EXEEXT)
+	$(AM_V_GEN)./husk$(EXEEXT) --man > $@
+CLEANFILES += husk.1

@@ -1,0 +1,226 @@
+/* The container description: parsing option values and resolving the
+ * caller's identity, home, cwd and bind sources before any namespace. */
+#include "config.h"
+#include "container.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int hk_bind_parse(const char *spec, struct hk_bind *b, hk_err *err)
+{
+	cleanup_free char *copy = strdup(spec);
+	char *src, *dst, *opt, *extra;
+
+	memset(b, 0, sizeof(*b));
+	b->srcfd = -1;
+	if (copy == NULL)
+		return hk_fail(err, ENOMEM, "--bind %s", spec);
+	src = copy;
+	dst = strchr(src, ':');
+	opt = NULL;
+	if (dst) {
+		*dst++ = '\0';
+		opt = strchr(dst, ':');
+		if (opt) {
+			*opt++ = '\0';
+			extra = strchr(opt, ':');
+			if (extra)
+				return hk_fail(err, 0, "--bind %s: too many ':' (expected SRC[:DST[:ro|rw]])", spec);
+		}
+	}
+	if (*src == '\0')
+		return hk_fail(err, 0, "--bind %s: empty source path", spec);
+	if (dst == NULL || *dst == '\0')
+		dst = src;
+	if (dst[0] != '/')
+		return hk_fail(err, 0, "--bind %s: destination %s is not an absolute path", spec, dst);
+	if (opt && strcmp(opt, "ro") == 0)
+		b->ro = true;
+	else if (opt && strcmp(opt, "rw") != 0)
+		return hk_fail(err, 0, "--bind %s: unknown option '%s' (expected ro or rw)", spec, opt);
+	b->src = strdup(src);
+	b->dst = strdup(dst);
+	if (!b->src || !b->dst)
+		return hk_fail(err, ENOMEM, "--bind %s", spec);
+	return 0;
+}
+
+static bool env_key_ok(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (eq == NULL || eq == kv)
+		return false;
+	for (const char *p = kv; p < eq; p++)
+		if (*p == ' ' || *p == '\t' || *p == '\n')
+			return false;
+	return true;
+}
+
+int hk_env_add(struct hk_container *c, const char *kv, const char *origin, hk_err *err)
+{
+	if (!env_key_ok(kv))
+		return hk_fail(err, 0, "%s %s: expected KEY=VALUE", origin, kv);
+	char **n = realloc(c->env, (c->nenv + 2) * sizeof(*n));
+	if (n == NULL)
+		return hk_fail(err, ENOMEM, "%s", origin);
+	c->env = n;
+	c->env[c->nenv] = strdup(kv);
+	if (c->env[c->nenv] == NULL)
+		return hk_fail(err, ENOMEM, "%s", origin);
+	c->env[++c->nenv] = NULL;
+	return 0;
+}
+
+int hk_env_file(struct hk_container *c, const char *path, hk_err *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return hk_fail(err, errno, "--env-file %s", path);
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		return hk_fail(err, 0, "--env-file %s: is a directory", path);
+	cleanup_free char *buf = hk_read_fd(fd, 1 << 20, NULL);
+	if (buf == NULL)
+		return hk_fail(err, errno, "--env-file %s", path);
+	int lineno = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		size_t len = strlen(line);
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (*line == '\0' || *line == '#')
+			continue;
+		if (!env_key_ok(line))
+			return hk_fail(err, 0, "--env-file %s: line %d: expected KEY=VALUE", path, lineno);
+		if (hk_env_add(c, line, "--env-file", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Paths under these are the container's own; binding the host's there
+ * would be wrong, so the implicit cwd bind skips them. */
+static bool is_system_path(const char *p)
+{
+	static const char *const sys[] = { "/proc", "/sys", "/dev", NULL };
+	if (strcmp(p, "/") == 0)
+		return true;
+	for (int i = 0; sys[i]; i++) {
+		size_t n = strlen(sys[i]);
+		if (strncmp(p, sys[i], n) == 0 && (p[n] == '\0' || p[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static bool path_under(const char *p, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(p, dir, n) == 0 && (p[n] == '\0' || p[n] == '/' || (n == 1 && dir[0] == '/'));
+}
+
+static int add_bind(struct hk_container *c, const char *src, const char *dst, bool optional, hk_err *err)
+{
+	struct hk_bind *n = realloc(c->binds, (c->nbinds + 1) * sizeof(*n));
+	if (n == NULL)
+		return hk_fail(err, ENOMEM, "bind %s", src);
+	c->binds = n;
+	/* implicit binds go first, so that user binds can be placed over them */
+	memmove(&c->binds[1], &c->binds[0], c->nbinds * sizeof(*n));
+	c->nbinds++;
+	c->binds[0] = (struct hk_bind){ .src = strdup(src), .dst = strdup(dst),
+					.optional = optional, .srcfd = -1 };
+	return 0;
+}
+
+int hk_container_resolve(struct hk_container *c, hk_err *err)
+{
+	char buf[PATH_MAX];
+	struct passwd *pw;
+
+	c->uid = getuid();
+	c->gid = getgid();
+	pw = getpwuid(c->uid);
+	if (pw)
+		c->user = strdup(pw->pw_name);
+	else if (asprintf(&c->user, "user%u", (unsigned)c->uid) < 0)
+		c->user = NULL;
+	const char *home = getenv("HOME");
+	if (home == NULL || home[0] != '/')
+		home = pw ? pw->pw_dir : "/";
+	if (realpath(home, buf))
+		c->home = strdup(buf);
+	else
+		c->home = strdup(home);
+	if (getcwd(buf, sizeof(buf)))
+		c->cwd = strdup(buf);
+	if (!c->user || !c->home)
+		return hk_fail(err, ENOMEM, "resolving the caller");
+	if (c->workdir && c->workdir[0] != '/')
+		return hk_fail(err, 0, "--workdir %s: not an absolute path", c->workdir);
+
+	size_t nuser = c->nbinds;
+	if (c->cwd && !is_system_path(c->cwd) && (c->no_home || !path_under(c->cwd, c->home)))
+		if (add_bind(c, c->cwd, c->cwd, true, err) < 0)
+			return -1;
+	if (!c->no_home && strcmp(c->home, "/") != 0 && access(c->home, X_OK) == 0)
+		if (add_bind(c, c->home, c->home, true, err) < 0)
+			return -1;
+
+	for (size_t i = 0; i < c->nbinds; i++) {
+		struct hk_bind *b = &c->binds[i];
+		bool user = i >= c->nbinds - nuser;
+		if (realpath(b->src, buf) == NULL) {
+			if (!user)
+				continue;
+			return hk_fail(err, errno, "--bind %s", b->src);
+		}
+		b->srcfd = open(buf, O_PATH | O_CLOEXEC);
+		if (b->srcfd < 0) {
+			if (!user)
+				continue;
+			return hk_fail(err, errno, "--bind %s", b->src);
+		}
+		/* The caller must be able to reach the source itself. */
+		if (user && access(buf, F_OK) < 0)
+			return hk_fail(err, errno, "--bind %s", b->src);
+		if (user && (strcmp(b->dst, "/") == 0))
+			return hk_fail(err, 0, "--bind %s: destination / is not allowed", b->src);
+	}
+	for (size_t i = 0; i < c->ndevices; i++) {
+		if (strncmp(c->devices[i], "/dev/", 5) != 0)
+			return hk_fail(err, 0, "--device %s: not a path under /dev", c->devices[i]);
+		if (access(c->devices[i], F_OK) < 0)
+			return hk_fail(err, errno, "--device %s", c->devices[i]);
+	}
+	return 0;
+}
+
+void hk_container_free(struct hk_container *c)
+{
+	for (size_t i = 0; i < c->nbinds; i++) {
+		free(c->binds[i].src);
+		free(c->binds[i].dst);
+		if (c->binds[i].srcfd >= 0)
+			close(c->binds[i].srcfd);
+	}
+	free(c->binds);
+	for (size_t i = 0; i < c->nenv; i++)
+		free(c->env[i]);
+	free(c->env);
+	free(c->user);
+	free(c->home);
+	free(c->cwd);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,228 @@
+/* Inside the container: pid 1 (a small init) and the program it starts. */
+#include "config.h"
+#include "exec.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+				 SIGCONT, SIGWINCH, 0 };
+
+void hk_forward_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	for (int i = 0; forwarded[i]; i++)
+		sigaddset(set, forwarded[i]);
+	sigaddset(set, SIGCHLD);
+}
+
+void hk_forward(pid_t pid, const siginfo_t *si)
+{
+	if (si->si_code == SI_KERNEL)
+		return; /* from the tty: the whole foreground group got it */
+	kill(pid, si->si_signo);
+}
+
+/* Build the program's environment: host (unless --clean-env), image
+ * metadata, then --env-file/--env, later entries replacing earlier ones. */
+static char **build_env(const struct hk_container *c, const struct hk_meta *meta)
+{
+	size_t cap = 16, n = 0;
+	char **env = calloc(cap, sizeof(char *));
+	char *image_env[256];
+	size_t nimage = 0;
+	char hbuf[4200];
+
+	if (meta->env) {
+		char *save = NULL;
+		for (char *l = strtok_r(meta->env, "\n", &save); l && nimage < 256; l = strtok_r(NULL, "\n", &save))
+			if (strchr(l, '=') && l[0] != '#' && l[0] != '=')
+				image_env[nimage++] = l;
+	}
+	char *const *sources[3] = { c->clean_env ? NULL : environ, NULL, c->env };
+	for (int s = 0; s < 3 && env; s++) {
+		size_t count = 0;
+		char *const *src = sources[s];
+		if (s == 1) {
+			src = image_env;
+			count = nimage;
+		} else {
+			for (; src && src[count]; count++)
+				;
+		}
+		for (size_t i = 0; i < count; i++) {
+			const char *kv = src[i];
+			size_t klen = strcspn(kv, "=");
+			size_t j;
+			for (j = 0; j < n; j++)
+				if (strncmp(env[j], kv, klen + 1) == 0)
+					break;
+			if (j == n) {
+				if (n + 2 > cap) {
+					char **nenv = realloc(env, (cap *= 2) * sizeof(char *));
+					if (!nenv)
+						return env;
+					env = nenv;
+				}
+				n++;
+			}
+			env[j] = (char *)kv;
+			env[n] = NULL;
+		}
+	}
+	if (env && c->clean_env) {
+		/* the minimum a shell expects */
+		static const char *defaults[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+						  NULL };
+		for (int i = 0; defaults[i]; i++) {
+			bool have = false;
+			for (size_t j = 0; j < n; j++)
+				have |= strncmp(env[j], "PATH=", 5) == 0;
+			if (!have && n + 2 <= cap) {
+				env[n++] = (char *)defaults[i];
+				env[n] = NULL;
+			}
+		}
+		snprintf(hbuf, sizeof(hbuf), "HOME=%s", c->root ? "/root" : c->home);
+		bool have = false;
+		for (size_t j = 0; j < n; j++)
+			have |= strncmp(env[j], "HOME=", 5) == 0;
+		if (!have && n + 2 <= cap) {
+			env[n++] = strdup(hbuf);
+			env[n] = NULL;
+		}
+	}
+	return env;
+}
+
+/* Capabilities a --root container keeps (as podman's default set); a
+ * non-root one keeps none. */
+static int drop_caps(bool root)
+{
+	static const int keep[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL,
+				    CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_NET_BIND_SERVICE,
+				    CAP_SYS_CHROOT, CAP_SETFCAP, -1 };
+	uint64_t mask = 0;
+	if (root)
+		for (int i = 0; keep[i] >= 0; i++)
+			mask |= 1ULL << keep[i];
+	for (int cap = 0; cap <= 63; cap++) {
+		if (mask & (1ULL << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
+			break; /* past the last capability this kernel knows */
+	}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof(data));
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = data[i].permitted = data[i].inheritable = (uint32_t)(mask >> (32 * i));
+		if (!root)
+			data[i].inheritable = 0;
+	}
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+__attribute__((noreturn)) static void exec_program(const struct hk_container *c,
+						   const struct hk_meta *meta, char **argv)
+{
+	sigset_t none;
+	const char *wd = c->workdir;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (wd == NULL && c->cwd && chdir(c->cwd) == 0)
+		wd = c->cwd;
+	else if (wd == NULL)
+		wd = meta->workdir ? meta->workdir : "/";
+	if (chdir(wd) < 0) {
+		fprintf(stderr, "husk: error: working directory %s: %s\n", wd, strerror(errno));
+		_exit(HK_EXIT_FAIL);
+	}
+	char **env = build_env(c, meta);
+	if (env)
+		environ = env;
+	if (drop_caps(c->root) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		fprintf(stderr, "husk: error: dropping privileges: %s\n", strerror(errno));
+		_exit(HK_EXIT_FAIL);
+	}
+	execvp(argv[0], argv);
+	int e = errno;
+	if (e == ENOENT || e == ENOTDIR) {
+		fprintf(stderr, "husk: error: %s: command not found in the container\n", argv[0]);
+		_exit(HK_EXIT_NOTFOUND);
+	}
+	fprintf(stderr, "husk: error: %s: cannot execute: %s\n", argv[0], strerror(e));
+	_exit(HK_EXIT_NOEXEC);
+}
+
+static char **program_argv(const struct hk_container *c, const struct hk_meta *meta)
+{
+	size_t ne = 0, na = 0;
+	while (meta->entrypoint && meta->entrypoint[ne])
+		ne++;
+	while (c->argv && c->argv[na])
+		na++;
+	char **argv = calloc(ne + na + 1, sizeof(char *));
+	if (argv == NULL)
+		return NULL;
+	for (size_t i = 0; i < ne; i++)
+		argv[i] = meta->entrypoint[i];
+	for (size_t i = 0; i < na; i++)
+		argv[ne + i] = c->argv[i];
+	return argv;
+}
+
+__attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
+						 const struct hk_meta *meta)
+{
+	sigset_t set;
+	siginfo_t si;
+	int status = 0;
+
+	char **argv = program_argv(c, meta);
+	if (argv == NULL || argv[0] == NULL) {
+		fprintf(stderr, "husk: error: no command given and the image has no entrypoint\n");
+		_exit(HK_EXIT_FAIL);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "husk: error: starting the program: %s\n", strerror(errno));
+		_exit(HK_EXIT_FAIL);
+	}
+	if (pid == 0)
+		exec_program(c, meta, argv);
+
+	prctl(PR_SET_NAME, "husk-init");
+	hk_forward_sigset(&set);
+	for (;;) {
+		if (sigwaitinfo(&set, &si) < 0)
+			continue;
+		if (si.si_signo != SIGCHLD) {
+			hk_forward(pid, &si);
+			continue;
+		}
+		for (;;) {
+			pid_t w = waitpid(-1, &status, WNOHANG);
+			if (w <= 0)
+				break;
+			if (w != pid)
+				continue;
+			if (WIFSIGNALED(status))
+				_exit(128 + WTERMSIG(status));
+			_exit(WEXITSTATUS(status));
+		}
+	}
+}

@@ -1,0 +1,223 @@
+/* husk: the command-line front end over libhusk. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "err.h"
+#include "usage.h"
+
+static void print_options(FILE *f)
+{
+#define X(l, s, a, h) print_option(f, l, s, a, h);
+	void print_option(FILE *, const char *, int, const char *, const char *);
+	HUSK_RUN_OPTIONS(X)
+#undef X
+}
+
+void print_option(FILE *f, const char *l, int s, const char *a, const char *h)
+{
+	char left[64];
+	snprintf(left, sizeof(left), "%c%c%s--%s%s%s", s ? '-' : ' ', s ? s : ' ', s ? ", " : "  ",
+		 l, a ? (strchr(a, '|') || strchr(a, '[') ? "=" : " ") : "", a ? a : "");
+	fprintf(f, "  %-30s %s\n", left, h);
+}
+
+static void usage_run(FILE *f)
+{
+	fprintf(f, "Usage: %s\n\nRun COMMAND in the squashfs image IMAGE as the calling user.\n\nOptions:\n",
+		HUSK_SYNOPSIS);
+	print_options(f);
+	fprintf(f, "\nExit status: COMMAND's own; 125 if husk fails; 126 if COMMAND can't be executed;\n"
+		   "127 if it is not found; 128+N if it was killed by signal N.\nSee husk(1).\n");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: husk COMMAND [ARGS]\n\n"
+		   "husk is a setuid-free container launcher for HPC batch systems.\n\n"
+		   "Commands:\n"
+		   "  run        run a command in a squashfs image (husk run --help)\n"
+		   "  help       show this help\n\n"
+		   "Options:\n"
+		   "  -h, --help     show this help and exit\n"
+		   "  -V, --version  show the version and exit\n\n"
+		   "Usage: %s\nSee husk(1).\n", HUSK_SYNOPSIS);
+}
+
+/* troff for husk(1), from the same tables as --help */
+static void man_escape(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '-' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+}
+
+static void print_man(void)
+{
+	printf(".TH HUSK 1 \"\" \"husk %s\" \"User Commands\"\n.SH NAME\nhusk \\- setuid-free container launcher for HPC batch systems\n", PACKAGE_VERSION);
+	printf(".SH SYNOPSIS\n.B ");
+	man_escape(HUSK_SYNOPSIS);
+	printf("\n.br\n.B husk \\-\\-version\n.br\n.B husk \\-\\-help\n.SH DESCRIPTION\n");
+	man_escape(HUSK_DESCRIPTION);
+	printf("\n.SH OPTIONS\n");
+#define X(l, s, a, h) \
+	printf(".TP\n.B "); \
+	if (s) printf("\\-%c, ", s); \
+	printf("\\-\\-"); man_escape(l); \
+	if (a) { printf(" \\fI"); man_escape(a); printf("\\fR"); } \
+	printf("\n"); man_escape(h); printf("\n");
+	HUSK_RUN_OPTIONS(X)
+#undef X
+	printf(".SH EXIT STATUS\n");
+#define X(n, h) printf(".TP\n.B %d\n", n); man_escape(h); printf("\n");
+	HUSK_EXIT_STATUS
+#undef X
+	printf(".SH EXAMPLES\n.nf\nhusk run image.sqsh \\-\\- python3 train.py\nhusk run \\-b /scratch:/data:ro \\-\\-net=none image.sqsh \\-\\- ls /data\n.fi\n");
+	printf(".SH SEE ALSO\nunshare(1), bwrap(1), ch\\-run(1)\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "husk: error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see 'husk run --help')\n");
+	return HK_EXIT_FAIL;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct { const char *name; int letter; bool arg; } table[] = {
+#define X(l, s, a, h) { l, s, a != NULL },
+		HUSK_RUN_OPTIONS(X)
+#undef X
+	};
+	enum { NOPTS = sizeof(table) / sizeof(table[0]) };
+	struct option longopts[NOPTS + 1];
+	for (int i = 0; i < NOPTS; i++)
+		longopts[i] = (struct option){ table[i].name, table[i].arg ? required_argument : no_argument,
+					       NULL, table[i].letter ? table[i].letter : 1000 + i };
+	longopts[NOPTS] = (struct option){ NULL, 0, NULL, 0 };
+	struct hk_container c;
+	hk_err err = NULL;
+	int status = HK_EXIT_FAIL, opt, idx;
+
+	memset(&c, 0, sizeof(c));
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+b:w:e:vh", longopts, &idx)) != -1) {
+		if (opt == '?') {
+			if (optopt && optopt < 256)
+				return bad_usage("unknown or incomplete option '-%s'", (char[]){ (char)optopt, 0 });
+			return bad_usage("unknown option or missing value: '%s'", argv[optind - 1]);
+		}
+		const char *lname = NULL;
+		for (const struct option *o = longopts; o->name; o++)
+			if (o->val == opt)
+				lname = o->name;
+		if (lname == NULL)
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		if (strcmp(lname, "help") == 0) {
+			usage_run(stdout);
+			return 0;
+		} else if (strcmp(lname, "verbose") == 0) {
+			hk_verbose = 1;
+		} else if (strcmp(lname, "bind") == 0) {
+			struct hk_bind *n = realloc(c.binds, (c.nbinds + 1) * sizeof(*n));
+			if (!n)
+				goto fail_oom;
+			c.binds = n;
+			if (hk_bind_parse(optarg, &c.binds[c.nbinds], &err) < 0)
+				goto fail;
+			c.nbinds++;
+		} else if (strcmp(lname, "workdir") == 0) {
+			c.workdir = optarg;
+		} else if (strcmp(lname, "env") == 0) {
+			if (hk_env_add(&c, optarg, "--env", &err) < 0)
+				goto fail;
+		} else if (strcmp(lname, "env-file") == 0) {
+			if (hk_env_file(&c, optarg, &err) < 0)
+				goto fail;
+		} else if (strcmp(lname, "clean-env") == 0) {
+			c.clean_env = true;
+		} else if (strcmp(lname, "root") == 0) {
+			c.root = true;
+		} else if (strcmp(lname, "read-only") == 0) {
+			c.read_only = true;
+		} else if (strcmp(lname, "no-home") == 0) {
+			c.no_home = true;
+		} else if (strcmp(lname, "net") == 0) {
+			if (strcmp(optarg, "none") == 0)
+				c.net_none = true;
+			else if (strcmp(optarg, "host") != 0) {
+				hk_fail(&err, 0, "--net=%s: expected host or none", optarg);
+				goto fail;
+			}
+		} else if (strcmp(lname, "hostname") == 0) {
+			if (!*optarg || strlen(optarg) > 64) {
+				hk_fail(&err, 0, "--hostname %s: must be 1 to 64 characters", optarg);
+				goto fail;
+			}
+			c.hostname = optarg;
+		} else if (strcmp(lname, "device") == 0) {
+			char **n = realloc(c.devices, (c.ndevices + 1) * sizeof(*n));
+			if (!n)
+				goto fail_oom;
+			c.devices = n;
+			c.devices[c.ndevices++] = optarg;
+		}
+	}
+	if (optind >= argc) {
+		hk_fail(&err, 0, "missing IMAGE (usage: %s)", HUSK_SYNOPSIS);
+		goto fail;
+	}
+	c.image = argv[optind++];
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	c.argv = &argv[optind];
+	if (hk_container_resolve(&c, &err) < 0 || hk_run(&c, &status, &err) < 0)
+		goto fail;
+	free(c.devices);
+	hk_container_free(&c);
+	return status;
+fail_oom:
+	hk_fail(&err, ENOMEM, "parsing options");
+fail:
+	hk_err_print(err);
+	hk_err_free(&err);
+	free(c.devices);
+	hk_container_free(&c);
+	return HK_EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return HK_EXIT_FAIL;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
+		printf("husk %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--man") == 0) {
+		print_man();
+		return 0;
+	}
+	fprintf(stderr, "husk: error: unknown command '%s' (see 'husk --help')\n", cmd);
+	return HK_EXIT_FAIL;
+}

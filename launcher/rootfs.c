@@ -1,0 +1,318 @@
+/* Root file system assembly, inside the container's own mount namespace.
+ * Every target path is resolved inside the new root (openat2
+ * RESOLVE_IN_ROOT), so a symlink in the image never reaches a host path. */
+#include "config.h"
+#include "rootfs.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <linux/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MS_SAFE (MS_NOSUID | MS_NODEV)
+
+/* Mount flags that a bind mount in a user namespace must keep. */
+static unsigned long locked_flags(int fd)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (fstatvfs(fd, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+	if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+	return f;
+}
+
+/* Mount fstype at path-in-root. */
+static int mount_in(int rootfd, const char *path, const char *fstype,
+		    unsigned long flags, const char *data, hk_err *err)
+{
+	char p[32];
+	cleanup_close int fd = hk_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0 && errno == ENOENT && hk_mkdir_in_root(rootfd, path, 0755) == 0)
+		fd = hk_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return hk_fail(err, errno, "%s: mount point in the image", path);
+	if (mount(fstype, hk_fd_path(p, fd), fstype, flags, data) < 0)
+		return hk_fail(err, errno, "mounting %s on %s", fstype, path);
+	return 0;
+}
+
+/* Open (creating if needed) the mount point for a bind of srcfd at dst. */
+static int bind_target(int rootfd, int srcfd, const char *dst)
+{
+	struct stat st;
+	if (fstat(srcfd, &st) < 0)
+		return -1;
+	int fd = hk_open_in_root(rootfd, dst, O_PATH, 0);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	if (S_ISDIR(st.st_mode)) {
+		if (hk_mkdir_in_root(rootfd, dst, 0755) < 0)
+			return -1;
+		return hk_open_in_root(rootfd, dst, O_PATH | O_DIRECTORY, 0);
+	}
+	/* a file: make its parent, then an empty file to mount over */
+	cleanup_free char *parent = strdup(dst);
+	char *slash = parent ? strrchr(parent, '/') : NULL;
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	if (*parent && hk_mkdir_in_root(rootfd, parent, 0755) < 0)
+		return -1;
+	int f = hk_open_in_root(rootfd, dst, O_CREAT | O_WRONLY | O_NOFOLLOW, 0644);
+	if (f < 0)
+		return -1;
+	close(f);
+	return hk_open_in_root(rootfd, dst, O_PATH, 0);
+}
+
+/* Bind srcfd onto dst in the root: recursive, nosuid, and nodev unless
+ * device nodes are wanted; read-only on request. */
+static int bind_in(int rootfd, int srcfd, const char *what, const char *dst,
+		   bool ro, bool dev, hk_err *err)
+{
+	char sp[32], tp[32];
+	cleanup_close int tfd = bind_target(rootfd, srcfd, dst);
+	if (tfd < 0)
+		return hk_fail(err, errno, "%s: mount point %s in the container", what, dst);
+	if (mount(hk_fd_path(sp, srcfd), hk_fd_path(tp, tfd), NULL, MS_BIND | MS_REC, NULL) < 0)
+		return hk_fail(err, errno, "%s: binding onto %s", what, dst);
+	cleanup_close int mfd = hk_open_in_root(rootfd, dst, O_PATH, 0);
+	if (mfd < 0)
+		return hk_fail(err, errno, "%s: mount point %s in the container", what, dst);
+	/* nosuid (nodev, ro) on the bind and every mount below it */
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_NOSUID | (dev ? 0 : MOUNT_ATTR_NODEV) | (ro ? MOUNT_ATTR_RDONLY : 0),
+	};
+	if (syscall(SYS_mount_setattr, mfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return hk_fail(err, errno, "%s: making %s nosuid%s", what, dst, ro ? ",ro" : "");
+	/* before Linux 5.12: the top mount only, keeping its locked flags */
+	unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | locked_flags(srcfd);
+	if (!dev)
+		flags |= MS_NODEV;
+	if (ro)
+		flags |= MS_RDONLY;
+	if (mount(NULL, hk_fd_path(tp, mfd), NULL, flags, NULL) < 0)
+		return hk_fail(err, errno, "%s: remounting %s nosuid%s", what, dst, ro ? ",ro" : "");
+	return 0;
+}
+
+static int bind_host(int rootfd, const char *host, const char *dst, bool ro, bool dev, hk_err *err)
+{
+	cleanup_close int fd = open(host, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return hk_fail(err, errno, "%s", host);
+	return bind_in(rootfd, fd, host, dst, ro, dev, err);
+}
+
+static int make_dev(int rootfd, const struct hk_container *c, hk_err *err)
+{
+	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty", NULL };
+	static const char *const links[][2] = {
+		{ "ptmx", "pts/ptmx" }, { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" }, { NULL, NULL } };
+	char path[64];
+
+	if (mount_in(rootfd, "/dev", "tmpfs", MS_SAFE | MS_NOEXEC, "mode=0755,size=64k", err) < 0)
+		return -1;
+	cleanup_close int devfd = hk_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0);
+	if (devfd < 0)
+		return hk_fail(err, errno, "/dev in the container");
+	for (int i = 0; nodes[i]; i++) {
+		snprintf(path, sizeof(path), "/dev/%s", nodes[i]);
+		int fd = openat(devfd, nodes[i], O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
+		if (fd < 0)
+			return hk_fail(err, errno, "creating %s", path);
+		close(fd);
+		if (bind_host(rootfd, path, path, false, true, err) < 0)
+			return -1;
+	}
+	for (int i = 0; links[i][0]; i++)
+		if (symlinkat(links[i][1], devfd, links[i][0]) < 0)
+			return hk_fail(err, errno, "creating /dev/%s", links[i][0]);
+	if (mkdirat(devfd, "pts", 0755) < 0 || mkdirat(devfd, "shm", 01777) < 0)
+		return hk_fail(err, errno, "creating /dev/pts and /dev/shm");
+	if (mount_in(rootfd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620", err) < 0)
+		return -1;
+	if (mount_in(rootfd, "/dev/shm", "tmpfs", MS_SAFE, "mode=1777", err) < 0)
+		return -1;
+	for (size_t i = 0; i < c->ndevices; i++)
+		if (bind_host(rootfd, c->devices[i], c->devices[i], false, true, err) < 0)
+			return hk_wrap(err, "--device");
+	return 0;
+}
+
+/* Give the caller an entry in /etc/passwd and /etc/group of the container:
+ * the image's file plus one line, written to the scratch tmpfs and bound
+ * over the image's file. */
+static int add_identity(int rootfd, const struct hk_container *c, hk_err *err)
+{
+	char line[4096];
+	const char *files[2] = { "etc/passwd", "etc/group" };
+	unsigned ids[2] = { c->root ? 0 : (unsigned)c->uid, c->root ? 0 : (unsigned)c->gid };
+	const char *name = c->root ? "root" : c->user;
+
+	for (int i = 0; i < 2; i++) {
+		size_t len = 0;
+		cleanup_free char *old = NULL;
+		cleanup_close int in = hk_open_in_root(rootfd, files[i], O_RDONLY | O_NOFOLLOW, 0);
+		if (in >= 0)
+			old = hk_read_fd(in, 4 << 20, &len);
+		/* already there? look for ":ID:" in the uid (or gid) field */
+		bool found = false;
+		for (char *p = old; p && *p && !found;) {
+			char *nl = strchr(p, '\n');
+			char *f = strchr(p, ':');
+			f = f ? strchr(f + 1, ':') : NULL;
+			if (f && (!nl || f < nl)) {
+				char *end;
+				unsigned long id = strtoul(f + 1, &end, 10);
+				found = end != f + 1 && *end == ':' && id == ids[i];
+			}
+			p = nl ? nl + 1 : NULL;
+		}
+		if (found)
+			continue;
+		int n = i == 0 ? snprintf(line, sizeof(line), "%s:x:%u:%u::%s:/bin/sh\n",
+					  name, ids[0], ids[1], c->root ? "/root" : c->home)
+			       : snprintf(line, sizeof(line), "%s:x:%u:\n", c->root ? "root" : name, ids[1]);
+		char scratch[64];
+		snprintf(scratch, sizeof(scratch), HK_STAGE_CTR "/%s", i == 0 ? "passwd" : "group");
+		cleanup_close int out = open(scratch, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+		if (out < 0)
+			return hk_fail(err, errno, "writing /%s", files[i]);
+		if ((len && (hk_write_all(out, old, len) < 0 ||
+			     (old[len - 1] != '\n' && hk_write_all(out, "\n", 1) < 0))) ||
+		    hk_write_all(out, line, (size_t)n) < 0)
+			return hk_fail(err, errno, "writing /%s", files[i]);
+		if (in < 0 && c->read_only)
+			continue; /* no /etc/passwd in a read-only image: nothing to cover */
+		cleanup_close int sfd = open(scratch, O_PATH | O_CLOEXEC);
+		if (sfd < 0 || bind_in(rootfd, sfd, scratch, files[i], false, false, err) < 0)
+			return sfd < 0 ? hk_fail(err, errno, "%s", scratch) : hk_wrap(err, "/%s", files[i]);
+	}
+	return 0;
+}
+
+static char *read_meta(int dirfd, const char *name)
+{
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return NULL;
+	return hk_read_fd(fd, 1 << 20, NULL);
+}
+
+static void load_meta(int rootfd, struct hk_meta *meta)
+{
+	cleanup_close int dfd = hk_open_in_root(rootfd, "/.husk", O_RDONLY | O_DIRECTORY, 0);
+	memset(meta, 0, sizeof(*meta));
+	if (dfd < 0)
+		return;
+	meta->env = read_meta(dfd, "env");
+	char *wd = read_meta(dfd, "workdir");
+	if (wd) {
+		wd[strcspn(wd, "\n")] = '\0';
+		if (wd[0] == '/')
+			meta->workdir = wd;
+		else
+			free(wd);
+	}
+	char *ep = read_meta(dfd, "entrypoint");
+	if (ep) {
+		size_t n = 0;
+		for (char *p = ep; *p; p++)
+			n += *p == '\n';
+		meta->entrypoint = calloc(n + 2, sizeof(char *));
+		size_t i = 0;
+		char *save = NULL;
+		for (char *tok = strtok_r(ep, "\n", &save); tok && meta->entrypoint;
+		     tok = strtok_r(NULL, "\n", &save))
+			meta->entrypoint[i++] = tok;
+		if (meta->entrypoint && i == 0) {
+			free(meta->entrypoint);
+			meta->entrypoint = NULL;
+		}
+	}
+}
+
+static int pivot(const char *root, hk_err *err)
+{
+	if (chdir(root) < 0)
+		return hk_fail(err, errno, "entering the new root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return hk_fail(err, errno, "pivot_root into the new root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return hk_fail(err, errno, "detaching the host root");
+	if (chdir("/") < 0)
+		return hk_fail(err, errno, "chdir /");
+	return 0;
+}
+
+int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err)
+{
+	const char *root = HK_STAGE_CTR "/root";
+
+	/* private scratch for this container: overlay upper, passwd, group */
+	if (mount("tmpfs", HK_STAGE_CTR, "tmpfs", MS_SAFE, "mode=0755") < 0)
+		return hk_fail(err, errno, "mounting the container's scratch tmpfs");
+	if (c->read_only) {
+		root = HK_STAGE_IMG;
+	} else {
+		if (mkdir(HK_STAGE_CTR "/upper", 0755) < 0 || mkdir(HK_STAGE_CTR "/work", 0755) < 0 ||
+		    mkdir(HK_STAGE_CTR "/root", 0755) < 0)
+			return hk_fail(err, errno, "preparing the overlay");
+		const char *opts = "lowerdir=" HK_STAGE_IMG ",upperdir=" HK_STAGE_CTR "/upper,workdir="
+				   HK_STAGE_CTR "/work";
+		char buf[256];
+		snprintf(buf, sizeof(buf), "%s,userxattr", opts);
+		if (mount("overlay", root, "overlay", MS_SAFE, buf) < 0 &&
+		    mount("overlay", root, "overlay", MS_SAFE, opts) < 0)
+			return hk_fail(err, errno, "mounting the writable overlay on the image");
+	}
+	cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return hk_fail(err, errno, "opening the new root");
+
+	if (mount_in(rootfd, "/proc", "proc", MS_SAFE | MS_NOEXEC, NULL, err) < 0)
+		return -1;
+	if (make_dev(rootfd, c, err) < 0)
+		return -1;
+	if (c->net_none) {
+		if (mount_in(rootfd, "/sys", "sysfs", MS_SAFE | MS_NOEXEC | MS_RDONLY, NULL, err) < 0)
+			return -1;
+	} else if (bind_host(rootfd, "/sys", "/sys", true, false, err) < 0) {
+		return -1;
+	}
+	if (mount_in(rootfd, "/tmp", "tmpfs", MS_SAFE, "mode=1777", err) < 0)
+		return -1;
+	for (size_t i = 0; i < c->nbinds; i++) {
+		const struct hk_bind *b = &c->binds[i];
+		if (b->srcfd < 0)
+			continue;
+		if (bind_in(rootfd, b->srcfd, b->src, b->dst, b->ro, false, err) < 0) {
+			if (!b->optional)
+				return hk_wrap(err, "--bind");
+			hk_debug("skipping bind of %s: %s", b->src, (*err)->msg);
+			hk_err_free(err);
+		}
+	}
+	if (add_identity(rootfd, c, err) < 0)
+		return -1;
+	load_meta(rootfd, meta);
+	return pivot(root, err);
+}

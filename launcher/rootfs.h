@@ -1,0 +1,24 @@
+#ifndef HUSK_ROOTFS_H
+#define HUSK_ROOTFS_H
+
+#include "container.h"
+
+/* Where the image and the per-container scratch live inside husk's own
+ * mount namespace (a tmpfs mounted over /tmp there, never on the host). */
+#define HK_STAGE      "/tmp"
+#define HK_STAGE_IMG  "/tmp/img"
+#define HK_STAGE_CTR  "/tmp/ctr"
+
+/* Image metadata read from /.husk/ in the image. */
+struct hk_meta {
+	char *env;         /* KEY=VALUE lines, or NULL */
+	char *workdir;     /* or NULL */
+	char **entrypoint; /* NULL-terminated, or NULL */
+};
+
+/* In the container's fresh mount namespace (as pid 1 of its pid namespace):
+ * assemble the root from the mounted image at HK_STAGE_IMG, read its
+ * metadata into *meta, pivot into it. Returns 0 or -1 with *err. */
+int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err);
+
+#endif

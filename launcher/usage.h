@@ -1,0 +1,40 @@
+/* The one source of truth for husk's command line: --help, getopt and the
+ * man page husk(1) are all generated from these tables. */
+#ifndef HUSK_USAGE_H
+#define HUSK_USAGE_H
+
+/* X(long name, short letter or 0, argument name or NULL, help text) */
+#define HUSK_RUN_OPTIONS(X) \
+	X("bind", 'b', "SRC[:DST[:ro]]", "Bind the host path SRC at DST in the container (default DST=SRC), read-only with :ro. Repeatable.") \
+	X("workdir", 'w', "DIR", "Working directory in the container (default: the current directory, else the image's, else /).") \
+	X("env", 'e', "KEY=VALUE", "Set an environment variable in the container. Repeatable.") \
+	X("env-file", 0, "FILE", "Read KEY=VALUE lines from FILE (blank lines and # comments are skipped).") \
+	X("clean-env", 0, NULL, "Start from an empty environment instead of passing the host's through.") \
+	X("root", 0, NULL, "Map the caller to uid 0 (root) in the container, for tools that want root.") \
+	X("read-only", 0, NULL, "No writable overlay: the image's file system stays read-only.") \
+	X("no-home", 0, NULL, "Do not bind the caller's home directory.") \
+	X("net", 0, "host|none", "Network: the host's (default, for MPI and interconnects) or an empty namespace with only lo.") \
+	X("hostname", 0, "NAME", "Host name inside the container (default: the host's).") \
+	X("device", 0, "PATH", "Make the host device (or directory of devices) PATH under /dev available. Repeatable.") \
+	X("verbose", 'v', NULL, "Print what husk does on stderr.") \
+	X("help", 'h', NULL, "Show this help and exit.")
+
+#define HUSK_SYNOPSIS "husk run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]"
+
+#define HUSK_DESCRIPTION \
+	"husk runs COMMAND inside the squashfs image IMAGE, as the calling user, without setuid " \
+	"helpers: it uses unprivileged user namespaces, mounts the image in-process with FUSE " \
+	"(never unpacking it), and puts a writable tmpfs overlay on top unless --read-only is given. " \
+	"The caller's home directory and current directory are bound, the host's network and " \
+	"environment are kept, and the caller exists in the container's /etc/passwd. If the image " \
+	"has /.husk/env (KEY=VALUE lines), /.husk/workdir or /.husk/entrypoint (one argument per " \
+	"line, put before COMMAND), they apply."
+
+#define HUSK_EXIT_STATUS \
+	X(0, "COMMAND's own exit status.") \
+	X(125, "husk itself failed: bad option, bad image, bind, mount or namespace failure. One line \"husk: error: ...\" says what and why.") \
+	X(126, "COMMAND was found but could not be executed.") \
+	X(127, "COMMAND was not found in the container.") \
+	X(128, "128+N: COMMAND was killed by signal N.")
+
+#endif
