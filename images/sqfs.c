@@ -113,7 +113,7 @@ int __wrap_fuse_reply_attr(fuse_req_t req, const struct stat *attr, double timeo
 	return __real_fuse_reply_attr(req, &copy, timeout);
 }
 
-static void fill_ops(struct fuse_lowlevel_ops *ops)
+static void fill_ops(struct fuse_lowlevel_ops *ops, const sqfs_ll *ll)
 {
 	memset(ops, 0, sizeof(*ops));
 	ops->getattr = sqfs_ll_op_getattr;
@@ -126,8 +126,12 @@ static void fill_ops(struct fuse_lowlevel_ops *ops)
 	ops->release = sqfs_ll_op_release;
 	ops->read = sqfs_ll_op_read;
 	ops->readlink = sqfs_ll_op_readlink;
-	ops->listxattr = sqfs_ll_op_listxattr;
-	ops->getxattr = sqfs_ll_op_getxattr;
+	/* Without an xattr table, leave these unset: libfuse answers ENOSYS
+	 * once and the kernel stops asking (overlayfs asks on every lookup). */
+	if (ll->fs.sb.xattr_id_table_start != (uint64_t)SQUASHFS_INVALID_BLK) {
+		ops->listxattr = sqfs_ll_op_listxattr;
+		ops->getxattr = sqfs_ll_op_getxattr;
+	}
 	ops->forget = sqfs_ll_op_forget;
 	ops->statfs = stfs_ll_op_statfs;
 }
@@ -170,7 +174,7 @@ pid_t img_fuse_serve(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_
 	owner_gid = gid;
 	owner_remap = uid != 0 || gid != 0;
 	quiet_stdio();
-	fill_ops(&ops);
+	fill_ops(&ops, img->sqfs);
 	struct fuse_session *se = fuse_session_new(&args, &ops, sizeof(ops), img->sqfs);
 	if (se == NULL)
 		_exit(1);

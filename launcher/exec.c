@@ -128,9 +128,7 @@ static int drop_caps(bool root)
 	struct __user_cap_data_struct data[2];
 	memset(data, 0, sizeof(data));
 	for (int i = 0; i < 2; i++) {
-		data[i].effective = data[i].permitted = data[i].inheritable = (uint32_t)(mask >> (32 * i));
-		if (!root)
-			data[i].inheritable = 0;
+		data[i].effective = data[i].permitted = (uint32_t)(mask >> (32 * i));
 	}
 	return (int)syscall(SYS_capset, &hdr, data);
 }
