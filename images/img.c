@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* in sqfs.c: the only file that sees squashfuse's headers */
@@ -83,6 +84,11 @@ int img_fuse_open(hk_err *err)
 		if (e == ENOENT)
 			return hk_fail(err, 0, "/dev/fuse: no such device (is the fuse module loaded?)");
 		return hk_fail(err, e, "/dev/fuse: not usable (it should be mode 0666, as distributions ship it)");
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 10 || minor(st.st_rdev) != 229) {
+		close(fd);
+		return hk_fail(err, 0, "/dev/fuse: not the FUSE device (expected character device 10:229)");
 	}
 	return fd;
 }

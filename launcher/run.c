@@ -36,10 +36,11 @@ static int enter_userns(const struct hk_container *c, hk_err *err)
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
 		int e = errno;
 		if (e == EPERM || e == ENOSPC || e == EUSERS || e == EINVAL)
-			return hk_fail(err, e, "user namespaces are not available to this user "
+			return hk_fail(err, 0, "user namespaces are not available to this user: %s "
 				       "(check sysctl user.max_user_namespaces, and "
 				       "kernel.unprivileged_userns_clone or "
-				       "kernel.apparmor_restrict_unprivileged_userns where present)");
+				       "kernel.apparmor_restrict_unprivileged_userns where present)",
+				       strerror(e));
 		return hk_fail(err, e, "creating the user and mount namespaces");
 	}
 	if (hk_write_file("/proc/self/setgroups", "deny", 4) < 0 && errno != ENOENT)
