@@ -18,8 +18,14 @@ void sqfs_image_free(struct hk_image *img);
 
 int img_open(const char *path, struct hk_image *img, hk_err *err)
 {
+	if (img_open_file(path, img, err) < 0)
+		return -1;
+	return img_check(img, err);
+}
+
+int img_open_file(const char *path, struct hk_image *img, hk_err *err)
+{
 	char resolved[PATH_MAX];
-	unsigned char magic[4];
 
 	memset(img, 0, sizeof(*img));
 	img->fd = -1;
@@ -46,18 +52,31 @@ int img_open(const char *path, struct hk_image *img, hk_err *err)
 		hk_fail(err, 0, "image %s: not a regular file", path);
 		goto fail;
 	}
+	img->path = strdup(resolved);
+	img->arg = path;
+	return 0;
+fail:
+	img_close(img);
+	return -1;
+}
+
+int img_check(struct hk_image *img, hk_err *err)
+{
+	unsigned char magic[4];
+
+	if (img->sqfs)
+		return 0;
 	ssize_t n = pread(img->fd, magic, sizeof(magic), 0);
 	if (n < 0) {
-		hk_fail(err, errno, "image %s", path);
+		hk_fail(err, errno, "image %s", img->arg);
 		goto fail;
 	}
 	if (n < (ssize_t)sizeof(magic) || memcmp(magic, "hsqs", 4) != 0) {
-		hk_fail(err, 0, "image %s: not a squashfs image (bad magic)", path);
+		hk_fail(err, 0, "image %s: not a squashfs image (bad magic)", img->arg);
 		goto fail;
 	}
-	img->path = strdup(resolved);
 	if (sqfs_image_check(img, err) < 0) {
-		hk_wrap(err, "image %s", path);
+		hk_wrap(err, "image %s", img->arg);
 		goto fail;
 	}
 	return 0;

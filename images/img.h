@@ -3,6 +3,8 @@
 #ifndef HUSK_IMG_H
 #define HUSK_IMG_H
 
+#include <stdbool.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -11,6 +13,7 @@
 
 struct hk_image {
 	char *path;       /* absolute, resolved */
+	const char *arg;  /* as the user gave it, for messages */
 	int fd;           /* read-only, O_CLOEXEC */
 	struct stat st;
 	void *sqfs;       /* struct sqfs_ll, opaque outside images/ */
@@ -20,6 +23,11 @@ struct hk_image {
  * file, readable, squashfs magic, supported version and compression, not
  * truncated. Returns 0, or -1 with *err naming the path and the reason. */
 int img_open(const char *path, struct hk_image *img, hk_err *err);
+
+/* img_open in two steps: open and stat the file as the caller (cheap),
+ * then check its contents (reads the superblock and root directory). */
+int img_open_file(const char *path, struct hk_image *img, hk_err *err);
+int img_check(struct hk_image *img, hk_err *err);
 
 /* Release what img_open acquired. Safe on a zeroed struct. */
 void img_close(struct hk_image *img);
@@ -38,5 +46,32 @@ int img_fuse_mount(int fusefd, const char *target, uid_t uid, gid_t gid, hk_err 
  * mounter's user namespace). Returns its pid, or -1 with *err. The server
  * dies with its parent. */
 pid_t img_fuse_serve(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_err *err);
+
+/* The FUSE session for img on fusefd, for a caller that runs its own event
+ * loop (the mount holder). NULL on failure. See img_fuse_serve for uid/gid. */
+struct fuse_session;
+struct fuse_session *img_fuse_session(struct hk_image *img, int fusefd, uid_t uid, gid_t gid);
+
+/* Read and answer one FUSE request. Returns 0, or -1 once the mount is gone. */
+int img_fuse_process(struct fuse_session *se);
+
+/* Point stdin, stdout and stderr at /dev/null (for servers that outlive
+ * the caller's pipes). */
+void img_quiet_stdio(void);
+
+/* Where the image and the per-container scratch live inside husk's own
+ * mount namespace (a tmpfs mounted over /tmp there, never on the host). */
+#define HK_STAGE      "/tmp"
+#define HK_STAGE_IMG  "/tmp/img"
+#define HK_STAGE_CTR  "/tmp/ctr"
+
+/* Enter a new user and mount namespace, mapping the caller's uid/gid to
+ * itself, or to 0 with root. Returns 0 or -1 with *err. */
+int img_ns_enter(uid_t uid, gid_t gid, bool root, hk_err *err);
+
+/* In the namespace of img_ns_enter: open /dev/fuse, mount the stage tmpfs
+ * and the image's FUSE mount at HK_STAGE_IMG. Returns the FUSE fd (the
+ * server must be started on it) or -1 with *err. ids as img_fuse_mount. */
+int img_stage_mount(uid_t uid, gid_t gid, hk_err *err);
 
 #endif

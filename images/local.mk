@@ -1,3 +1,3 @@
 libhusk_la_SOURCES += \
 	images/img.c images/img.h \
-	images/sqfs.c
+	images/sqfs.c images/mount.c images/cache.c

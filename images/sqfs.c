@@ -136,7 +136,7 @@ static void fill_ops(struct fuse_lowlevel_ops *ops, const sqfs_ll *ll)
 	ops->statfs = stfs_ll_op_statfs;
 }
 
-static void quiet_stdio(void)
+void img_quiet_stdio(void)
 {
 	int null = open("/dev/null", O_RDWR);
 	if (null < 0)
@@ -146,6 +146,40 @@ static void quiet_stdio(void)
 	dup2(null, 2);
 	if (null > 2)
 		close(null);
+}
+
+struct fuse_session *img_fuse_session(struct hk_image *img, int fusefd, uid_t uid, gid_t gid)
+{
+	static struct fuse_lowlevel_ops ops;
+	char *argv[] = { "husk-fuse", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	char mnt[32];
+
+	owner_uid = uid;
+	owner_gid = gid;
+	owner_remap = uid != 0 || gid != 0;
+	fill_ops(&ops, img->sqfs);
+	struct fuse_session *se = fuse_session_new(&args, &ops, sizeof(ops), img->sqfs);
+	if (se == NULL)
+		return NULL;
+	snprintf(mnt, sizeof(mnt), "/dev/fd/%d", fusefd);
+	if (fuse_session_mount(se, mnt) != 0) {
+		fuse_session_destroy(se);
+		return NULL;
+	}
+	return se;
+}
+
+int img_fuse_process(struct fuse_session *se)
+{
+	static struct fuse_buf buf;
+	int r = fuse_session_receive_buf(se, &buf);
+	if (r == -EINTR || r == -EAGAIN)
+		return 0;
+	if (r <= 0)
+		return -1; /* unmounted or aborted */
+	fuse_session_process_buf(se, &buf);
+	return 0;
 }
 
 pid_t img_fuse_serve(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_err *err)
@@ -158,28 +192,16 @@ pid_t img_fuse_serve(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_
 		return pid;
 
 	/* The server: never returns. */
-	struct fuse_lowlevel_ops ops;
-	char *argv[] = { "husk-fuse", NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
-	char mnt[32];
 	sigset_t all;
-
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
 	prctl(PR_SET_NAME, "husk-fuse");
-	owner_uid = uid;
-	owner_gid = gid;
-	owner_remap = uid != 0 || gid != 0;
-	quiet_stdio();
-	fill_ops(&ops, img->sqfs);
-	struct fuse_session *se = fuse_session_new(&args, &ops, sizeof(ops), img->sqfs);
+	img_quiet_stdio();
+	struct fuse_session *se = img_fuse_session(img, fusefd, uid, gid);
 	if (se == NULL)
-		_exit(1);
-	snprintf(mnt, sizeof(mnt), "/dev/fd/%d", fusefd);
-	if (fuse_session_mount(se, mnt) != 0)
 		_exit(1);
 	fuse_session_loop(se);
 	_exit(0);

@@ -2,6 +2,7 @@
  * caller's identity, home, cwd and bind sources before any namespace. */
 #include "config.h"
 #include "container.h"
+#include "cache.h"
 #include "util.h"
 
 #include <errno.h>
@@ -223,4 +224,42 @@ void hk_container_free(struct hk_container *c)
 	free(c->home);
 	free(c->cwd);
 	memset(c, 0, sizeof(*c));
+}
+
+int hk_config_load(struct hk_container *c, hk_err *err)
+{
+	const char *path = getenv("HUSK_CONFIG");
+	c->linger = HK_LINGER_DEFAULT;
+	if (path == NULL || *path == '\0')
+		path = SYSCONFDIR "/husk/husk.conf";
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return hk_fail(err, errno, "configuration %s", path);
+	}
+	cleanup_free char *buf = hk_read_fd(fd, 1 << 20, NULL);
+	if (buf == NULL)
+		return hk_fail(err, errno, "configuration %s", path);
+	int lineno = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char key[64], val[256];
+		lineno++;
+		line += strspn(line, " \t");
+		if (*line == '#' || *line == '\0')
+			continue;
+		if (sscanf(line, " %63[a-z_-] = %255s", key, val) != 2)
+			return hk_fail(err, 0, "configuration %s: line %d: expected key = value", path, lineno);
+		unsigned long v;
+		if (strcmp(key, "linger") == 0) {
+			if (hk_parse_uint(val, 0, 86400, &v) < 0)
+				return hk_fail(err, 0, "configuration %s: line %d: linger %s: expected 0 to 86400 seconds",
+					       path, lineno, val);
+			c->linger = (unsigned)v;
+		} else {
+			return hk_fail(err, 0, "configuration %s: line %d: unknown key '%s'", path, lineno, key);
+		}
+	}
+	return 0;
 }

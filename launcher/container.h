@@ -41,6 +41,8 @@ struct hk_container {
 	size_t nenv;
 	char **devices;         /* extra host devices, e.g. /dev/infiniband */
 	size_t ndevices;
+	unsigned linger;        /* seconds a shared image mount outlives its last
+				   container; 0: a private mount per container */
 
 	/* filled in by hk_container_resolve() */
 	uid_t uid;
@@ -60,6 +62,11 @@ int hk_env_add(struct hk_container *c, const char *kv, const char *origin, hk_er
 /* Read KEY=VALUE lines (blank and # lines skipped) from a host file into
  * c->env. Returns 0 or -1 with *err naming the file and line. */
 int hk_env_file(struct hk_container *c, const char *path, hk_err *err);
+
+/* Defaults, then the site's configuration file ($HUSK_CONFIG, else
+ * SYSCONFDIR/husk/husk.conf, if present): "key = value" lines, # comments.
+ * Keys: linger. Returns 0 or -1 with *err naming the file and line. */
+int hk_config_load(struct hk_container *c, hk_err *err);
 
 /* Fill in the caller's identity, home and cwd; add the home and cwd binds;
  * check every bind source (as the caller) and open it. Returns 0 or -1. */

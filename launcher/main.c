@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "container.h"
 #include "err.h"
 #include "usage.h"
+#include "util.h"
 
 static void print_options(FILE *f)
 {
@@ -43,6 +45,8 @@ static void usage(FILE *f)
 		   "husk is a setuid-free container launcher for HPC batch systems.\n\n"
 		   "Commands:\n"
 		   "  run        run a command in a squashfs image (husk run --help)\n"
+		   "  ps         list this user's live image mounts and their containers\n"
+		   "  gc         release idle image mounts now, remove stale entries\n"
 		   "  help       show this help\n\n"
 		   "Options:\n"
 		   "  -h, --help     show this help and exit\n"
@@ -110,6 +114,8 @@ static int cmd_run(int argc, char **argv)
 	int status = HK_EXIT_FAIL, opt, idx;
 
 	memset(&c, 0, sizeof(c));
+	if (hk_config_load(&c, &err) < 0)
+		goto fail;
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+b:w:e:vh", longopts, &idx)) != -1) {
@@ -166,6 +172,13 @@ static int cmd_run(int argc, char **argv)
 				goto fail;
 			}
 			c.hostname = optarg;
+		} else if (strcmp(lname, "linger") == 0) {
+			unsigned long v;
+			if (hk_parse_uint(optarg, 0, 86400, &v) < 0) {
+				hk_fail(&err, 0, "--linger %s: expected 0 to 86400 seconds", optarg);
+				goto fail;
+			}
+			c.linger = (unsigned)v;
 		} else if (strcmp(lname, "device") == 0) {
 			char **n = realloc(c.devices, (c.ndevices + 1) * sizeof(*n));
 			if (!n)
@@ -212,6 +225,19 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "gc") == 0) {
+		hk_err err = NULL;
+		if (argc > 2) {
+			fprintf(stderr, "husk: error: %s: unexpected argument '%s'\n", cmd, argv[2]);
+			return HK_EXIT_FAIL;
+		}
+		if ((cmd[0] == 'p' ? img_cache_ps(stdout, &err) : img_cache_gc(stdout, &err)) < 0) {
+			hk_err_print(err);
+			hk_err_free(&err);
+			return HK_EXIT_FAIL;
+		}
 		return 0;
 	}
 	if (strcmp(cmd, "--man") == 0) {

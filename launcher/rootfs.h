@@ -2,12 +2,8 @@
 #define HUSK_ROOTFS_H
 
 #include "container.h"
+#include "img.h"
 
-/* Where the image and the per-container scratch live inside husk's own
- * mount namespace (a tmpfs mounted over /tmp there, never on the host). */
-#define HK_STAGE      "/tmp"
-#define HK_STAGE_IMG  "/tmp/img"
-#define HK_STAGE_CTR  "/tmp/ctr"
 
 /* Image metadata read from /.husk/ in the image. */
 struct hk_meta {

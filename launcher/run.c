@@ -11,6 +11,7 @@
 #include "config.h"
 #include "container.h"
 #include "exec.h"
+#include "cache.h"
 #include "img.h"
 #include "rootfs.h"
 #include "util.h"
@@ -27,43 +28,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int enter_userns(const struct hk_container *c, hk_err *err)
-{
-	char map[64];
-	int n;
-
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
-		int e = errno;
-		if (e == EPERM || e == ENOSPC || e == EUSERS || e == EINVAL)
-			return hk_fail(err, 0, "user namespaces are not available to this user: %s "
-				       "(check sysctl user.max_user_namespaces, and "
-				       "kernel.unprivileged_userns_clone or "
-				       "kernel.apparmor_restrict_unprivileged_userns where present)",
-				       strerror(e));
-		return hk_fail(err, e, "creating the user and mount namespaces");
-	}
-	if (hk_write_file("/proc/self/setgroups", "deny", 4) < 0 && errno != ENOENT)
-		return hk_fail(err, errno, "writing /proc/self/setgroups");
-	n = snprintf(map, sizeof(map), "%u %u 1", c->root ? 0 : (unsigned)c->uid, (unsigned)c->uid);
-	if (hk_write_file("/proc/self/uid_map", map, (size_t)n) < 0)
-		return hk_fail(err, errno, "writing the uid map");
-	n = snprintf(map, sizeof(map), "%u %u 1", c->root ? 0 : (unsigned)c->gid, (unsigned)c->gid);
-	if (hk_write_file("/proc/self/gid_map", map, (size_t)n) < 0)
-		return hk_fail(err, errno, "writing the gid map");
-	return 0;
-}
-
-/* The stage: a tmpfs over /tmp in husk's mount namespace, holding the
- * image mount point and the scratch mount point of the container. */
-static int make_stage(hk_err *err)
-{
-	if (mount("husk", HK_STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=1m") < 0)
-		return hk_fail(err, errno, "mounting husk's staging tmpfs");
-	if (mkdir(HK_STAGE_IMG, 0700) < 0 || mkdir(HK_STAGE_CTR, 0700) < 0)
-		return hk_fail(err, errno, "preparing husk's staging tmpfs");
-	return 0;
-}
 
 struct child_args {
 	const struct hk_container *c;
@@ -105,7 +69,7 @@ static int supervise(pid_t child, pid_t fuse, const sigset_t *set)
 			pid_t w = waitpid(-1, &status, WNOHANG);
 			if (w <= 0)
 				break;
-			if (w == fuse) {
+			if (fuse > 0 && w == fuse) {
 				hk_warn("the FUSE server of the image exited unexpectedly; "
 					"the container sees I/O errors");
 				continue;
@@ -119,28 +83,43 @@ static int supervise(pid_t child, pid_t fuse, const sigset_t *set)
 	}
 }
 
+/* Mount the image privately for this one container: a new user and mount
+ * namespace and a FUSE server that dies with us. */
+static int mount_private(const struct hk_container *c, struct hk_image *img, pid_t *fuse, hk_err *err)
+{
+	uid_t uid = c->root ? 0 : c->uid;
+	gid_t gid = c->root ? 0 : c->gid;
+
+	if (img_check(img, err) < 0 || img_ns_enter(c->uid, c->gid, c->root, err) < 0)
+		return -1;
+	cleanup_close int fusefd = img_stage_mount(uid, gid, err);
+	if (fusefd < 0)
+		return -1;
+	*fuse = img_fuse_serve(img, fusefd, uid, gid, err);
+	return *fuse < 0 ? -1 : 0;
+}
+
 int hk_run(struct hk_container *c, int *status, hk_err *err)
 {
 	struct hk_image img;
 	static char stack[256 * 1024] __attribute__((aligned(16)));
 	sigset_t set, old;
-	pid_t fuse = -1, child = -1;
-	int ret = -1;
+	pid_t fuse = -1, child = -1, holder = -1;
+	int ret = -1, conn = -1;
 
-	if (img_open(c->image, &img, err) < 0)
+	if (img_open_file(c->image, &img, err) < 0)
 		return -1;
-	cleanup_close int fusefd = -1;
-	/* /dev/fuse must be opened inside the user namespace that mounts it */
-	if (enter_userns(c, err) < 0 || (fusefd = img_fuse_open(err)) < 0 || make_stage(err) < 0)
-		goto out;
-	if (img_fuse_mount(fusefd, HK_STAGE_IMG, c->root ? 0 : c->uid, c->root ? 0 : c->gid, err) < 0)
-		goto out;
+	/* Signals wait for the supervisor from here on; the FUSE server and
+	 * the holder reset their mask. */
 	hk_forward_sigset(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	fuse = img_fuse_serve(&img, fusefd, c->root ? 0 : c->uid, c->root ? 0 : c->gid, err);
-	if (fuse < 0)
-		goto out_mask;
-	close(steal_fd(fusefd));
+	if (c->linger > 0) {
+		if (img_cache_join(&img, c->root, c->linger, &conn, &holder, err) < 0)
+			goto out;
+	} else if (mount_private(c, &img, &fuse, err) < 0) {
+		goto out;
+	}
+	img_close(&img);
 
 	struct child_args args = { .c = c };
 	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
@@ -149,17 +128,20 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 	child = clone(child_main, stack + sizeof(stack), flags, &args);
 	if (child < 0) {
 		hk_fail(err, errno, "starting the container");
-		goto out_mask;
+		goto out;
 	}
 	*status = supervise(child, fuse, &set);
+	if (conn >= 0)
+		img_cache_check(conn, holder);
 	ret = 0;
-out_mask:
+out:
 	if (fuse > 0) {
 		kill(fuse, SIGKILL);
 		waitpid(fuse, NULL, 0);
 	}
+	if (conn >= 0)
+		close(conn);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-out:
 	img_close(&img);
 	return ret;
 }

@@ -16,6 +16,7 @@
 	X("net", 0, "host|none", "Network: the host's (default, for MPI and interconnects) or an empty namespace with only lo.") \
 	X("hostname", 0, "NAME", "Host name inside the container (default: the host's).") \
 	X("device", 0, "PATH", "Make the host device (or directory of devices) PATH under /dev available. Repeatable.") \
+	X("linger", 0, "SECONDS", "Keep the image mounted this long after its last container exits, for later containers to join (default 60, or linger in husk.conf; 0: a private mount per container).") \
 	X("verbose", 'v', NULL, "Print what husk does on stderr.") \
 	X("help", 'h', NULL, "Show this help and exit.")
 
