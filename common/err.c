@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 int hk_verbose;
 
@@ -84,15 +86,25 @@ void hk_warn(const char *fmt, ...)
 	fprintf(stderr, "husk: warning: %s\n", buf);
 }
 
+static struct timespec t_start;
+
+void hk_debug_start(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+}
+
 void hk_debug(const char *fmt, ...)
 {
 	va_list ap;
 	char buf[1024];
+	struct timespec t;
 
 	if (!hk_verbose)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "husk: debug: %s\n", buf);
+	long us = (t.tv_sec - t_start.tv_sec) * 1000000L + (t.tv_nsec - t_start.tv_nsec) / 1000;
+	fprintf(stderr, "husk: debug: %6ld us [%d] %s\n", us, (int)getpid(), buf);
 }

@@ -30,6 +30,8 @@ void hk_err_print(const hk_err err);
 /* Messages that are not errors. */
 void hk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int hk_verbose;
+/* With -v: "husk: debug: MICROSECONDS [PID] message", timed from hk_debug_start(). */
+void hk_debug_start(void);
 void hk_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -4,6 +4,6 @@ libhusk_la_SOURCES = \
 	common/err.c common/err.h \
 	common/util.c common/util.h
 libhusk_la_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS) $(SQUASHFUSE_CFLAGS) $(SECCOMP_CFLAGS) $(HWLOC_CFLAGS)
-libhusk_la_LIBADD = $(FUSE3_LIBS) $(SECCOMP_LIBS)
+libhusk_la_LIBADD =
 # Front ends link these after libhusk.la (libtool drops plain .a from a convenience library).
 HUSK_LIBS = libhusk.la $(SQUASHFUSE_LIBS) $(SQFS_DECOMP_LIBS) $(FUSE3_LIBS) $(SECCOMP_LIBS)

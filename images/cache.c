@@ -65,6 +65,7 @@ int img_runtime_dir(char *path, size_t len, hk_err *err)
 		close(fd);
 		return -1;
 	}
+	snprintf(img_stage, sizeof(img_stage), "%s", path);
 	return fd;
 }
 

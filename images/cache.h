@@ -17,12 +17,13 @@
 
 /* Open the caller's runtime directory ($XDG_RUNTIME_DIR/husk, else
  * /tmp/husk-UID), creating it if needed. It must be a real directory owned
- * by the caller with mode 0700. Returns an O_PATH fd, or -1 with *err. */
+ * by the caller with mode 0700. Sets img_stage to it. Returns an O_PATH
+ * fd, or -1 with *err. */
 int img_runtime_dir(char *path, size_t len, hk_err *err);
 
 /* Join (or start) the holder of img for this user and mapping; on success
  * the caller is in the holder's user and mount namespaces with the image
- * at HK_STAGE_IMG, and *conn must stay open while the container runs.
+ * at STAGE/img, and *conn must stay open while the container runs.
  * img needs only img_open_file(); a new holder checks it fully. */
 int img_cache_join(struct hk_image *img, bool root, unsigned linger, int *conn,
 		   pid_t *holder, hk_err *err);

@@ -59,18 +59,18 @@ int img_fuse_process(struct fuse_session *se);
  * the caller's pipes). */
 void img_quiet_stdio(void);
 
-/* Where the image and the per-container scratch live inside husk's own
- * mount namespace (a tmpfs mounted over /tmp there, never on the host). */
-#define HK_STAGE      "/tmp"
-#define HK_STAGE_IMG  "/tmp/img"
-#define HK_STAGE_CTR  "/tmp/ctr"
+/* The stage: inside husk's own mount namespace only, a tmpfs mounted over
+ * the caller's runtime directory (which hides nothing anyone binds), with
+ * the image at STAGE/img and the container's scratch at STAGE/ctr. Set by
+ * img_runtime_dir(); the same path in every namespace of one user. */
+extern char img_stage[4096];
 
 /* Enter a new user and mount namespace, mapping the caller's uid/gid to
  * itself, or to 0 with root. Returns 0 or -1 with *err. */
 int img_ns_enter(uid_t uid, gid_t gid, bool root, hk_err *err);
 
 /* In the namespace of img_ns_enter: open /dev/fuse, mount the stage tmpfs
- * and the image's FUSE mount at HK_STAGE_IMG. Returns the FUSE fd (the
+ * and the image's FUSE mount at STAGE/img. Returns the FUSE fd (the
  * server must be started on it) or -1 with *err. ids as img_fuse_mount. */
 int img_stage_mount(uid_t uid, gid_t gid, hk_err *err);
 

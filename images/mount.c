@@ -39,17 +39,22 @@ int img_ns_enter(uid_t uid, gid_t gid, bool root, hk_err *err)
 	return 0;
 }
 
+char img_stage[4096];
+
 int img_stage_mount(uid_t uid, gid_t gid, hk_err *err)
 {
+	char imgdir[4200], ctrdir[4200];
+	snprintf(imgdir, sizeof(imgdir), "%s/img", img_stage);
+	snprintf(ctrdir, sizeof(ctrdir), "%s/ctr", img_stage);
 	/* /dev/fuse must be opened inside the user namespace that mounts it */
 	cleanup_close int fusefd = img_fuse_open(err);
 	if (fusefd < 0)
 		return -1;
-	if (mount("husk", HK_STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=1m") < 0)
-		return hk_fail(err, errno, "mounting husk's staging tmpfs");
-	if (mkdir(HK_STAGE_IMG, 0700) < 0 || mkdir(HK_STAGE_CTR, 0700) < 0)
+	if (mount("husk", img_stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=1m") < 0)
+		return hk_fail(err, errno, "mounting husk's staging tmpfs on %s", img_stage);
+	if (mkdir(imgdir, 0700) < 0 || mkdir(ctrdir, 0700) < 0)
 		return hk_fail(err, errno, "preparing husk's staging tmpfs");
-	if (img_fuse_mount(fusefd, HK_STAGE_IMG, uid, gid, err) < 0)
+	if (img_fuse_mount(fusefd, imgdir, uid, gid, err) < 0)
 		return -1;
 	return steal_fd(fusefd);
 }

@@ -79,7 +79,7 @@ void sqfs_image_free(struct hk_image *img)
 /* Files that root owns in the image belong to the caller in the container,
  * so that writes to /etc and friends work through the overlay. The server
  * sets these; squashfuse's replies pass through the wrappers below (linked
- * with -Wl,--wrap=fuse_reply_entry,--wrap=fuse_reply_attr). */
+ * with -Wl,--wrap=fuse_reply_entry,--wrap=fuse_reply_attr,--wrap=fuse_reply_open). */
 static uid_t owner_uid;
 static gid_t owner_gid;
 static bool owner_remap;
@@ -97,6 +97,19 @@ static void remap(struct stat *st)
 		st->st_uid = owner_uid;
 	if (st->st_gid == 0)
 		st->st_gid = owner_gid;
+}
+
+int __real_fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi);
+int __wrap_fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi);
+
+/* The image never changes under a mount: keep file pages and directory
+ * listings cached across opens, so a warm container reads nothing again. */
+int __wrap_fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi)
+{
+	struct fuse_file_info copy = *fi;
+	copy.keep_cache = 1;
+	copy.cache_readdir = 1;
+	return __real_fuse_reply_open(req, &copy);
 }
 
 int __wrap_fuse_reply_entry(fuse_req_t req, const struct fuse_entry_param *e)

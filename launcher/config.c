@@ -21,7 +21,6 @@ int hk_bind_parse(const char *spec, struct hk_bind *b, hk_err *err)
 	char *src, *dst, *opt, *extra;
 
 	memset(b, 0, sizeof(*b));
-	b->srcfd = -1;
 	if (copy == NULL)
 		return hk_fail(err, ENOMEM, "--bind %s", spec);
 	src = copy;
@@ -140,8 +139,7 @@ static int add_bind(struct hk_container *c, const char *src, const char *dst, bo
 	/* implicit binds go first, so that user binds can be placed over them */
 	memmove(&c->binds[1], &c->binds[0], c->nbinds * sizeof(*n));
 	c->nbinds++;
-	c->binds[0] = (struct hk_bind){ .src = strdup(src), .dst = strdup(dst),
-					.optional = optional, .srcfd = -1 };
+	c->binds[0] = (struct hk_bind){ .src = strdup(src), .dst = strdup(dst), .optional = optional };
 	return 0;
 }
 
@@ -187,15 +185,9 @@ int hk_container_resolve(struct hk_container *c, hk_err *err)
 				continue;
 			return hk_fail(err, errno, "--bind %s", b->src);
 		}
-		b->srcfd = open(buf, O_PATH | O_CLOEXEC);
-		if (b->srcfd < 0) {
-			if (!user)
-				continue;
-			return hk_fail(err, errno, "--bind %s", b->src);
-		}
-		/* The caller must be able to reach the source itself. */
-		if (user && access(buf, F_OK) < 0)
-			return hk_fail(err, errno, "--bind %s", b->src);
+		b->real = strdup(buf);
+		if (b->real == NULL)
+			return hk_fail(err, ENOMEM, "--bind %s", b->src);
 		if (user && (strcmp(b->dst, "/") == 0))
 			return hk_fail(err, 0, "--bind %s: destination / is not allowed", b->src);
 	}
@@ -213,8 +205,7 @@ void hk_container_free(struct hk_container *c)
 	for (size_t i = 0; i < c->nbinds; i++) {
 		free(c->binds[i].src);
 		free(c->binds[i].dst);
-		if (c->binds[i].srcfd >= 0)
-			close(c->binds[i].srcfd);
+		free(c->binds[i].real);
 	}
 	free(c->binds);
 	for (size_t i = 0; i < c->nenv; i++)

@@ -21,7 +21,8 @@ struct hk_bind {
 	char *dst;   /* absolute path in the container */
 	bool ro;
 	bool optional; /* skip quietly when the destination can't be made (home, cwd) */
-	int srcfd;   /* O_PATH fd of src, opened before any namespace change */
+	char *real;  /* src resolved (realpath) before any namespace change; the
+		        bind opens it again inside husk's mount namespace */
 };
 
 struct hk_container {

@@ -156,6 +156,7 @@ __attribute__((noreturn)) static void exec_program(const struct hk_container *c,
 		fprintf(stderr, "husk: error: dropping privileges: %s\n", strerror(errno));
 		_exit(HK_EXIT_FAIL);
 	}
+	hk_debug("exec %s", argv[0]);
 	execvp(argv[0], argv);
 	int e = errno;
 	if (e == ENOENT || e == ENOTDIR) {

@@ -7,7 +7,7 @@ bin_PROGRAMS += husk
 husk_SOURCES = launcher/main.c launcher/usage.h
 husk_LDADD = $(HUSK_LIBS)
 # squashfuse replies pass through images/sqfs.c (owner remapping)
-husk_LDFLAGS = -Wl,--wrap=fuse_reply_entry -Wl,--wrap=fuse_reply_attr
+husk_LDFLAGS = -Wl,--wrap=fuse_reply_entry -Wl,--wrap=fuse_reply_attr -Wl,--wrap=fuse_reply_open
 
 # husk(1) comes from the same tables as --help (launcher/usage.h).
 man1_MANS = husk.1

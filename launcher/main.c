@@ -212,6 +212,7 @@ fail:
 
 int main(int argc, char **argv)
 {
+	hk_debug_start();
 	if (argc < 2) {
 		usage(stderr);
 		return HK_EXIT_FAIL;

@@ -191,8 +191,8 @@ static int add_identity(int rootfd, const struct hk_container *c, hk_err *err)
 		int n = i == 0 ? snprintf(line, sizeof(line), "%s:x:%u:%u::%s:/bin/sh\n",
 					  name, ids[0], ids[1], c->root ? "/root" : c->home)
 			       : snprintf(line, sizeof(line), "%s:x:%u:\n", c->root ? "root" : name, ids[1]);
-		char scratch[64];
-		snprintf(scratch, sizeof(scratch), HK_STAGE_CTR "/%s", i == 0 ? "passwd" : "group");
+		char scratch[4200];
+		snprintf(scratch, sizeof(scratch), "%s/ctr/%s", img_stage, i == 0 ? "passwd" : "group");
 		cleanup_close int out = open(scratch, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
 		if (out < 0)
 			return hk_fail(err, errno, "writing /%s", files[i]);
@@ -265,20 +265,22 @@ static int pivot(const char *root, hk_err *err)
 
 int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err)
 {
-	const char *root = HK_STAGE_CTR "/root";
+	char ctr[4200], imgdir[4200], root[4300], p1[4300], p2[4300], opts[13000], buf[13100];
 
+	snprintf(ctr, sizeof(ctr), "%s/ctr", img_stage);
+	snprintf(imgdir, sizeof(imgdir), "%s/img", img_stage);
+	snprintf(root, sizeof(root), "%s/root", ctr);
 	/* private scratch for this container: overlay upper, passwd, group */
-	if (mount("tmpfs", HK_STAGE_CTR, "tmpfs", MS_SAFE, "mode=0755") < 0)
+	if (mount("tmpfs", ctr, "tmpfs", MS_SAFE, "mode=0755") < 0)
 		return hk_fail(err, errno, "mounting the container's scratch tmpfs");
 	if (c->read_only) {
-		root = HK_STAGE_IMG;
+		snprintf(root, sizeof(root), "%s", imgdir);
 	} else {
-		if (mkdir(HK_STAGE_CTR "/upper", 0755) < 0 || mkdir(HK_STAGE_CTR "/work", 0755) < 0 ||
-		    mkdir(HK_STAGE_CTR "/root", 0755) < 0)
+		snprintf(p1, sizeof(p1), "%s/upper", ctr);
+		snprintf(p2, sizeof(p2), "%s/work", ctr);
+		if (mkdir(p1, 0755) < 0 || mkdir(p2, 0755) < 0 || mkdir(root, 0755) < 0)
 			return hk_fail(err, errno, "preparing the overlay");
-		const char *opts = "lowerdir=" HK_STAGE_IMG ",upperdir=" HK_STAGE_CTR "/upper,workdir="
-				   HK_STAGE_CTR "/work";
-		char buf[256];
+		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", imgdir, p1, p2);
 		snprintf(buf, sizeof(buf), "%s,userxattr", opts);
 		if (mount("overlay", root, "overlay", MS_SAFE, buf) < 0 &&
 		    mount("overlay", root, "overlay", MS_SAFE, opts) < 0)
@@ -290,8 +292,10 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 
 	if (mount_in(rootfd, "/proc", "proc", MS_SAFE | MS_NOEXEC, NULL, err) < 0)
 		return -1;
+	hk_debug("proc mounted");
 	if (make_dev(rootfd, c, err) < 0)
 		return -1;
+	hk_debug("dev made");
 	if (c->net_none) {
 		if (mount_in(rootfd, "/sys", "sysfs", MS_SAFE | MS_NOEXEC | MS_RDONLY, NULL, err) < 0)
 			return -1;
@@ -300,19 +304,22 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 	}
 	if (mount_in(rootfd, "/tmp", "tmpfs", MS_SAFE, "mode=1777", err) < 0)
 		return -1;
+	hk_debug("sys and tmp mounted");
 	for (size_t i = 0; i < c->nbinds; i++) {
 		const struct hk_bind *b = &c->binds[i];
-		if (b->srcfd < 0)
+		if (b->real == NULL)
 			continue;
-		if (bind_in(rootfd, b->srcfd, b->src, b->dst, b->ro, false, err) < 0) {
+		if (bind_host(rootfd, b->real, b->dst, b->ro, false, err) < 0) {
 			if (!b->optional)
 				return hk_wrap(err, "--bind");
 			hk_debug("skipping bind of %s: %s", b->src, (*err)->msg);
 			hk_err_free(err);
 		}
 	}
+	hk_debug("binds done");
 	if (add_identity(rootfd, c, err) < 0)
 		return -1;
+	hk_debug("passwd and group done");
 	load_meta(rootfd, meta);
 	return pivot(root, err);
 }

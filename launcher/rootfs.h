@@ -13,7 +13,7 @@ struct hk_meta {
 };
 
 /* In the container's fresh mount namespace (as pid 1 of its pid namespace):
- * assemble the root from the mounted image at HK_STAGE_IMG, read its
+ * assemble the root from the mounted image at STAGE/img, read its
  * metadata into *meta, pivot into it. Returns 0 or -1 with *err. */
 int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err);
 

@@ -45,10 +45,12 @@ static int child_main(void *arg)
 		hk_err_print(err);
 		_exit(HK_EXIT_FAIL);
 	}
+	hk_debug("container started");
 	if (rootfs_enter(a->c, &meta, &err) < 0) {
 		hk_err_print(err);
 		_exit(HK_EXIT_FAIL);
 	}
+	hk_debug("root assembled");
 	hk_container_init(a->c, &meta);
 }
 
@@ -90,6 +92,11 @@ static int mount_private(const struct hk_container *c, struct hk_image *img, pid
 	uid_t uid = c->root ? 0 : c->uid;
 	gid_t gid = c->root ? 0 : c->gid;
 
+	char dir[4096];
+	int dirfd = img_runtime_dir(dir, sizeof(dir), err);
+	if (dirfd < 0)
+		return -1;
+	close(dirfd);
 	if (img_check(img, err) < 0 || img_ns_enter(c->uid, c->gid, c->root, err) < 0)
 		return -1;
 	cleanup_close int fusefd = img_stage_mount(uid, gid, err);
@@ -120,6 +127,7 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 		goto out;
 	}
 	img_close(&img);
+	hk_debug("image mounted%s", conn >= 0 ? " (joined its holder)" : "");
 
 	struct child_args args = { .c = c };
 	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
