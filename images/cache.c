@@ -427,8 +427,8 @@ static int start_holder(struct hk_image *img, int dirfd, const char *key, bool r
 	return hk_fail(err, 0, "%s", msg);
 }
 
-int img_cache_join(struct hk_image *img, bool root, unsigned linger, int *conn,
-		   pid_t *holder, hk_err *err)
+int img_cache_join(struct hk_image *img, bool root, unsigned linger,
+		   img_prepare_fn prepare, void *arg, int *conn, pid_t *holder, hk_err *err)
 {
 	char dir[PATH_MAX], key[128], lockname[160];
 
@@ -452,6 +452,16 @@ int img_cache_join(struct hk_image *img, bool root, unsigned linger, int *conn,
 				    start_holder(img, dirfd, key, root, linger, err) < 0)
 					return -1;
 				s = try_join(dirfd, key, holder);
+				if (s < 0)
+					continue;
+				/* still under the lock: the one-time set-up */
+				if (enter_holder(*holder, err) < 0 || prepare(arg, err) < 0) {
+					kill(*holder, SIGKILL);
+					close(s);
+					return -1;
+				}
+				*conn = s;
+				return 0;
 			}
 		}
 		if (s < 0)

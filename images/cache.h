@@ -24,9 +24,11 @@ int img_runtime_dir(char *path, size_t len, hk_err *err);
 /* Join (or start) the holder of img for this user and mapping; on success
  * the caller is in the holder's user and mount namespaces with the image
  * at STAGE/img, and *conn must stay open while the container runs.
- * img needs only img_open_file(); a new holder checks it fully. */
-int img_cache_join(struct hk_image *img, bool root, unsigned linger, int *conn,
-		   pid_t *holder, hk_err *err);
+ * img needs only img_open_file(); a new holder checks it fully, and its
+ * starter runs prepare(arg) in the holder's namespaces, once. */
+typedef int (*img_prepare_fn)(void *arg, hk_err *err);
+int img_cache_join(struct hk_image *img, bool root, unsigned linger,
+		   img_prepare_fn prepare, void *arg, int *conn, pid_t *holder, hk_err *err);
 
 /* After the container: did the holder die under it? Prints a warning if so. */
 void img_cache_check(int conn, pid_t holder);

@@ -119,33 +119,56 @@ static int bind_host(int rootfd, const char *host, const char *dst, bool ro, boo
 	return bind_in(rootfd, fd, host, dst, ro, dev, err);
 }
 
-static int make_dev(int rootfd, const struct hk_container *c, hk_err *err)
+/* STAGE/NAME into buf. */
+static const char *stage_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", img_stage, name);
+	return buf;
+}
+
+/* STAGE/dev: a small tmpfs with the host's harmless device nodes bound in
+ * and the usual links; every container binds it whole (one mount call). */
+static int prepare_dev(hk_err *err)
 {
 	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty", NULL };
 	static const char *const links[][2] = {
 		{ "ptmx", "pts/ptmx" }, { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
 		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" }, { NULL, NULL } };
-	char path[64];
+	char dev[4200], node[4300], host[64];
 
-	if (mount_in(rootfd, "/dev", "tmpfs", MS_SAFE | MS_NOEXEC, "mode=0755,size=64k", err) < 0)
-		return -1;
-	cleanup_close int devfd = hk_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0);
-	if (devfd < 0)
-		return hk_fail(err, errno, "/dev in the container");
+	stage_path(dev, sizeof(dev), "dev");
+	if (mkdir(dev, 0755) < 0 ||
+	    mount("tmpfs", dev, "tmpfs", MS_SAFE | MS_NOEXEC, "mode=0755,size=64k") < 0)
+		return hk_fail(err, errno, "preparing /dev");
 	for (int i = 0; nodes[i]; i++) {
-		snprintf(path, sizeof(path), "/dev/%s", nodes[i]);
-		int fd = openat(devfd, nodes[i], O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
+		snprintf(node, sizeof(node), "%s/%s", dev, nodes[i]);
+		snprintf(host, sizeof(host), "/dev/%s", nodes[i]);
+		int fd = open(node, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
 		if (fd < 0)
-			return hk_fail(err, errno, "creating %s", path);
+			return hk_fail(err, errno, "creating %s", host);
 		close(fd);
-		if (bind_host(rootfd, path, path, false, true, err) < 0)
-			return -1;
+		if (mount(host, node, NULL, MS_BIND, NULL) < 0)
+			return hk_fail(err, errno, "binding %s", host);
 	}
-	for (int i = 0; links[i][0]; i++)
-		if (symlinkat(links[i][1], devfd, links[i][0]) < 0)
+	for (int i = 0; links[i][0]; i++) {
+		snprintf(node, sizeof(node), "%s/%s", dev, links[i][0]);
+		if (symlink(links[i][1], node) < 0)
 			return hk_fail(err, errno, "creating /dev/%s", links[i][0]);
-	if (mkdirat(devfd, "pts", 0755) < 0 || mkdirat(devfd, "shm", 01777) < 0)
-		return hk_fail(err, errno, "creating /dev/pts and /dev/shm");
+	}
+	snprintf(node, sizeof(node), "%s/pts", dev);
+	if (mkdir(node, 0755) < 0)
+		return hk_fail(err, errno, "creating /dev/pts");
+	snprintf(node, sizeof(node), "%s/shm", dev);
+	if (mkdir(node, 01777) < 0)
+		return hk_fail(err, errno, "creating /dev/shm");
+	return 0;
+}
+
+static int make_dev(int rootfd, const struct hk_container *c, hk_err *err)
+{
+	char dev[4200];
+	if (bind_host(rootfd, stage_path(dev, sizeof(dev), "dev"), "/dev", false, true, err) < 0)
+		return hk_wrap(err, "/dev");
 	if (mount_in(rootfd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620", err) < 0)
 		return -1;
@@ -157,20 +180,22 @@ static int make_dev(int rootfd, const struct hk_container *c, hk_err *err)
 	return 0;
 }
 
-/* Give the caller an entry in /etc/passwd and /etc/group of the container:
- * the image's file plus one line, written to the scratch tmpfs and bound
- * over the image's file. */
-static int add_identity(int rootfd, const struct hk_container *c, hk_err *err)
+/* STAGE/passwd and STAGE/group: the image's files plus a line for the
+ * caller, when the image lacks one; containers bind them over /etc. */
+static int prepare_identity(const struct hk_container *c, hk_err *err)
 {
-	char line[4096];
+	char line[4096], imgdir[4200], out[4200];
 	const char *files[2] = { "etc/passwd", "etc/group" };
 	unsigned ids[2] = { c->root ? 0 : (unsigned)c->uid, c->root ? 0 : (unsigned)c->gid };
 	const char *name = c->root ? "root" : c->user;
 
+	cleanup_close int imgfd = open(stage_path(imgdir, sizeof(imgdir), "img"), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (imgfd < 0)
+		return hk_fail(err, errno, "opening the image's root");
 	for (int i = 0; i < 2; i++) {
 		size_t len = 0;
 		cleanup_free char *old = NULL;
-		cleanup_close int in = hk_open_in_root(rootfd, files[i], O_RDONLY | O_NOFOLLOW, 0);
+		cleanup_close int in = hk_open_in_root(imgfd, files[i], O_RDONLY | O_NOFOLLOW, 0);
 		if (in >= 0)
 			old = hk_read_fd(in, 4 << 20, &len);
 		/* already there? look for ":ID:" in the uid (or gid) field */
@@ -190,21 +215,43 @@ static int add_identity(int rootfd, const struct hk_container *c, hk_err *err)
 			continue;
 		int n = i == 0 ? snprintf(line, sizeof(line), "%s:x:%u:%u::%s:/bin/sh\n",
 					  name, ids[0], ids[1], c->root ? "/root" : c->home)
-			       : snprintf(line, sizeof(line), "%s:x:%u:\n", c->root ? "root" : name, ids[1]);
-		char scratch[4200];
-		snprintf(scratch, sizeof(scratch), "%s/ctr/%s", img_stage, i == 0 ? "passwd" : "group");
-		cleanup_close int out = open(scratch, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
-		if (out < 0)
+			       : snprintf(line, sizeof(line), "%s:x:%u:\n", name, ids[1]);
+		stage_path(out, sizeof(out), i == 0 ? "passwd" : "group");
+		cleanup_close int fd = open(out, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 ||
+		    (len && (hk_write_all(fd, old, len) < 0 ||
+			     (old[len - 1] != '\n' && hk_write_all(fd, "\n", 1) < 0))) ||
+		    hk_write_all(fd, line, (size_t)n) < 0)
 			return hk_fail(err, errno, "writing /%s", files[i]);
-		if ((len && (hk_write_all(out, old, len) < 0 ||
-			     (old[len - 1] != '\n' && hk_write_all(out, "\n", 1) < 0))) ||
-		    hk_write_all(out, line, (size_t)n) < 0)
-			return hk_fail(err, errno, "writing /%s", files[i]);
-		if (in < 0 && c->read_only)
-			continue; /* no /etc/passwd in a read-only image: nothing to cover */
-		cleanup_close int sfd = open(scratch, O_PATH | O_CLOEXEC);
-		if (sfd < 0 || bind_in(rootfd, sfd, scratch, files[i], false, false, err) < 0)
-			return sfd < 0 ? hk_fail(err, errno, "%s", scratch) : hk_wrap(err, "/%s", files[i]);
+	}
+	return 0;
+}
+
+int rootfs_prepare(const struct hk_container *c, hk_err *err)
+{
+	if (prepare_dev(err) < 0 || prepare_identity(c, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int add_identity(int rootfd, const struct hk_container *c, hk_err *err)
+{
+	static const char *const names[2] = { "passwd", "group" };
+	char src[4200], dst[32];
+
+	for (int i = 0; i < 2; i++) {
+		stage_path(src, sizeof(src), names[i]);
+		if (access(src, F_OK) < 0)
+			continue; /* the image has the caller already */
+		snprintf(dst, sizeof(dst), "/etc/%s", names[i]);
+		if (c->read_only) {
+			int fd = hk_open_in_root(rootfd, dst, O_PATH | O_NOFOLLOW, 0);
+			if (fd < 0)
+				continue; /* nothing to cover in a read-only image */
+			close(fd);
+		}
+		if (bind_host(rootfd, src, dst, false, false, err) < 0)
+			return -1;
 	}
 	return 0;
 }

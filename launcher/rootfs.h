@@ -12,6 +12,11 @@ struct hk_meta {
 	char **entrypoint; /* NULL-terminated, or NULL */
 };
 
+/* Once per image mount, in its namespace after the image is served: the
+ * parts of every container's root that do not change between containers
+ * (STAGE/dev, STAGE/passwd, STAGE/group). Returns 0 or -1 with *err. */
+int rootfs_prepare(const struct hk_container *c, hk_err *err);
+
 /* In the container's fresh mount namespace (as pid 1 of its pid namespace):
  * assemble the root from the mounted image at STAGE/img, read its
  * metadata into *meta, pivot into it. Returns 0 or -1 with *err. */

@@ -103,7 +103,14 @@ static int mount_private(const struct hk_container *c, struct hk_image *img, pid
 	if (fusefd < 0)
 		return -1;
 	*fuse = img_fuse_serve(img, fusefd, uid, gid, err);
-	return *fuse < 0 ? -1 : 0;
+	if (*fuse < 0)
+		return -1;
+	return rootfs_prepare(c, err);
+}
+
+static int prepare(void *arg, hk_err *err)
+{
+	return rootfs_prepare(arg, err);
 }
 
 int hk_run(struct hk_container *c, int *status, hk_err *err)
@@ -121,7 +128,7 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 	hk_forward_sigset(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	if (c->linger > 0) {
-		if (img_cache_join(&img, c->root, c->linger, &conn, &holder, err) < 0)
+		if (img_cache_join(&img, c->root, c->linger, prepare, c, &conn, &holder, err) < 0)
 			goto out;
 	} else if (mount_private(c, &img, &fuse, err) < 0) {
 		goto out;
