@@ -96,7 +96,7 @@ static int holder_connect(int dirfd, const char *name, char req)
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -1;
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(s, &req, 1) != 1) {
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || send(s, &req, 1, MSG_NOSIGNAL) != 1) {
 		int e = errno;
 		close(s);
 		errno = e;
@@ -105,14 +105,16 @@ static int holder_connect(int dirfd, const char *name, char req)
 	return s;
 }
 
-/* Join: the holder answers REP_JOINED once it counts us. */
-static int try_join(int dirfd, const char *key, pid_t *holder)
+/* Join: the holder answers REP_JOINED once it counts us. A new holder
+ * listens on KEY.new until its starter has prepared the stage and renamed
+ * it to KEY.sock, so that others join only a ready holder. */
+static int try_join(int dirfd, const char *key, const char *suffix, pid_t *holder)
 {
-	char name[128], rep = 0;
+	char name[160], rep = 0;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
-	snprintf(name, sizeof(name), "%s.sock", key);
+	snprintf(name, sizeof(name), "%s.%s", key, suffix);
 	int s = holder_connect(dirfd, name, REQ_JOIN);
 	if (s < 0)
 		return -1;
@@ -233,6 +235,8 @@ __attribute__((noreturn)) static void holder_exit(struct holder *h)
 	int lock = lock_entry(h->dirfd, name, LOCK_EX);
 	snprintf(name, sizeof(name), "%s.sock", h->key);
 	unlinkat(h->dirfd, name, 0);
+	snprintf(name, sizeof(name), "%s.new", h->key);
+	unlinkat(h->dirfd, name, 0);
 	close(h->listen);
 	for (size_t i = 0; i < h->nclients; i++)
 		close(h->clients[i].fd);
@@ -249,8 +253,8 @@ __attribute__((noreturn)) static void holder_loop(struct holder *h, struct fuse_
 	size_t cap = 0;
 
 	for (;;) {
-		if (cap < h->nclients + 2) {
-			cap = (h->nclients + 2) * 2;
+		if (cap < h->nclients + 3) { /* room for at least one more */
+			cap = (h->nclients + 3) * 2;
 			struct pollfd *n = realloc(pfd, cap * sizeof(*pfd));
 			struct client *c = realloc(h->clients, cap * sizeof(*c));
 			if (!n || !c)
@@ -291,7 +295,7 @@ __attribute__((noreturn)) static void holder_loop(struct holder *h, struct fuse_
 			}
 			if (req == REQ_JOIN) {
 				char rep = REP_JOINED;
-				if (write(c->fd, &rep, 1) == 1) {
+				if (send(c->fd, &rep, 1, MSG_NOSIGNAL) == 1) {
 					c->joined = true;
 					h->njoined++;
 				} else {
@@ -310,22 +314,19 @@ __attribute__((noreturn)) static void holder_loop(struct holder *h, struct fuse_
 				drop_client(h, i);
 			}
 		}
-		if (pfd[1].revents & POLLIN) {
-			for (;;) {
-				int fd = accept4(h->listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-				if (fd < 0)
-					break;
-				struct ucred cred;
-				socklen_t len = sizeof(cred);
-				if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-				    cred.uid != getuid() || h->nclients + 2 >= cap) {
-					close(fd);
-					if (h->nclients + 2 >= cap)
-						break; /* grow the arrays first */
-					continue;
-				}
-				h->clients[h->nclients++] = (struct client){ .fd = fd, .pid = cred.pid };
+		/* accept while there is room; the rest wait in the backlog until
+		 * the arrays have grown */
+		while ((pfd[1].revents & POLLIN) && h->nclients + 2 < cap) {
+			int fd = accept4(h->listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (fd < 0)
+				break;
+			struct ucred cred;
+			socklen_t len = sizeof(cred);
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid()) {
+				close(fd);
+				continue;
 			}
+			h->clients[h->nclients++] = (struct client){ .fd = fd, .pid = cred.pid };
 		}
 	}
 }
@@ -373,7 +374,8 @@ __attribute__((noreturn)) static void holder_main(struct holder *h, bool root, i
 		hk_fail(&err, 0, "starting the FUSE session");
 		goto fail;
 	}
-	snprintf(name, sizeof(name), "%s.sock", h->key);
+	snprintf(name, sizeof(name), "%s.new", h->key);
+	unlinkat(h->dirfd, name, 0);
 	h->listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (h->listen < 0 || sock_addr(&sa, h->dirfd, name) < 0 ||
 	    bind(h->listen, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(h->listen, 4096) < 0) {
@@ -437,13 +439,13 @@ int img_cache_join(struct hk_image *img, bool root, unsigned linger,
 		return -1;
 	entry_key(img, root, key, sizeof(key));
 	for (int attempt = 0; attempt < 5; attempt++) {
-		int s = try_join(dirfd, key, holder);
+		int s = try_join(dirfd, key, "sock", holder);
 		if (s < 0) {
 			snprintf(lockname, sizeof(lockname), "%s.lock", key);
 			cleanup_close int lock = lock_entry(dirfd, lockname, LOCK_EX);
 			if (lock < 0)
 				return hk_fail(err, errno, "locking %s/%s", dir, lockname);
-			s = try_join(dirfd, key, holder); /* started while we waited? */
+			s = try_join(dirfd, key, "sock", holder); /* started while we waited? */
 			if (s < 0) {
 				char sockname[160];
 				snprintf(sockname, sizeof(sockname), "%s.sock", key);
@@ -451,11 +453,17 @@ int img_cache_join(struct hk_image *img, bool root, unsigned linger,
 				if (img_check(img, err) < 0 ||
 				    start_holder(img, dirfd, key, root, linger, err) < 0)
 					return -1;
-				s = try_join(dirfd, key, holder);
+				s = try_join(dirfd, key, "new", holder);
 				if (s < 0)
 					continue;
-				/* still under the lock: the one-time set-up */
-				if (enter_holder(*holder, err) < 0 || prepare(arg, err) < 0) {
+				/* still under the lock: the one-time set-up, then open
+				 * the holder to everyone */
+				char newname[160];
+				snprintf(newname, sizeof(newname), "%s.new", key);
+				if (enter_holder(*holder, err) < 0 || prepare(arg, err) < 0 ||
+				    renameat(dirfd, newname, dirfd, sockname) < 0) {
+					if (!*err)
+						hk_fail(err, errno, "publishing the mount holder");
 					kill(*holder, SIGKILL);
 					close(s);
 					return -1;
