@@ -430,14 +430,17 @@ static int start_holder(struct hk_image *img, int dirfd, const char *key, bool r
 }
 
 int img_cache_join(struct hk_image *img, bool root, unsigned linger,
-		   img_prepare_fn prepare, void *arg, int *conn, pid_t *holder, hk_err *err)
+		   img_prepare_fn prepare, void *arg, struct img_cache_conn *cc, hk_err *err)
 {
-	char dir[PATH_MAX], key[128], lockname[160];
+	char dir[PATH_MAX], lockname[160];
+	char *key = cc->key;
+	pid_t *holder = &cc->holder;
 
+	cc->fd = -1;
 	cleanup_close int dirfd = img_runtime_dir(dir, sizeof(dir), err);
 	if (dirfd < 0)
 		return -1;
-	entry_key(img, root, key, sizeof(key));
+	entry_key(img, root, cc->key, sizeof(cc->key));
 	for (int attempt = 0; attempt < 5; attempt++) {
 		int s = try_join(dirfd, key, "sock", holder);
 		if (s < 0) {
@@ -468,7 +471,8 @@ int img_cache_join(struct hk_image *img, bool root, unsigned linger,
 					close(s);
 					return -1;
 				}
-				*conn = s;
+				cc->fd = s;
+				cc->dirfd = steal_fd(dirfd);
 				return 0;
 			}
 		}
@@ -478,18 +482,33 @@ int img_cache_join(struct hk_image *img, bool root, unsigned linger,
 			close(s);
 			return -1;
 		}
-		*conn = s;
+		cc->fd = s;
+		cc->dirfd = steal_fd(dirfd);
 		return 0;
 	}
 	return hk_fail(err, 0, "image %s: could not join or start its mount holder", img->arg);
 }
 
-void img_cache_check(int conn, pid_t holder)
+void img_cache_leave(struct img_cache_conn *cc, bool release)
 {
-	char c;
-	if (recv(conn, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0)
+	char c, name[160];
+	if (cc->fd < 0)
+		return;
+	if (recv(cc->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0)
 		hk_warn("the image's mount holder (pid %d) died during the run; "
-			"the container saw I/O errors from its files", (int)holder);
+			"the container saw I/O errors from its files", (int)cc->holder);
+	close(cc->fd);
+	cc->fd = -1;
+	if (release) {
+		snprintf(name, sizeof(name), "%s.sock", cc->key);
+		int s = holder_connect(cc->dirfd, name, REQ_GC);
+		if (s >= 0) {
+			char buf[16];
+			if (read(s, buf, sizeof(buf)) < 0) { /* released or busy: either is fine */ }
+			close(s);
+		}
+	}
+	close(cc->dirfd);
 }
 
 /* Call fn for each entry (socket) in the runtime directory. */

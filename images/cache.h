@@ -26,12 +26,20 @@ int img_runtime_dir(char *path, size_t len, hk_err *err);
  * at STAGE/img, and *conn must stay open while the container runs.
  * img needs only img_open_file(); a new holder checks it fully, and its
  * starter runs prepare(arg) in the holder's namespaces, once. */
+struct img_cache_conn {
+	int fd;          /* the joined connection; -1 if none */
+	int dirfd;       /* the runtime directory */
+	pid_t holder;
+	char key[128];
+};
 typedef int (*img_prepare_fn)(void *arg, hk_err *err);
 int img_cache_join(struct hk_image *img, bool root, unsigned linger,
-		   img_prepare_fn prepare, void *arg, int *conn, pid_t *holder, hk_err *err);
+		   img_prepare_fn prepare, void *arg, struct img_cache_conn *cc, hk_err *err);
 
-/* After the container: did the holder die under it? Prints a warning if so. */
-void img_cache_check(int conn, pid_t holder);
+/* After the container: warn if the holder died under it; with release,
+ * ask it to exit now if no other container uses it (after a failed
+ * set-up, so that bad input leaves no mount behind). Closes cc. */
+void img_cache_leave(struct img_cache_conn *cc, bool release);
 
 /* `husk ps`: list live mounts and their containers on f. */
 int img_cache_ps(FILE *f, hk_err *err);

@@ -185,7 +185,7 @@ static char **program_argv(const struct hk_container *c, const struct hk_meta *m
 }
 
 __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
-						 const struct hk_meta *meta)
+						 const struct hk_meta *meta, int setup_failed)
 {
 	sigset_t set;
 	siginfo_t si;
@@ -194,15 +194,18 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 	char **argv = program_argv(c, meta);
 	if (argv == NULL || argv[0] == NULL) {
 		fprintf(stderr, "husk: error: no command given and the image has no entrypoint\n");
+		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }
 		_exit(HK_EXIT_FAIL);
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "husk: error: starting the program: %s\n", strerror(errno));
+		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }
 		_exit(HK_EXIT_FAIL);
 	}
 	if (pid == 0)
 		exec_program(c, meta, argv);
+	close(setup_failed);
 
 	prctl(PR_SET_NAME, "husk-init");
 	hk_forward_sigset(&set);

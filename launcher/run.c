@@ -31,7 +31,15 @@
 
 struct child_args {
 	const struct hk_container *c;
+	int setup_failed;
 };
+
+__attribute__((noreturn)) static void setup_failed(const struct child_args *a, hk_err err)
+{
+	hk_err_print(err);
+	if (write(a->setup_failed, "E", 1) != 1) { /* the supervisor sees 125 anyway */ }
+	_exit(HK_EXIT_FAIL);
+}
 
 static int child_main(void *arg)
 {
@@ -42,16 +50,13 @@ static int child_main(void *arg)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (a->c->hostname && sethostname(a->c->hostname, strlen(a->c->hostname)) < 0) {
 		hk_fail(&err, errno, "--hostname %s", a->c->hostname);
-		hk_err_print(err);
-		_exit(HK_EXIT_FAIL);
+		setup_failed(a, err);
 	}
 	hk_debug("container started");
-	if (rootfs_enter(a->c, &meta, &err) < 0) {
-		hk_err_print(err);
-		_exit(HK_EXIT_FAIL);
-	}
+	if (rootfs_enter(a->c, &meta, &err) < 0)
+		setup_failed(a, err);
 	hk_debug("root assembled");
-	hk_container_init(a->c, &meta);
+	hk_container_init(a->c, &meta, a->setup_failed);
 }
 
 /* Wait for the container's init, forwarding signals. Returns its status. */
@@ -118,8 +123,9 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 	struct hk_image img;
 	static char stack[256 * 1024] __attribute__((aligned(16)));
 	sigset_t set, old;
-	pid_t fuse = -1, child = -1, holder = -1;
-	int ret = -1, conn = -1;
+	pid_t fuse = -1, child = -1;
+	struct img_cache_conn cc = { .fd = -1, .dirfd = -1 };
+	int ret = -1, setup_pipe[2] = { -1, -1 };
 
 	if (img_open_file(c->image, &img, err) < 0)
 		return -1;
@@ -128,15 +134,20 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 	hk_forward_sigset(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	if (c->linger > 0) {
-		if (img_cache_join(&img, c->root, c->linger, prepare, c, &conn, &holder, err) < 0)
+		if (img_cache_join(&img, c->root, c->linger, prepare, c, &cc, err) < 0)
 			goto out;
 	} else if (mount_private(c, &img, &fuse, err) < 0) {
 		goto out;
 	}
 	img_close(&img);
-	hk_debug("image mounted%s", conn >= 0 ? " (joined its holder)" : "");
+	hk_debug("image mounted%s", cc.fd >= 0 ? " (joined its holder)" : "");
 
-	struct child_args args = { .c = c };
+	/* pid 1 writes a byte here when the container's set-up fails */
+	if (pipe2(setup_pipe, O_CLOEXEC) < 0) {
+		hk_fail(err, errno, "starting the container");
+		goto out;
+	}
+	struct child_args args = { .c = c, .setup_failed = setup_pipe[1] };
 	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
 	if (c->net_none)
 		flags |= CLONE_NEWNET;
@@ -146,16 +157,22 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 		goto out;
 	}
 	*status = supervise(child, fuse, &set);
-	if (conn >= 0)
-		img_cache_check(conn, holder);
+	close(steal_fd(setup_pipe[1]));
+	char failed = 0;
+	if (read(setup_pipe[0], &failed, 1) != 1)
+		failed = 0;
+	img_cache_leave(&cc, failed != 0);
 	ret = 0;
 out:
 	if (fuse > 0) {
 		kill(fuse, SIGKILL);
 		waitpid(fuse, NULL, 0);
 	}
-	if (conn >= 0)
-		close(conn);
+	img_cache_leave(&cc, true);
+	if (setup_pipe[0] >= 0)
+		close(setup_pipe[0]);
+	if (setup_pipe[1] >= 0)
+		close(setup_pipe[1]);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	img_close(&img);
 	return ret;
