@@ -43,11 +43,11 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: husk COMMAND [ARGS]\n\n"
 		   "husk is a setuid-free container launcher for HPC batch systems.\n\n"
-		   "Commands:\n"
-		   "  run        run a command in a squashfs image (husk run --help)\n"
-		   "  ps         list this user's live image mounts and their containers\n"
-		   "  gc         release idle image mounts now, remove stale entries\n"
-		   "  help       show this help\n\n"
+		   "Commands:\n");
+#define X(cmd, syn, help) fprintf(f, "  %-6s %s\n", cmd, help);
+	HUSK_COMMANDS(X)
+#undef X
+	fprintf(f, "\n"
 		   "Options:\n"
 		   "  -h, --help     show this help and exit\n"
 		   "  -V, --version  show the version and exit\n\n"
@@ -69,8 +69,12 @@ static void print_man(void)
 	printf(".TH HUSK 1 \"\" \"husk %s\" \"User Commands\"\n.SH NAME\nhusk \\- setuid-free container launcher for HPC batch systems\n", PACKAGE_VERSION);
 	printf(".SH SYNOPSIS\n.B ");
 	man_escape(HUSK_SYNOPSIS);
-	printf("\n.br\n.B husk \\-\\-version\n.br\n.B husk \\-\\-help\n.SH DESCRIPTION\n");
+	printf("\n.br\n.B husk ps\n.br\n.B husk gc\n.br\n.B husk \\-\\-version\n.br\n.B husk \\-\\-help\n.SH DESCRIPTION\n");
 	man_escape(HUSK_DESCRIPTION);
+	printf("\n.SH COMMANDS\n");
+#define X(cmd, syn, help) printf(".TP\n.B husk "); man_escape(syn); printf("\n"); man_escape(help); printf("\n");
+	HUSK_COMMANDS(X)
+#undef X
 	printf("\n.SH OPTIONS\n");
 #define X(l, s, a, h) \
 	printf(".TP\n.B "); \
@@ -84,7 +88,9 @@ static void print_man(void)
 #define X(n, h) printf(".TP\n.B %d\n", n); man_escape(h); printf("\n");
 	HUSK_EXIT_STATUS
 #undef X
-	printf(".SH EXAMPLES\n.nf\nhusk run image.sqsh \\-\\- python3 train.py\nhusk run \\-b /scratch:/data:ro \\-\\-net=none image.sqsh \\-\\- ls /data\n.fi\n");
+	printf(".SH FILES\n");
+	man_escape(HUSK_FILES);
+	printf("\n.SH EXAMPLES\n.nf\nhusk run image.sqsh \\-\\- python3 train.py\nhusk run \\-b /scratch:/data:ro \\-\\-net=none image.sqsh \\-\\- ls /data\n.fi\n");
 	printf(".SH SEE ALSO\nunshare(1), bwrap(1), ch\\-run(1)\n");
 }
 

@@ -31,6 +31,16 @@
 	"has /.husk/env (KEY=VALUE lines), /.husk/workdir or /.husk/entrypoint (one argument per " \
 	"line, put before COMMAND), they apply."
 
+/* X(command, synopsis, help) */
+#define HUSK_COMMANDS(X) \
+	X("run", "run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]", "Run COMMAND in the squashfs image IMAGE (husk run --help).") \
+	X("ps", "ps", "List the caller's live image mounts: holder pid, uid, age, linger, the husk run processes using it, the image.") \
+	X("gc", "gc", "Release the caller's idle image mounts now and remove stale entries of killed holders.")
+
+#define HUSK_FILES \
+	"$XDG_RUNTIME_DIR/husk, else /tmp/husk-UID: the caller's runtime directory (mode 0700, owned by the caller) with one lock file and one socket per live image mount. " \
+	"SYSCONFDIR/husk/husk.conf (or $HUSK_CONFIG): site defaults, \"key = value\" lines; key: linger (seconds)."
+
 #define HUSK_EXIT_STATUS \
 	X(0, "COMMAND's own exit status.") \
 	X(125, "husk itself failed: bad option, bad image, bind, mount or namespace failure. One line \"husk: error: ...\" says what and why.") \
