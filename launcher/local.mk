@@ -14,3 +14,11 @@ man1_MANS = husk.1
 husk.1: husk$(EXEEXT)
 	$(AM_V_GEN)./husk$(EXEEXT) --man > $@
 CLEANFILES += husk.1
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_launcher
+TESTS += tests/unit/test_launcher
+tests_unit_test_launcher_SOURCES = tests/unit/test_launcher.c
+tests_unit_test_launcher_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_launcher_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
+endif

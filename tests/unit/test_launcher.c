@@ -1,0 +1,224 @@
+/* Unit tests of the launcher's option parsing, configuration and the
+ * safe path helpers (Check). */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "util.h"
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/husk-unit.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(bind_src_only)
+{
+	struct hk_bind b;
+	hk_err err = NULL;
+	ck_assert_int_eq(hk_bind_parse("/data", &b, &err), 0);
+	ck_assert_str_eq(b.src, "/data");
+	ck_assert_str_eq(b.dst, "/data");
+	ck_assert(!b.ro);
+	free(b.src);
+	free(b.dst);
+}
+END_TEST
+
+START_TEST(bind_src_dst_ro)
+{
+	struct hk_bind b;
+	hk_err err = NULL;
+	ck_assert_int_eq(hk_bind_parse("/scratch/u:/data:ro", &b, &err), 0);
+	ck_assert_str_eq(b.src, "/scratch/u");
+	ck_assert_str_eq(b.dst, "/data");
+	ck_assert(b.ro);
+	free(b.src);
+	free(b.dst);
+	ck_assert_int_eq(hk_bind_parse("rel:/data:rw", &b, &err), 0);
+	ck_assert(!b.ro);
+	free(b.src);
+	free(b.dst);
+}
+END_TEST
+
+START_TEST(bind_bad)
+{
+	static const char *const bad[][2] = {
+		{ "/a:data", "destination data is not an absolute path" },
+		{ ":/data", "empty source path" },
+		{ "/a:/b:rx", "unknown option 'rx'" },
+		{ "/a:/b:ro:x", "too many ':'" },
+		{ "relative", "destination relative is not an absolute path" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hk_bind b;
+		hk_err err = NULL;
+		ck_assert_int_eq(hk_bind_parse(bad[i][0], &b, &err), -1);
+		ck_assert_ptr_nonnull(err);
+		ck_assert_msg(strstr(err->msg, bad[i][1]) && strstr(err->msg, "--bind"),
+			      "%s: got '%s'", bad[i][0], err->msg);
+		hk_err_free(&err);
+		free(b.src);
+		free(b.dst);
+	}
+}
+END_TEST
+
+START_TEST(env_add_and_file)
+{
+	struct hk_container c;
+	hk_err err = NULL;
+	char path[128];
+
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(hk_env_add(&c, "A=1", "--env", &err), 0);
+	ck_assert_int_eq(hk_env_add(&c, "B=", "--env", &err), 0);
+	ck_assert_int_eq(hk_env_add(&c, "=x", "--env", &err), -1);
+	ck_assert(strstr(err->msg, "expected KEY=VALUE") != NULL);
+	hk_err_free(&err);
+	ck_assert_int_eq(hk_env_add(&c, "NOEQUALS", "--env", &err), -1);
+	hk_err_free(&err);
+
+	snprintf(path, sizeof(path), "%s/env", tmpdir);
+	write_file(path, "# comment\n\nC=3 with spaces\n  D=4\r\n");
+	ck_assert_int_eq(hk_env_file(&c, path, &err), 0);
+	ck_assert_int_eq((int)c.nenv, 4);
+	ck_assert_str_eq(c.env[2], "C=3 with spaces");
+	ck_assert_str_eq(c.env[3], "D=4");
+	ck_assert_ptr_null(c.env[4]);
+
+	write_file(path, "E=5\nbroken line\n");
+	ck_assert_int_eq(hk_env_file(&c, path, &err), -1);
+	ck_assert_msg(strstr(err->msg, "line 2") != NULL, "%s", err->msg);
+	hk_err_free(&err);
+
+	snprintf(path, sizeof(path), "%s/missing", tmpdir);
+	ck_assert_int_eq(hk_env_file(&c, path, &err), -1);
+	ck_assert(strstr(err->msg, "No such file") != NULL);
+	hk_err_free(&err);
+	hk_container_free(&c);
+}
+END_TEST
+
+START_TEST(config_file)
+{
+	struct hk_container c;
+	hk_err err = NULL;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/husk.conf", tmpdir);
+	setenv("HUSK_CONFIG", path, 1);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(hk_config_load(&c, &err), 0); /* missing: defaults */
+	ck_assert_uint_eq(c.linger, 60);
+	write_file(path, "# site defaults\nlinger = 5\n");
+	ck_assert_int_eq(hk_config_load(&c, &err), 0);
+	ck_assert_uint_eq(c.linger, 5);
+	write_file(path, "linger = soon\n");
+	ck_assert_int_eq(hk_config_load(&c, &err), -1);
+	ck_assert_msg(strstr(err->msg, "line 1") && strstr(err->msg, "linger"), "%s", err->msg);
+	hk_err_free(&err);
+	write_file(path, "\nfrobnicate = 1\n");
+	ck_assert_int_eq(hk_config_load(&c, &err), -1);
+	ck_assert_msg(strstr(err->msg, "unknown key 'frobnicate'"), "%s", err->msg);
+	hk_err_free(&err);
+	unsetenv("HUSK_CONFIG");
+}
+END_TEST
+
+/* Symlinks in an image, relative or absolute, must not lead a lookup in
+ * the root out of it: they resolve to the image's own files. */
+START_TEST(open_in_root_stays_inside)
+{
+	char root[128], p[200], buf[64];
+	snprintf(root, sizeof(root), "%s/root", tmpdir);
+	ck_assert_int_eq(mkdir(root, 0755), 0);
+	snprintf(p, sizeof(p), "%s/etc", root);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/etc/passwd", root);
+	write_file(p, "image-passwd\n");
+	snprintf(p, sizeof(p), "%s/abs", root);
+	ck_assert_int_eq(symlink("/etc", p), 0);
+	snprintf(p, sizeof(p), "%s/rel", root);
+	ck_assert_int_eq(symlink("../../../../../../../etc", p), 0);
+	int rootfd = open(root, O_PATH | O_DIRECTORY);
+	ck_assert_int_ge(rootfd, 0);
+
+	const char *paths[] = { "/etc/passwd", "abs/passwd", "/rel/passwd", "../../etc/passwd" };
+	for (int i = 0; i < 4; i++) {
+		int fd = hk_open_in_root(rootfd, paths[i], O_RDONLY, 0);
+		ck_assert_msg(fd >= 0, "%s: %s", paths[i], strerror(errno));
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		ck_assert_msg(strcmp(buf, "image-passwd\n") == 0, "%s read the host's file", paths[i]);
+		close(fd);
+	}
+	/* mkdir through an absolute symlink creates inside the root */
+	ck_assert_int_eq(hk_mkdir_in_root(rootfd, "/abs/husk-unit-test/x", 0755), 0);
+	struct stat st;
+	ck_assert_int_eq(stat("/etc/husk-unit-test", &st), -1);
+	snprintf(p, sizeof(p), "%s/etc/husk-unit-test/x", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	close(rootfd);
+}
+END_TEST
+
+START_TEST(parse_uint)
+{
+	unsigned long v;
+	ck_assert_int_eq(hk_parse_uint("60", 0, 100, &v), 0);
+	ck_assert_uint_eq(v, 60);
+	ck_assert_int_eq(hk_parse_uint("101", 0, 100, &v), -1);
+	ck_assert_int_eq(hk_parse_uint("-1", 0, 100, &v), -1);
+	ck_assert_int_eq(hk_parse_uint("1x", 0, 100, &v), -1);
+	ck_assert_int_eq(hk_parse_uint("", 0, 100, &v), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("launcher");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, bind_src_only);
+	tcase_add_test(tc, bind_src_dst_ro);
+	tcase_add_test(tc, bind_bad);
+	tcase_add_test(tc, env_add_and_file);
+	tcase_add_test(tc, config_file);
+	tcase_add_test(tc, open_in_root_stays_inside);
+	tcase_add_test(tc, parse_uint);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
