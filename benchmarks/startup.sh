@@ -29,10 +29,13 @@ work=$(mktemp -d /tmp/husk-bench.XXXXXX)
 chmod 777 "$work"
 trap 'rm -rf "$work"' EXIT
 cmds=("/bin/true" "env /bin/true"
-      "$husk run $image -- /bin/true"
-      "$husk run --read-only $image -- /bin/true")
+      "$husk run --linger 0 $image -- /bin/true"
+      "$husk run --linger 0 --read-only $image -- /bin/true"
+      "$husk run --linger 60 $image -- /bin/true"
+      "$husk run --linger 60 --read-only $image -- /bin/true")
 names=("bare /bin/true" "env /bin/true (2 execs, the floor)"
-       "husk run (cold, overlay)" "husk run --read-only (cold)")
+       "husk cold (private mount, overlay)" "husk cold --read-only"
+       "husk warm (joins live mount, overlay)" "husk warm --read-only")
 if command -v bwrap >/dev/null; then
 	cmds+=("bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all --share-net /bin/true")
 	names+=("bwrap (host root)")
@@ -48,6 +51,7 @@ if command -v ch-run >/dev/null; then
 fi
 args=()
 for c in "${cmds[@]}"; do args+=("$c"); done
+as_user "$husk" run --linger 60 "$image" -- /bin/true >/dev/null   # the warm runs join this mount
 as_user hyperfine -N -w 20 -r "$runs" --export-json "$work/r.json" "${args[@]}" >/dev/null 2>"$work/err" || {
 	cat "$work/err" >&2; exit 1; }
 base=$(jq '.results[0].median' "$work/r.json")
@@ -56,5 +60,6 @@ for i in "${!cmds[@]}"; do
 	m=$(jq ".results[$i].median" "$work/r.json")
 	printf '%-38s %10.3f %10.2f\n' "${names[$i]}" "$(echo "$m*1000" | bc -l)" "$(echo "$m/$base" | bc -l)"
 done
+as_user "$husk" gc >/dev/null
 echo "machine: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "image: $(basename "$image") ($(stat -c %s "$image") bytes), $runs runs each"
