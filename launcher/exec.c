@@ -137,18 +137,9 @@ __attribute__((noreturn)) static void exec_program(const struct hk_container *c,
 						   const struct hk_meta *meta, char **argv)
 {
 	sigset_t none;
-	const char *wd = c->workdir;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (wd == NULL && c->cwd && chdir(c->cwd) == 0)
-		wd = c->cwd;
-	else if (wd == NULL)
-		wd = meta->workdir ? meta->workdir : "/";
-	if (chdir(wd) < 0) {
-		fprintf(stderr, "husk: error: working directory %s: %s\n", wd, strerror(errno));
-		_exit(HK_EXIT_FAIL);
-	}
 	char **env = build_env(c, meta);
 	if (env)
 		environ = env;
@@ -191,6 +182,19 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 	siginfo_t si;
 	int status = 0;
 
+	/* the working directory: --workdir, else the caller's (bound), else
+	 * the image's, else / */
+	const char *wd = c->workdir;
+	if (wd == NULL && c->cwd && chdir(c->cwd) == 0)
+		wd = c->cwd;
+	else if (wd == NULL)
+		wd = meta->workdir ? meta->workdir : "/";
+	if (chdir(wd) < 0) {
+		fprintf(stderr, "husk: error: %s%s: %s\n", c->workdir ? "--workdir " : "working directory ",
+			wd, strerror(errno));
+		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }
+		_exit(HK_EXIT_FAIL);
+	}
 	char **argv = program_argv(c, meta);
 	if (argv == NULL || argv[0] == NULL) {
 		fprintf(stderr, "husk: error: no command given and the image has no entrypoint\n");
