@@ -1,0 +1,39 @@
+#!/bin/bash
+# Install every package husk needs to build and to run its tests, on Debian
+# bookworm (or a close relative), from the distribution's archive only.
+# Idempotent and quiet: run it as often as you like. Needs root.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	# images: in-process squashfs mount and the decompressors squashfuse uses
+	libfuse3-dev fuse3 libsquashfuse-dev squashfs-tools
+	liblzo2-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev
+	# launcher, cgroup, spank-plugin
+	libseccomp-dev libhwloc-dev hwloc libnuma-dev libmunge-dev munge
+	# tests: unit test frameworks, the demo image, the harness's tools
+	check libcmocka-dev busybox-static jq util-linux procps man-db
+	# benchmarks: peers to compare against
+	hyperfine charliecloud bubblewrap
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: error: must run as root (apt-get install)" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+# Skip the network entirely when everything is already there.
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "install-deps.sh: installing ${missing[*]}"
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null

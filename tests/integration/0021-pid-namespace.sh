@@ -1,0 +1,39 @@
+#!/bin/bash
+# The container has its own pid namespace: it sees only its processes, and
+# they all die with it.
+. "$(dirname "$0")/../lib.sh"
+
+run_husk run "$IMG/demo.sqsh" -- sh -c 'echo $$'
+expect_status 0
+[ "$out" = 1 ] || [ "$out" = 2 ] || { fail "the program's pid should be 1 or 2, is '$out'"; _show; }
+
+# /proc shows the container's processes only
+run_husk run "$IMG/demo.sqsh" -- sh -c 'ls /proc | grep -E "^[0-9]+$" | sort -n | tr "\n" " "'
+expect_status 0
+n=$(wc -w <<<"$out")
+[ "$n" -le 4 ] || { fail "the container sees $n processes; expected only its own"; _show; }
+run_husk run "$IMG/demo.sqsh" -- ps
+expect_status 0
+expect_stdout_not_contains husk
+expect_stdout_not_contains process_api
+# /proc is the container's: its pid 1 is the program, not the host's init
+run_husk run "$IMG/demo.sqsh" -- cat /proc/1/cmdline
+expect_stdout_contains cat
+
+# a background process of the program does not outlive the container
+run_husk run "$IMG/demo.sqsh" -- sh -c 'sleep 1000 & echo started'
+expect_status 0
+expect_stdout_is started
+sleep 0.3
+if pgrep -u "$USER_UID" -x sleep >/dev/null; then
+	fail "the container's background 'sleep 1000' outlived husk run"
+	pgrep -u "$USER_UID" -x sleep | xargs -r kill -KILL
+fi
+# a daemonized (setsid) child does not outlive it either
+run_husk run "$IMG/demo.sqsh" -- sh -c 'setsid sleep 1001 </dev/null >/dev/null 2>&1 & echo ok'
+expect_status 0
+sleep 0.3
+if pgrep -u "$USER_UID" -f 'sleep 1001' >/dev/null; then
+	fail "a setsid child of the container outlived husk run"
+	pgrep -u "$USER_UID" -f 'sleep 1001' | xargs -r kill -KILL
+fi

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Mount once, join many: the image stays mounted for --linger seconds after
+# its last container, later containers join it, husk ps lists it, husk gc
+# releases it; --linger 0 leaves nothing behind at once.
+. "$(dirname "$0")/../lib.sh"
+
+run_husk run --linger 0 "$IMG/demo.sqsh" -- true
+expect_status 0
+expect_nothing_left "after husk run --linger 0"
+
+run_husk run --linger 30 "$IMG/demo.sqsh" -- true
+expect_status 0
+run_husk ps
+expect_status 0
+expect_stdout_contains "$IMG/demo.sqsh"
+pid1=$(pgrep -u "$USER_UID" | head -1)
+[ -n "$pid1" ] || fail "no image mount lingers after husk run --linger 30"
+
+# the next container joins the same mount
+run_husk run --linger 30 "$IMG/demo.sqsh" -- cat /etc/image-marker
+expect_status 0
+expect_stdout_is "this file is in the image"
+pid2=$(pgrep -u "$USER_UID" | head -1)
+[ "$pid1" = "$pid2" ] || fail "the second container did not join the lingering mount ($pid1 vs $pid2)"
+
+# a container with --root gets its own
+run_husk run --root --linger 30 "$IMG/demo.sqsh" -- id -u
+expect_status 0
+expect_stdout_is 0
+
+run_husk gc
+expect_status 0
+expect_nothing_left "after husk gc"
+
+# a lingering mount ends on its own
+run_husk run --linger 1 "$IMG/demo.sqsh" -- true
+expect_status 0
+sleep 2
+expect_nothing_left "2 s after husk run --linger 1"
+
+# the runtime directory defaults to /tmp/husk-UID without XDG_RUNTIME_DIR
+rm -rf "/tmp/husk-$USER_UID"
+NO_XDG=1 run_husk run --linger 0 "$IMG/demo.sqsh" -- true
+expect_status 0
+if [ -d "/tmp/husk-$USER_UID" ]; then
+	[ "$(stat -c '%U %a' "/tmp/husk-$USER_UID")" = "$HUSK_USER 700" ] || fail "/tmp/husk-$USER_UID is not the user's, mode 700"
+fi
+rm -rf "/tmp/husk-$USER_UID"

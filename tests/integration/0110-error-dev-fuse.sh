@@ -1,0 +1,32 @@
+#!/bin/bash
+# /dev/fuse that cannot be used: a clear error naming it. The host's
+# /dev/fuse is never touched: the test hides it in a private mount namespace.
+. "$(dirname "$0")/../lib.sh"
+
+# not the FUSE device: /dev/null bound over it
+unshare -m --propagation private sh -c 'mount --bind /dev/null /dev/fuse && exec "$@"' sh \
+	env -i PATH=/usr/bin:/bin HOME="$USER_HOME" USER="$HUSK_USER" XDG_RUNTIME_DIR="$USER_RUNDIR" \
+	setpriv --reuid="$USER_UID" --regid="$USER_GID" --init-groups "$HUSK" run --linger 0 "$IMG/demo.sqsh" -- true \
+	>"$TEST_DIR/out" 2>"$TEST_DIR/err" </dev/null
+status=$?; out=$(cat "$TEST_DIR/out"); err=$(cat "$TEST_DIR/err"); _last_cmd="husk run (with /dev/null over /dev/fuse)"
+expect_error "/dev/fuse"
+
+# not accessible: a copy of the device node with mode 0600, made on a
+# tmpfs of the private namespace
+mkdir -p "$TEST_DIR/devdir"
+unshare -m --propagation private sh -c 'mount -t tmpfs -o mode=0755 husk-test "$0" && mknod -m 0600 "$0/fuse" c 10 229 && mount --bind "$0/fuse" /dev/fuse && exec "$@"' "$TEST_DIR/devdir" \
+	env -i PATH=/usr/bin:/bin HOME="$USER_HOME" USER="$HUSK_USER" XDG_RUNTIME_DIR="$USER_RUNDIR" \
+	setpriv --reuid="$USER_UID" --regid="$USER_GID" --init-groups "$HUSK" run --linger 0 "$IMG/demo.sqsh" -- true \
+	>"$TEST_DIR/out" 2>"$TEST_DIR/err" </dev/null
+status=$?; out=$(cat "$TEST_DIR/out"); err=$(cat "$TEST_DIR/err"); _last_cmd="husk run (with a mode 0600 /dev/fuse)"
+expect_error "/dev/fuse.*(Permission denied|permission)"
+
+# missing: an empty tmpfs over /dev
+unshare -m --propagation private sh -c 'mount -t tmpfs none /dev && ln -s /proc/self/fd /dev/fd && mknod -m 666 /dev/null c 1 3 && exec "$@"' sh \
+	env -i PATH=/usr/bin:/bin HOME="$USER_HOME" USER="$HUSK_USER" XDG_RUNTIME_DIR="$USER_RUNDIR" \
+	setpriv --reuid="$USER_UID" --regid="$USER_GID" --init-groups "$HUSK" run --linger 0 "$IMG/demo.sqsh" -- true \
+	>"$TEST_DIR/out" 2>"$TEST_DIR/err" </dev/null
+status=$?; out=$(cat "$TEST_DIR/out"); err=$(cat "$TEST_DIR/err"); _last_cmd="husk run (without /dev/fuse)"
+expect_error "/dev/fuse"
+
+[ "$(stat -c '%a %t:%T' /dev/fuse)" = "666 a:e5" ] || fail "the host's /dev/fuse changed: $(stat -c '%a %t:%T' /dev/fuse)"

@@ -1,0 +1,400 @@
+# Helpers for husk's integration tests. Source this from a test:
+#
+#   #!/bin/bash
+#   . "$(dirname "$0")/../lib.sh"
+#   run_husk run "$IMG/demo.sqsh" -- echo hello
+#   expect_status 0
+#   expect_stdout_is hello
+#
+# A test runs as root and runs husk as the unprivileged $HUSK_USER. It
+# reports each failed check on stderr and keeps going; it exits non-zero if
+# any check failed. When it exits, the leak check runs: no process of the
+# test user left, no husk or FUSE mount, nothing new of the test user's in
+# /tmp, /dev/shm or its runtime directory.
+#
+# tests/run.sh sets the environment below; run by hand, the defaults find
+# the build in the source tree and build the images once into /tmp.
+
+set -uo pipefail
+
+TEST_NAME=$(basename "$0" .sh)
+HUSK_TOP=${HUSK_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+HUSK=${HUSK:-$HUSK_TOP/husk}
+HUSK_USER=${HUSK_USER:-huskuser}
+HUSK_WORK=${HUSK_WORK:-/tmp/husk-tests.manual}
+
+_fails=0
+_lib_tmp=$(mktemp -d /tmp/husk-test-lib.XXXXXX)  # root's own scratch (out/err files)
+
+# --- setup ----------------------------------------------------------------
+
+# skip MESSAGE: the test cannot run on this machine; says why and exits 77
+# (automake's "skipped"), which tests/run.sh reports as SKIP.
+skip()
+{
+	echo "skipped: $*"
+	_skipped=1
+	exit 77
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "$TEST_NAME: must run as root (it runs husk as $HUSK_USER)" >&2
+	exit 2
+fi
+if ! USER_UID=$(id -u "$HUSK_USER" 2>/dev/null); then
+	echo "$TEST_NAME: test user $HUSK_USER does not exist (tests/run.sh creates it)" >&2
+	exit 2
+fi
+USER_GID=$(id -g "$HUSK_USER")
+USER_HOME=$(getent passwd "$HUSK_USER" | cut -d: -f6)
+# The user's runtime directory, as systemd-logind would make it.
+USER_RUNDIR=${HUSK_USER_RUNDIR:-/run/user/$USER_UID}
+if [ ! -d "$USER_RUNDIR" ]; then
+	install -d -m 0700 -o "$HUSK_USER" -g "$USER_GID" "$USER_RUNDIR"
+fi
+
+# Test images: built once per run by tests/run.sh (or here, by hand).
+IMG=${HUSK_IMAGES:-$HUSK_WORK/images}
+if [ ! -f "$IMG/demo.sqsh" ]; then
+	mkdir -p "$HUSK_WORK" && chmod 0755 "$HUSK_WORK"
+	"$HUSK_TOP/tests/images/mkimages.sh" "$IMG" >&2 || exit 2
+	chmod 0755 "$IMG"
+fi
+[ -x "$HUSK" ] || { echo "$TEST_NAME: $HUSK not built (scripts/build.sh)" >&2; exit 2; }
+
+# A scratch directory for this test that the test user owns; tests start in
+# it, so it is also the cwd husk binds.
+TEST_DIR=$HUSK_WORK/t/$TEST_NAME
+rm -rf "$TEST_DIR"
+mkdir -p "$TEST_DIR"
+chmod 0755 "$HUSK_WORK" "$HUSK_WORK/t"
+chown "$HUSK_USER:$USER_GID" "$TEST_DIR"
+cd "$TEST_DIR" || exit 2
+
+# --- running husk as the test user ----------------------------------------
+
+# The environment the test user's commands get: a login-like one, nothing of
+# root's. Add to it with leading VAR=VALUE arguments of as_user/run_husk.
+_user_env()
+{
+	echo "PATH=/usr/local/bin:/usr/bin:/bin"
+	echo "HOME=$USER_HOME"
+	echo "USER=$HUSK_USER"
+	echo "LOGNAME=$HUSK_USER"
+	echo "SHELL=/bin/sh"
+	echo "LANG=C"
+	[ -n "${NO_XDG:-}" ] || echo "XDG_RUNTIME_DIR=$USER_RUNDIR"
+}
+
+# _close_fds: close every descriptor above 2 of the current (sub)shell, so
+# that what the test runner inherited does not reach husk.
+_close_fds()
+{
+	local fd
+	for fd in $(ls "/proc/$BASHPID/fd"); do
+		[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+	done 2>/dev/null
+	return 0
+}
+
+# as_user [VAR=VALUE...] CMD [ARGS...]: run CMD as the test user in the
+# current directory, with the user's environment plus the VAR=VALUEs, signal
+# dispositions reset to default and only descriptors 0, 1 and 2 open.
+# stdin, stdout, stderr are the caller's.
+as_user()
+{
+	(_as_user_exec "$@")
+}
+
+# _as_user_exec ...: as_user, exec'ing CMD in place of the current shell;
+# "_as_user_exec ... &" gives $! = the pid of CMD itself.
+_as_user_exec()
+{
+	local -a envs=()
+	mapfile -t envs < <(_user_env)
+	while [ $# -gt 0 ] && [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
+		envs+=("$1")
+		shift
+	done
+	_close_fds
+	exec env -i "${envs[@]}" env --default-signal \
+		setpriv --reuid="$USER_UID" --regid="$USER_GID" --init-groups -- "$@"
+}
+
+# husk_as_user [VAR=VALUE...] ARGS...: run the built husk with ARGS as the
+# test user. Output is not captured.
+husk_as_user()
+{
+	local -a envs=()
+	while [ $# -gt 0 ] && [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
+		envs+=("$1")
+		shift
+	done
+	as_user "${envs[@]}" "$HUSK" "$@"
+}
+
+# run_husk [VAR=VALUE...] ARGS...: like husk_as_user, with stdin from the
+# caller (default /dev/null under tests/run.sh), capturing the status in
+# $status, stdout in $out and stderr in $err (final newlines stripped).
+run_husk()
+{
+	husk_as_user "$@" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
+	status=$?
+	out=$(cat "$_lib_tmp/out")
+	err=$(cat "$_lib_tmp/err")
+	_last_cmd="husk $*"
+}
+
+# husk_bg [VAR=VALUE...] ARGS...: start husk as the test user in the
+# background, with stdin from /dev/null, capturing stdout and stderr. Sets
+# $bg_pid, the pid of husk itself (the subshell, env and setpriv exec it).
+husk_bg()
+{
+	local -a envs=()
+	while [ $# -gt 0 ] && [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
+		envs+=("$1")
+		shift
+	done
+	: >"$_lib_tmp/bg.out"
+	_as_user_exec "${envs[@]}" "$HUSK" "$@" >"$_lib_tmp/bg.out" 2>"$_lib_tmp/bg.err" </dev/null &
+	bg_pid=$!
+	_last_cmd="husk $*"
+}
+
+# bg_wait_output STRING [SECONDS]: wait until the background husk printed
+# STRING on stdout. Returns 1 on timeout.
+bg_wait_output()
+{
+	local i limit=$(( ${2:-10} * 20 ))
+	for ((i = 0; i < limit; i++)); do
+		grep -q -- "$1" "$_lib_tmp/bg.out" 2>/dev/null && return 0
+		kill -0 "$bg_pid" 2>/dev/null || { grep -q -- "$1" "$_lib_tmp/bg.out" && return 0; return 1; }
+		sleep 0.05
+	done
+	return 1
+}
+
+# bg_finish [SECONDS]: wait for the background husk; sets $status, $out, $err.
+# Kills it (and fails) if it does not exit in time.
+bg_finish()
+{
+	local i limit=$(( ${1:-10} * 20 ))
+	for ((i = 0; i < limit; i++)); do
+		kill -0 "$bg_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$bg_pid" 2>/dev/null; then
+		fail "husk (pid $bg_pid) still running ${1:-10}s later; killing it"
+		kill -KILL "$bg_pid" 2>/dev/null
+	fi
+	wait "$bg_pid"
+	status=$?
+	out=$(cat "$_lib_tmp/bg.out")
+	err=$(cat "$_lib_tmp/bg.err")
+}
+
+# --- assertions -------------------------------------------------------------
+
+# fail MESSAGE: record a failed check (the test goes on).
+fail()
+{
+	_fails=$((_fails + 1))
+	echo "  not ok: $*" >&2
+}
+
+_show()
+{
+	echo "    command: ${_last_cmd:-?}" >&2
+	echo "    status:  ${status:-?}" >&2
+	if [ -n "${out:-}" ]; then printf '%s\n' "$out" | head -20 | sed 's/^/    stdout: /' >&2; fi
+	if [ -n "${err:-}" ]; then printf '%s\n' "$err" | head -20 | sed 's/^/    stderr: /' >&2; fi
+}
+
+# check DESCRIPTION CMD...: run CMD (as root, in the test), fail with
+# DESCRIPTION unless it succeeds.
+check()
+{
+	local what=$1
+	shift
+	"$@" || fail "$what"
+}
+
+expect_status()
+{
+	if [ "${status:-}" != "$1" ]; then
+		fail "expected exit status $1, got ${status:-none}"
+		_show
+		return 1
+	fi
+}
+
+expect_stdout_is()
+{
+	if [ "$out" != "$1" ]; then
+		fail "expected stdout '$1'"
+		_show
+		return 1
+	fi
+}
+
+expect_stdout_contains()
+{
+	if [[ $out != *"$1"* ]]; then
+		fail "expected stdout to contain '$1'"
+		_show
+		return 1
+	fi
+}
+
+expect_stdout_not_contains()
+{
+	if [[ $out == *"$1"* ]]; then
+		fail "expected stdout not to contain '$1'"
+		_show
+		return 1
+	fi
+}
+
+# expect_stdout_matches ERE: some line of stdout matches.
+expect_stdout_matches()
+{
+	if ! printf '%s\n' "$out" | grep -Eq -- "$1"; then
+		fail "expected a stdout line matching /$1/"
+		_show
+		return 1
+	fi
+}
+
+expect_stderr_empty()
+{
+	if [ -n "$err" ]; then
+		fail "expected nothing on stderr"
+		_show
+		return 1
+	fi
+}
+
+expect_stderr_contains()
+{
+	if [[ $err != *"$1"* ]]; then
+		fail "expected stderr to contain '$1'"
+		_show
+		return 1
+	fi
+}
+
+# expect_stderr_line_matches ERE: stderr is exactly one line, matching ERE.
+expect_stderr_line_matches()
+{
+	local n
+	n=$(printf '%s' "$err" | grep -c '')
+	if [ "$n" -ne 1 ]; then
+		fail "expected exactly one line on stderr, got $n"
+		_show
+		return 1
+	fi
+	if ! printf '%s\n' "$err" | grep -Eq -- "$1"; then
+		fail "expected stderr to match /$1/"
+		_show
+		return 1
+	fi
+}
+
+# expect_error ERE: husk failed as husk should: status 125, exactly one
+# stderr line "husk: error: ..." matching ERE, nothing on stdout, nothing
+# left behind.
+expect_error()
+{
+	expect_status 125
+	expect_stderr_line_matches "^husk: error: .*$1"
+	if [ -n "$out" ]; then
+		fail "expected nothing on stdout"
+		_show
+	fi
+	expect_nothing_left "after: ${_last_cmd:-husk}"
+}
+
+# --- leak check --------------------------------------------------------------
+
+# What of the test user's exists right now, one item a line.
+_leak_state()
+{
+	local pid
+	pgrep -u "$USER_UID" 2>/dev/null | while read -r pid; do
+		# zombies waiting for init are not a leak
+		if [ "$(awk '/^State:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" != Z ]; then
+			echo "process $pid: $({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) ($(ls "/proc/$pid/fd" 2>/dev/null | wc -l) fds)"
+		fi
+	done
+	grep -E 'husk|fuse|squash' /proc/mounts | grep -v -E ' /sys/fs/fuse/connections ' | sed 's/^/mount: /'
+	find /tmp /dev/shm /var/tmp -maxdepth 1 -mindepth 1 -user "$USER_UID" 2>/dev/null | sed 's/^/file: /'
+	find "$USER_RUNDIR" -mindepth 1 ! -path "$USER_RUNDIR/husk" 2>/dev/null | sed 's/^/runtime: /'
+}
+
+# _leak_diff: what exists now and did not when the test started, after
+# waiting up to 3 s for it to go (processes take a moment to be reaped).
+_leak_diff()
+{
+	local i diff
+	for ((i = 0; i < 30; i++)); do
+		diff=$(comm -13 <(printf '%s\n' "$_leak_before" | sort) <(_leak_state | sort))
+		[ -z "$diff" ] && return 0
+		sleep 0.1
+	done
+	printf '%s\n' "$diff"
+}
+
+# expect_nothing_left [CONTEXT]: no process, mount or file of the test
+# user's that was not there when the test started, without releasing
+# lingering image mounts first (for error paths: husk must not have started
+# any).
+expect_nothing_left()
+{
+	local diff
+	diff=$(_leak_diff)
+	if [ -n "$diff" ]; then
+		fail "left behind ${1:-}:"
+		printf '%s\n' "$diff" | sed 's/^/      /' >&2
+		return 1
+	fi
+}
+
+# release_mounts: ask husk to let go of the test user's lingering image
+# mounts now (husk gc), as the test user.
+release_mounts()
+{
+	husk_as_user gc >/dev/null 2>&1
+}
+
+_leak_before=$(_leak_state)
+
+_lib_exit()
+{
+	local rc=$? diff
+	trap - EXIT
+	cd / || true
+	# Anything a test started in the background and did not wait for.
+	jobs -p | xargs -r kill -KILL 2>/dev/null
+	if [ -z "${_skipped:-}" ]; then
+		release_mounts
+		diff=$(_leak_diff)
+		if [ -n "$diff" ]; then
+			fail "left behind at the end of the test (after husk gc):"
+			printf '%s\n' "$diff" | sed 's/^/      /' >&2
+			# clean up so that later tests start clean: the test user's
+			# processes, by pid
+			pgrep -u "$USER_UID" | xargs -r kill -KILL 2>/dev/null
+			find "$USER_RUNDIR" -mindepth 1 -delete 2>/dev/null
+		fi
+	fi
+	rm -rf "$_lib_tmp"
+	if [ "$_fails" -gt 0 ]; then
+		echo "$TEST_NAME: $_fails check(s) failed" >&2
+		exit 1
+	fi
+	if [ "$rc" -ne 0 ]; then
+		echo "$TEST_NAME: exited with status $rc" >&2
+	fi
+	exit "$rc"
+}
+trap _lib_exit EXIT
