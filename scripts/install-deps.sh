@@ -23,7 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-export DEBIAN_FRONTEND=noninteractive
+export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=a
 
 # Skip the network entirely when everything is already there.
 missing=()
@@ -35,5 +35,10 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 
 echo "install-deps.sh: installing ${missing[*]}"
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}"; } >"$log" 2>&1; then
+	cat "$log" >&2
+	echo "install-deps.sh: error: apt-get failed" >&2
+	exit 1
+fi

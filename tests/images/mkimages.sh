@@ -11,10 +11,12 @@
 #   corrupt.sqsh    demo.sqsh with its tables (the end of the file) zeroed
 #   notsquash.sqsh  random bytes
 #   empty.sqsh      a zero-length file
-# Usage: tests/images/mkimages.sh OUTDIR   (OUTDIR is created)
+# Usage: tests/images/mkimages.sh OUTDIR [demo]
+#   OUTDIR is created; with "demo", only demo.sqsh is made.
 set -euo pipefail
 
-out=${1:?usage: mkimages.sh OUTDIR}
+out=${1:?usage: mkimages.sh OUTDIR [demo]}
+only=${2:-}
 busybox=${BUSYBOX:-/bin/busybox}
 [ -x "$busybox" ] || { echo "mkimages.sh: error: $busybox not found (apt-get install busybox-static)" >&2; exit 1; }
 command -v mksquashfs >/dev/null || { echo "mkimages.sh: error: mksquashfs not found (apt-get install squashfs-tools)" >&2; exit 1; }
@@ -56,6 +58,7 @@ O
 echo husk-demo > "$root/etc/hostname"
 echo "this file is in the image" > "$root/etc/image-marker"
 sqfs "$root" "$out/demo.sqsh"
+[ "$only" != demo ] || exit 0
 
 # --- meta: image metadata ---
 cp -a "$root" "$work/meta"
