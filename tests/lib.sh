@@ -138,6 +138,7 @@ husk_as_user()
 # $status, stdout in $out and stderr in $err (final newlines stripped).
 run_husk()
 {
+	_leak_before_cmd=$(_leak_state)
 	husk_as_user "$@" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
 	status=$?
 	out=$(cat "$_lib_tmp/out")
@@ -302,16 +303,22 @@ expect_stderr_line_matches()
 
 # expect_error ERE: husk failed as husk should: status 125, exactly one
 # stderr line "husk: error: ..." matching ERE, nothing on stdout, nothing
-# left behind.
+# left behind that was not there before the last run_husk (or, without
+# one, at the start of the test).
 expect_error()
 {
+	local diff
 	expect_status 125
 	expect_stderr_line_matches "^husk: error: .*$1"
 	if [ -n "$out" ]; then
 		fail "expected nothing on stdout"
 		_show
 	fi
-	expect_nothing_left "after: ${_last_cmd:-husk}"
+	diff=$(_leak_diff "${_leak_before_cmd:-$_leak_before}")
+	if [ -n "$diff" ]; then
+		fail "left behind after: ${_last_cmd:-husk}:"
+		printf '%s\n' "$diff" | sed 's/^/      /' >&2
+	fi
 }
 
 # --- leak check --------------------------------------------------------------
@@ -331,13 +338,14 @@ _leak_state()
 	find "$USER_RUNDIR" -mindepth 1 ! -path "$USER_RUNDIR/husk" 2>/dev/null | sed 's/^/runtime: /'
 }
 
-# _leak_diff: what exists now and did not when the test started, after
-# waiting up to 3 s for it to go (processes take a moment to be reaped).
+# _leak_diff BASELINE: what exists now and did not in BASELINE (a
+# _leak_state), after waiting up to 3 s for it to go (processes take a
+# moment to be reaped).
 _leak_diff()
 {
 	local i diff
 	for ((i = 0; i < 30; i++)); do
-		diff=$(comm -13 <(printf '%s\n' "$_leak_before" | sort) <(_leak_state | sort))
+		diff=$(comm -13 <(printf '%s\n' "$1" | sort) <(_leak_state | sort))
 		[ -z "$diff" ] && return 0
 		sleep 0.1
 	done
@@ -346,12 +354,11 @@ _leak_diff()
 
 # expect_nothing_left [CONTEXT]: no process, mount or file of the test
 # user's that was not there when the test started, without releasing
-# lingering image mounts first (for error paths: husk must not have started
-# any).
+# lingering image mounts first.
 expect_nothing_left()
 {
 	local diff
-	diff=$(_leak_diff)
+	diff=$(_leak_diff "$_leak_before")
 	if [ -n "$diff" ]; then
 		fail "left behind ${1:-}:"
 		printf '%s\n' "$diff" | sed 's/^/      /' >&2
@@ -377,7 +384,7 @@ _lib_exit()
 	jobs -p | xargs -r kill -KILL 2>/dev/null
 	if [ -z "${_skipped:-}" ]; then
 		release_mounts
-		diff=$(_leak_diff)
+		diff=$(_leak_diff "$_leak_before")
 		if [ -n "$diff" ]; then
 			fail "left behind at the end of the test (after husk gc):"
 			printf '%s\n' "$diff" | sed 's/^/      /' >&2
