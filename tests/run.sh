@@ -65,6 +65,7 @@ start=$(date +%s)
 
 summary()
 {
+	[ "$keep" = 0 ] || [ -z "${HUSK_WORK:-}" ] || echo "(kept $HUSK_WORK: images, logs/)"
 	[ "$skipped" -eq 0 ] || echo "($skipped skipped)"
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
@@ -187,11 +188,7 @@ HUSK_WORK=$(mktemp -d /tmp/husk-tests.XXXXXX)
 chmod 0755 "$HUSK_WORK"
 cleanup()
 {
-	if [ "$keep" = 1 ]; then
-		echo "(kept $HUSK_WORK)"
-	else
-		rm -rf "$HUSK_WORK"
-	fi
+	[ "$keep" = 1 ] || rm -rf "$HUSK_WORK"
 }
 trap cleanup EXIT
 

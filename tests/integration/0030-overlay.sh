@@ -29,3 +29,18 @@ run_husk run "$IMG/demo.sqsh" -- sh -c 'cat /etc/who 2>/dev/null || echo absent'
 expect_stdout_is absent
 kill -TERM "$bg_pid"
 bg_finish 10
+
+# the files husk puts in place for every container (/etc/passwd, /etc/group,
+# /dev) are each container's own too: a later container that shares the
+# image mount does not see what an earlier one wrote there
+run_husk run "$IMG/demo.sqsh" -- sh -c '
+	echo "intruder:x:0:0::/:/bin/sh" >> /etc/passwd
+	echo "intruders:x:0:" >> /etc/group
+	echo x > /dev/husk-test-file
+	echo x > /dev/shm/husk-test-file
+	true'
+expect_status 0
+run_husk run "$IMG/demo.sqsh" -- sh -c 'cat /etc/passwd /etc/group; ls /dev /dev/shm'
+expect_status 0
+expect_stdout_not_contains intruder
+expect_stdout_not_contains husk-test-file
