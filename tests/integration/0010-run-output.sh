@@ -39,3 +39,14 @@ run_husk run "$IMG/demo.sqsh" -- sh -c 'i=0; while [ $i -lt 20000 ]; do echo lin
 expect_status 0
 n=$(printf '%s\n' "$out" | wc -l)
 [ "$n" -eq 20000 ] || fail "expected 20000 lines of output, got $n"
+
+# the image by a relative path, and through a symlink
+cd "$IMG" || exit 2
+run_husk run demo.sqsh -- echo relative
+expect_status 0
+expect_stdout_is relative
+ln -sf "$IMG/demo.sqsh" "$TEST_DIR/link.sqsh"
+cd "$TEST_DIR" || exit 2
+run_husk run ./link.sqsh -- echo linked
+expect_status 0
+expect_stdout_is linked
