@@ -8,9 +8,12 @@
 #
 # A test runs as root and runs husk as the unprivileged $HUSK_USER. It
 # reports each failed check on stderr and keeps going; it exits non-zero if
-# any check failed. When it exits, the leak check runs: no process of the
-# test user left, no husk or FUSE mount, nothing new of the test user's in
-# /tmp, /dev/shm or its runtime directory.
+# any check failed. When it exits, the leak check runs (after husk gc, which
+# releases lingering image mounts): no process of the test user left (and
+# the open descriptor count of any that was there before is unchanged), no
+# husk or FUSE mount, nothing new of the test user's in /tmp, /var/tmp,
+# /dev/shm or its runtime directory. expect_error runs the same check right
+# after a failed husk run, against the state just before it.
 #
 # tests/run.sh sets the environment below; run by hand, the defaults find
 # the build in the source tree and build the images once into /tmp.
