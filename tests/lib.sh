@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Helpers for husk's integration tests. Source this from a test:
 #
 #   #!/bin/bash
@@ -94,7 +95,8 @@ _user_env()
 _close_fds()
 {
 	local fd
-	for fd in $(ls "/proc/$BASHPID/fd"); do
+	for fd in "/proc/$BASHPID/fd"/*; do
+		fd=${fd##*/}
 		[ "$fd" -gt 2 ] && eval "exec $fd>&-"
 	done 2>/dev/null
 	return 0

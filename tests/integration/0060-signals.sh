@@ -42,4 +42,4 @@ bg_finish 15
 expect_status 0
 expect_stdout_contains "got WINCH"
 expect_stdout_contains "got CONT"
-expect_stdout_contains done
+expect_stdout_contains 'done'
