@@ -95,10 +95,12 @@ _user_env()
 _close_fds()
 {
 	local fd
+	# no redirection on the loop: bash would keep a saved copy of fd 2 in
+	# it, and closing that copy loses stderr
 	for fd in "/proc/$BASHPID/fd"/*; do
 		fd=${fd##*/}
 		[ "$fd" -gt 2 ] && eval "exec $fd>&-"
-	done 2>/dev/null
+	done
 	return 0
 }
 
