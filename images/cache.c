@@ -454,8 +454,11 @@ int img_cache_join(struct hk_image *img, bool root, unsigned linger,
 				snprintf(sockname, sizeof(sockname), "%s.sock", key);
 				unlinkat(dirfd, sockname, 0); /* stale: its holder died */
 				if (img_check(img, err) < 0 ||
-				    start_holder(img, dirfd, key, root, linger, err) < 0)
+				    start_holder(img, dirfd, key, root, linger, err) < 0) {
+					/* no holder: leave no entry behind either */
+					unlinkat(dirfd, lockname, 0);
 					return -1;
+				}
 				s = try_join(dirfd, key, "new", holder);
 				if (s < 0)
 					continue;
