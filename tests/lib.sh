@@ -28,6 +28,14 @@ HUSK_USER=${HUSK_USER:-huskuser}
 HUSK_WORK=${HUSK_WORK:-/tmp/husk-tests.manual}
 
 _fails=0
+
+# Run by hand, a test takes the lock tests/run.sh holds for a whole run: tests
+# share the test user, and their leak checks would see each other's.
+if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
+	_lock=/run/lock/husk-tests.lock
+	[ -d /run/lock ] || _lock=/tmp/husk-tests.lock
+	HUSK_TESTS_LOCKED=1 exec flock -o "$_lock" bash "$0" "$@"
+fi
 _lib_tmp=$(mktemp -d /tmp/husk-test-lib.XXXXXX)  # root's own scratch (out/err files)
 
 # --- setup ----------------------------------------------------------------

@@ -26,6 +26,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
+argv=("$@")
 build=1 unit=1 keep=0 verbose=0
 selected=()
 while [ $# -gt 0 ]; do
@@ -58,6 +59,17 @@ fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run.sh: must run as root (it installs packages, creates the test user and runs husk as that user)" >&2
 	exit 2
+fi
+
+# One test run at a time on a machine: runs share the test user, and each
+# one's leak check would see (and clean up) the other's containers. flock -o
+# holds the lock in its own process, so no container or lingering image
+# mount inherits it.
+if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
+	lock=/run/lock/husk-tests.lock
+	[ -d /run/lock ] || lock=/tmp/husk-tests.lock
+	flock -n "$lock" true || echo "run.sh: another test run holds $lock; waiting for it"
+	HUSK_TESTS_LOCKED=1 exec flock -o "$lock" bash "$0" "${argv[@]}"
 fi
 
 passed=0 failed=0 skipped=0
