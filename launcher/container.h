@@ -42,6 +42,8 @@ struct hk_container {
 	size_t nenv;
 	char **devices;         /* extra host devices, e.g. /dev/infiniband */
 	size_t ndevices;
+	bool host_pid;          /* no pid namespace: /proc is the host's (joined
+				   containers, whose tasks keep their pids) */
 	unsigned linger;        /* seconds a shared image mount outlives its last
 				   container; 0: a private mount per container */
 

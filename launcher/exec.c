@@ -133,20 +133,42 @@ static int drop_caps(bool root)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
+int hk_exec_prepare(const struct hk_container *c, const struct hk_meta *meta, char ***envp, hk_err *err)
+{
+	*envp = build_env(c, meta);
+	if (*envp == NULL)
+		return hk_fail(err, ENOMEM, "building the environment");
+	if (drop_caps(c->root) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return hk_fail(err, errno, "dropping privileges");
+	return 0;
+}
+
+int hk_enter_workdir(const struct hk_container *c, const struct hk_meta *meta, hk_err *err)
+{
+	const char *wd = c->workdir;
+	if (wd == NULL && c->cwd && chdir(c->cwd) == 0)
+		return 0;
+	if (wd == NULL)
+		wd = meta->workdir ? meta->workdir : "/";
+	if (chdir(wd) < 0)
+		return hk_fail(err, errno, "%s%s", c->workdir ? "--workdir " : "working directory ", wd);
+	return 0;
+}
+
 __attribute__((noreturn)) static void exec_program(const struct hk_container *c,
 						   const struct hk_meta *meta, char **argv)
 {
 	sigset_t none;
+	char **env;
+	hk_err err = NULL;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	char **env = build_env(c, meta);
-	if (env)
-		environ = env;
-	if (drop_caps(c->root) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		fprintf(stderr, "husk: error: dropping privileges: %s\n", strerror(errno));
+	if (hk_exec_prepare(c, meta, &env, &err) < 0) {
+		hk_err_print(err);
 		_exit(HK_EXIT_FAIL);
 	}
+	environ = env;
 	hk_debug("exec %s", argv[0]);
 	execvp(argv[0], argv);
 	int e = errno;
@@ -158,7 +180,7 @@ __attribute__((noreturn)) static void exec_program(const struct hk_container *c,
 	_exit(HK_EXIT_NOEXEC);
 }
 
-static char **program_argv(const struct hk_container *c, const struct hk_meta *meta)
+char **hk_program_argv(const struct hk_container *c, const struct hk_meta *meta)
 {
 	size_t ne = 0, na = 0;
 	while (meta->entrypoint && meta->entrypoint[ne])
@@ -182,20 +204,13 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 	siginfo_t si;
 	int status = 0;
 
-	/* the working directory: --workdir, else the caller's (bound), else
-	 * the image's, else / */
-	const char *wd = c->workdir;
-	if (wd == NULL && c->cwd && chdir(c->cwd) == 0)
-		wd = c->cwd;
-	else if (wd == NULL)
-		wd = meta->workdir ? meta->workdir : "/";
-	if (chdir(wd) < 0) {
-		fprintf(stderr, "husk: error: %s%s: %s\n", c->workdir ? "--workdir " : "working directory ",
-			wd, strerror(errno));
+	hk_err err = NULL;
+	if (hk_enter_workdir(c, meta, &err) < 0) {
+		hk_err_print(err);
 		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }
 		_exit(HK_EXIT_FAIL);
 	}
-	char **argv = program_argv(c, meta);
+	char **argv = hk_program_argv(c, meta);
 	if (argv == NULL || argv[0] == NULL) {
 		fprintf(stderr, "husk: error: no command given and the image has no entrypoint\n");
 		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }

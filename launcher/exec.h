@@ -19,4 +19,16 @@ void hk_forward(pid_t pid, const siginfo_t *si);
 __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 						 const struct hk_meta *meta, int setup_failed);
 
+/* The working directory: --workdir, else the caller's (bound), else the
+ * image's, else /. Returns 0 or -1 with *err. */
+int hk_enter_workdir(const struct hk_container *c, const struct hk_meta *meta, hk_err *err);
+
+/* Just before exec: the program's environment into *envp (host, image,
+ * --env; see build_env), every capability dropped (a --root container keeps
+ * a default set), no_new_privs. Returns 0 or -1 with *err. */
+int hk_exec_prepare(const struct hk_container *c, const struct hk_meta *meta, char ***envp, hk_err *err);
+
+/* The image's entrypoint followed by the command; NULL on no memory. */
+char **hk_program_argv(const struct hk_container *c, const struct hk_meta *meta);
+
 #endif

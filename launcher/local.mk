@@ -1,7 +1,8 @@
 libhusk_la_SOURCES += \
 	launcher/container.h launcher/config.c \
 	launcher/run.c launcher/rootfs.c launcher/rootfs.h \
-	launcher/exec.c launcher/exec.h
+	launcher/exec.c launcher/exec.h \
+	launcher/step.c launcher/step.h
 
 bin_PROGRAMS += husk
 husk_SOURCES = launcher/main.c launcher/usage.h

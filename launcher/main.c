@@ -10,6 +10,8 @@
 
 #include "cache.h"
 #include "container.h"
+#include "step.h"
+#include <signal.h>
 #include "err.h"
 #include "usage.h"
 #include "util.h"
@@ -102,7 +104,9 @@ static int bad_usage(const char *fmt, const char *arg)
 	return HK_EXIT_FAIL;
 }
 
-static int cmd_run(int argc, char **argv)
+enum run_mode { RUN, STEP_START, STEP_EXEC };
+
+static int cmd_run(int argc, char **argv, enum run_mode mode)
 {
 	static const struct { const char *name; int letter; bool arg; } table[] = {
 #define X(l, s, a, h) { l, s, a != NULL },
@@ -201,8 +205,34 @@ static int cmd_run(int argc, char **argv)
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
 	c.argv = &argv[optind];
-	if (hk_container_resolve(&c, &err) < 0 || hk_run(&c, &status, &err) < 0)
+	if (hk_container_resolve(&c, &err) < 0)
 		goto fail;
+	if (mode == STEP_START) {
+		pid_t keeper;
+		if (hk_step_start(&c, &keeper, &err) < 0)
+			goto fail;
+		printf("%d\n", (int)keeper);
+		status = 0;
+	} else if (mode == STEP_EXEC) {
+		unsigned long pid;
+		char **env;
+		if (hk_parse_uint(c.image, 1, 1UL << 22, &pid) < 0) {
+			hk_fail(&err, 0, "step-exec: %s is not a keeper pid", c.image);
+			goto fail;
+		}
+		if (c.argv[0] == NULL) {
+			hk_fail(&err, 0, "step-exec: missing command");
+			goto fail;
+		}
+		if (hk_step_join((pid_t)pid, &c, &env, &err) < 0)
+			goto fail;
+		execvpe(c.argv[0], c.argv, env);
+		hk_fail(&err, errno, "%s", c.argv[0]);
+		hk_err_print(err);
+		return errno == ENOENT ? HK_EXIT_NOTFOUND : HK_EXIT_NOEXEC;
+	} else if (hk_run(&c, &status, &err) < 0) {
+		goto fail;
+	}
 	free(c.devices);
 	hk_container_free(&c);
 	return status;
@@ -225,7 +255,27 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
+		return cmd_run(argc - 1, argv + 1, RUN);
+	/* Joined containers, for the Slurm plugin and its tests (step.h):
+	 *   husk step-start [OPTIONS] IMAGE        prints the keeper's pid
+	 *   husk step-exec [OPTIONS] PID CMD...    runs CMD in that container
+	 *   husk step-stop PID */
+	if (strcmp(cmd, "step-start") == 0)
+		return cmd_run(argc - 1, argv + 1, STEP_START);
+	if (strcmp(cmd, "step-exec") == 0)
+		return cmd_run(argc - 1, argv + 1, STEP_EXEC);
+	if (strcmp(cmd, "step-stop") == 0) {
+		unsigned long pid;
+		if (argc != 3 || hk_parse_uint(argv[2], 1, 1UL << 22, &pid) < 0) {
+			fprintf(stderr, "husk: error: usage: husk step-stop PID\n");
+			return HK_EXIT_FAIL;
+		}
+		if (kill((pid_t)pid, SIGTERM) < 0) {
+			fprintf(stderr, "husk: error: step-stop %lu: %s\n", pid, strerror(errno));
+			return HK_EXIT_FAIL;
+		}
+		return 0;
+	}
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
 		printf("husk %s\n", PACKAGE_VERSION);
 		return 0;

@@ -227,7 +227,7 @@ static int prepare_identity(const struct hk_container *c, hk_err *err)
 	return 0;
 }
 
-int rootfs_prepare(const struct hk_container *c, hk_err *err)
+int rootfs_prepare(void *c, hk_err *err)
 {
 	if (prepare_dev(err) < 0 || prepare_identity(c, err) < 0)
 		return -1;
@@ -264,7 +264,7 @@ static char *read_meta(int dirfd, const char *name)
 	return hk_read_fd(fd, 1 << 20, NULL);
 }
 
-static void load_meta(int rootfd, struct hk_meta *meta)
+void rootfs_load_meta(int rootfd, struct hk_meta *meta)
 {
 	cleanup_close int dfd = hk_open_in_root(rootfd, "/.husk", O_RDONLY | O_DIRECTORY, 0);
 	memset(meta, 0, sizeof(*meta));
@@ -337,7 +337,8 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 	if (rootfd < 0)
 		return hk_fail(err, errno, "opening the new root");
 
-	if (mount_in(rootfd, "/proc", "proc", MS_SAFE | MS_NOEXEC, NULL, err) < 0)
+	if (c->host_pid ? bind_host(rootfd, "/proc", "/proc", false, false, err) < 0
+			: mount_in(rootfd, "/proc", "proc", MS_SAFE | MS_NOEXEC, NULL, err) < 0)
 		return -1;
 	hk_debug("proc mounted");
 	if (make_dev(rootfd, c, err) < 0)
@@ -367,6 +368,6 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 	if (add_identity(rootfd, c, err) < 0)
 		return -1;
 	hk_debug("passwd and group done");
-	load_meta(rootfd, meta);
+	rootfs_load_meta(rootfd, meta);
 	return pivot(root, err);
 }

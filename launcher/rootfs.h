@@ -15,11 +15,14 @@ struct hk_meta {
 /* Once per image mount, in its namespace after the image is served: the
  * parts of every container's root that do not change between containers
  * (STAGE/dev, STAGE/passwd, STAGE/group). Returns 0 or -1 with *err. */
-int rootfs_prepare(const struct hk_container *c, hk_err *err);
+int rootfs_prepare(void *container, hk_err *err); /* an img_prepare_fn */
 
 /* In the container's fresh mount namespace (as pid 1 of its pid namespace):
  * assemble the root from the mounted image at STAGE/img, read its
  * metadata into *meta, pivot into it. Returns 0 or -1 with *err. */
 int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err);
+
+/* Read the image metadata (/.husk/env, workdir, entrypoint) below rootfd. */
+void rootfs_load_meta(int rootfd, struct hk_meta *meta);
 
 #endif

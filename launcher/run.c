@@ -110,13 +110,9 @@ static int mount_private(const struct hk_container *c, struct hk_image *img, pid
 	*fuse = img_fuse_serve(img, fusefd, uid, gid, err);
 	if (*fuse < 0)
 		return -1;
-	return rootfs_prepare(c, err);
+	return rootfs_prepare((void *)c, err);
 }
 
-static int prepare(void *arg, hk_err *err)
-{
-	return rootfs_prepare(arg, err);
-}
 
 int hk_run(struct hk_container *c, int *status, hk_err *err)
 {
@@ -134,7 +130,7 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 	hk_forward_sigset(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	if (c->linger > 0) {
-		if (img_cache_join(&img, c->root, c->linger, prepare, c, &cc, err) < 0)
+		if (img_cache_join(&img, c->root, c->linger, rootfs_prepare, c, &cc, err) < 0)
 			goto out;
 	} else if (mount_private(c, &img, &fuse, err) < 0) {
 		goto out;

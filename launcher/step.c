@@ -1,0 +1,128 @@
+/* Containers that many processes join: see step.h. */
+#include "config.h"
+#include "step.h"
+#include "cache.h"
+#include "exec.h"
+#include "img.h"
+#include "rootfs.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The keeper: mount the image (joining its holder), make the container's
+ * namespaces, assemble and enter its root, report, then wait for SIGTERM. */
+__attribute__((noreturn)) static void keeper_main(struct hk_container *c, int report)
+{
+	c->host_pid = true;
+	struct hk_image img;
+	struct img_cache_conn cc = { .fd = -1, .dirfd = -1 };
+	struct hk_meta meta;
+	hk_err err = NULL;
+	sigset_t set;
+
+	prctl(PR_SET_NAME, "husk-keeper");
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (img_open_file(c->image, &img, &err) < 0)
+		goto fail;
+	if (c->linger == 0)
+		c->linger = 1; /* a keeper always goes through a holder */
+	if (img_cache_join(&img, c->root, c->linger, rootfs_prepare, c, &cc, &err) < 0)
+		goto fail;
+	img_close(&img);
+	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (c->net_none ? CLONE_NEWNET : 0);
+	if (unshare(flags) < 0) {
+		hk_fail(&err, errno, "creating the container's namespaces");
+		goto fail;
+	}
+	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) {
+		hk_fail(&err, errno, "--hostname %s", c->hostname);
+		goto fail;
+	}
+	/* /proc is the host pid namespace's: tasks keep the host's pids */
+	if (rootfs_enter(c, &meta, &err) < 0)
+		goto fail;
+	if (write(report, "", 1) != 1) { /* the starter is gone: we are killed soon */ }
+	close(report);
+	img_quiet_stdio();
+	int sig;
+	sigwait(&set, &sig);
+	img_cache_leave(&cc, false);
+	_exit(0);
+fail:
+	dprintf(report, "%s", err && err->msg ? err->msg : "starting the container failed");
+	img_cache_leave(&cc, true);
+	_exit(HK_EXIT_FAIL);
+}
+
+int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err)
+{
+	int p[2];
+	char msg[1024];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return hk_fail(err, errno, "starting the container");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return hk_fail(err, errno, "starting the container");
+	}
+	if (pid == 0) {
+		close(p[0]);
+		keeper_main(c, p[1]);
+	}
+	close(p[1]);
+	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
+	close(p[0]);
+	if (n == 1 && msg[0] == '\0') {
+		*keeper = pid;
+		return 0;
+	}
+	waitpid(pid, NULL, 0);
+	if (n <= 0)
+		return hk_fail(err, 0, "the container's keeper died while starting");
+	msg[n] = '\0';
+	return hk_fail(err, 0, "%s", msg);
+}
+
+int hk_step_join(pid_t keeper, const struct hk_container *c, char ***envp, hk_err *err)
+{
+	struct hk_meta meta;
+	int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
+		    (c->net_none ? CLONE_NEWNET : 0);
+
+	cleanup_close int pfd = (int)syscall(SYS_pidfd_open, keeper, 0);
+	if (pfd < 0)
+		return hk_fail(err, errno, "the container's keeper (pid %d)", (int)keeper);
+	if (setns(pfd, flags) < 0)
+		return hk_fail(err, errno, "joining the container (keeper pid %d)", (int)keeper);
+	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return hk_fail(err, errno, "the container's root");
+	rootfs_load_meta(rootfd, &meta);
+	if (hk_enter_workdir(c, &meta, err) < 0)
+		return -1;
+	return hk_exec_prepare(c, &meta, envp, err);
+}
+
+void hk_step_stop(pid_t keeper)
+{
+	if (keeper <= 0)
+		return;
+	kill(keeper, SIGTERM);
+	waitpid(keeper, NULL, 0);
+}

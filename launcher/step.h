@@ -1,0 +1,27 @@
+/* A container that many processes join: set up once (one per node per job
+ * step under Slurm), then every task enters it with hk_step_join() just
+ * before its exec. The tasks stay the scheduler's own processes (its
+ * cgroups, its accounting); they share the container's mount, ipc and uts
+ * namespaces, and keep the host's pid namespace. */
+#ifndef HUSK_STEP_H
+#define HUSK_STEP_H
+
+#include "container.h"
+
+/* Start the container of c (c resolved with hk_container_resolve) and
+ * return the pid of its keeper, a process of the caller's that holds the
+ * namespaces and the image mount until hk_step_stop(). Returns 0 or -1 with
+ * *err; on failure nothing is left behind. */
+int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err);
+
+/* In the calling (single-threaded) process: enter the keeper's namespaces,
+ * go to the working directory, and prepare for exec: *envp gets the
+ * program's environment (see hk_exec_prepare), capabilities are dropped and
+ * no_new_privs is set. Returns 0 or -1 with *err. */
+int hk_step_join(pid_t keeper, const struct hk_container *c, char ***envp, hk_err *err);
+
+/* End the container: the keeper exits, releasing its namespaces and its
+ * use of the image mount. Waits for it when it is the caller's child. */
+void hk_step_stop(pid_t keeper);
+
+#endif
