@@ -170,12 +170,15 @@ int hk_container_resolve(struct hk_container *c, hk_err *err)
 		return hk_fail(err, 0, "--workdir %s: not an absolute path", c->workdir);
 
 	size_t nuser = c->nbinds;
-	if (c->cwd && !is_system_path(c->cwd) && (c->no_home || !path_under(c->cwd, c->home)))
-		if (add_bind(c, c->cwd, c->cwd, true, err) < 0)
-			return -1;
-	if (!c->no_home && strcmp(c->home, "/") != 0 && access(c->home, X_OK) == 0)
-		if (add_bind(c, c->home, c->home, true, err) < 0)
-			return -1;
+	bool bind_home = !c->no_home && strcmp(c->home, "/") != 0 && access(c->home, X_OK) == 0;
+	if (c->cwd && !is_system_path(c->cwd)) {
+		c->cwd_bound = true;
+		if (!bind_home || !path_under(c->cwd, c->home))
+			if (add_bind(c, c->cwd, c->cwd, true, err) < 0)
+				return -1;
+	}
+	if (bind_home && add_bind(c, c->home, c->home, true, err) < 0)
+		return -1;
 
 	for (size_t i = 0; i < c->nbinds; i++) {
 		struct hk_bind *b = &c->binds[i];

@@ -53,6 +53,7 @@ struct hk_container {
 	char *user;
 	char *home;
 	char *cwd;
+	bool cwd_bound;         /* cwd is bound (itself, or inside the bound home) */
 };
 
 /* Parse "SRC[:DST[:ro|rw]]" into b (src and dst malloc'd). Returns 0 or -1

@@ -146,7 +146,7 @@ int hk_exec_prepare(const struct hk_container *c, const struct hk_meta *meta, ch
 int hk_enter_workdir(const struct hk_container *c, const struct hk_meta *meta, hk_err *err)
 {
 	const char *wd = c->workdir;
-	if (wd == NULL && c->cwd && chdir(c->cwd) == 0)
+	if (wd == NULL && c->cwd_bound && chdir(c->cwd) == 0)
 		return 0;
 	if (wd == NULL)
 		wd = meta->workdir ? meta->workdir : "/";

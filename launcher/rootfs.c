@@ -161,6 +161,10 @@ static int prepare_dev(hk_err *err)
 	snprintf(node, sizeof(node), "%s/shm", dev);
 	if (mkdir(node, 01777) < 0)
 		return hk_fail(err, errno, "creating /dev/shm");
+	/* Shared by every container of this mount: read-only, so that no
+	 * container can leave files for the next. Device nodes stay usable. */
+	if (mount(NULL, dev, NULL, MS_REMOUNT | MS_RDONLY | MS_SAFE | MS_NOEXEC, "mode=0755,size=64k") < 0)
+		return hk_fail(err, errno, "making the shared /dev read-only");
 	return 0;
 }
 
@@ -234,14 +238,16 @@ int rootfs_prepare(void *c, hk_err *err)
 	return 0;
 }
 
-static int add_identity(int rootfd, const struct hk_container *c, hk_err *err)
+/* Each container gets its own copy of STAGE/passwd and STAGE/group in its
+ * scratch tmpfs (writes stay in the container), bound over /etc. */
+static int add_identity(int rootfd, const char *ctr, const struct hk_container *c, hk_err *err)
 {
 	static const char *const names[2] = { "passwd", "group" };
-	char src[4200], dst[32];
+	char src[4200], copy[4300], dst[32];
 
 	for (int i = 0; i < 2; i++) {
-		stage_path(src, sizeof(src), names[i]);
-		if (access(src, F_OK) < 0)
+		cleanup_close int in = open(stage_path(src, sizeof(src), names[i]), O_RDONLY | O_CLOEXEC);
+		if (in < 0)
 			continue; /* the image has the caller already */
 		snprintf(dst, sizeof(dst), "/etc/%s", names[i]);
 		if (c->read_only) {
@@ -250,7 +256,13 @@ static int add_identity(int rootfd, const struct hk_container *c, hk_err *err)
 				continue; /* nothing to cover in a read-only image */
 			close(fd);
 		}
-		if (bind_host(rootfd, src, dst, false, false, err) < 0)
+		size_t len;
+		cleanup_free char *text = hk_read_fd(in, 4 << 20, &len);
+		snprintf(copy, sizeof(copy), "%s/%s", ctr, names[i]);
+		cleanup_close int out = open(copy, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+		if (text == NULL || out < 0 || hk_write_all(out, text, len) < 0)
+			return hk_fail(err, errno, "writing the container's /etc/%s", names[i]);
+		if (bind_host(rootfd, copy, dst, c->read_only, false, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -365,7 +377,7 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 		}
 	}
 	hk_debug("binds done");
-	if (add_identity(rootfd, c, err) < 0)
+	if (add_identity(rootfd, ctr, c, err) < 0)
 		return -1;
 	hk_debug("passwd and group done");
 	rootfs_load_meta(rootfd, meta);
