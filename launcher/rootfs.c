@@ -126,20 +126,16 @@ static const char *stage_path(char *buf, size_t len, const char *name)
 	return buf;
 }
 
-/* STAGE/dev: a small tmpfs with the host's harmless device nodes bound in
- * and the usual links; every container binds it whole (one mount call). */
-static int prepare_dev(hk_err *err)
+/* Fill the fresh tmpfs at dev with the host's harmless device nodes
+ * (bound in) and the usual links and directories. */
+static int fill_dev(const char *dev, hk_err *err)
 {
 	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty", NULL };
 	static const char *const links[][2] = {
 		{ "ptmx", "pts/ptmx" }, { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
 		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" }, { NULL, NULL } };
-	char dev[4200], node[4300], host[64];
+	char node[4300], host[64];
 
-	stage_path(dev, sizeof(dev), "dev");
-	if (mkdir(dev, 0755) < 0 ||
-	    mount("tmpfs", dev, "tmpfs", MS_SAFE | MS_NOEXEC, "mode=0755,size=64k") < 0)
-		return hk_fail(err, errno, "preparing /dev");
 	for (int i = 0; nodes[i]; i++) {
 		snprintf(node, sizeof(node), "%s/%s", dev, nodes[i]);
 		snprintf(host, sizeof(host), "/dev/%s", nodes[i]);
@@ -161,6 +157,21 @@ static int prepare_dev(hk_err *err)
 	snprintf(node, sizeof(node), "%s/shm", dev);
 	if (mkdir(node, 01777) < 0)
 		return hk_fail(err, errno, "creating /dev/shm");
+	return 0;
+}
+
+/* STAGE/dev, once per image mount; every container binds it whole (one
+ * mount call) unless it asks for extra devices. */
+static int prepare_dev(hk_err *err)
+{
+	char dev[4200];
+
+	stage_path(dev, sizeof(dev), "dev");
+	if (mkdir(dev, 0755) < 0 ||
+	    mount("tmpfs", dev, "tmpfs", MS_SAFE | MS_NOEXEC, "mode=0755,size=64k") < 0)
+		return hk_fail(err, errno, "preparing /dev");
+	if (fill_dev(dev, err) < 0)
+		return -1;
 	/* Shared by every container of this mount: read-only, so that no
 	 * container can leave files for the next. Device nodes stay usable. */
 	if (mount(NULL, dev, NULL, MS_REMOUNT | MS_RDONLY | MS_SAFE | MS_NOEXEC, "mode=0755,size=64k") < 0)
@@ -171,8 +182,19 @@ static int prepare_dev(hk_err *err)
 static int make_dev(int rootfd, const struct hk_container *c, hk_err *err)
 {
 	char dev[4200];
-	if (bind_host(rootfd, stage_path(dev, sizeof(dev), "dev"), "/dev", false, true, err) < 0)
-		return hk_wrap(err, "/dev");
+	if (c->ndevices == 0) {
+		if (bind_host(rootfd, stage_path(dev, sizeof(dev), "dev"), "/dev", false, true, err) < 0)
+			return hk_wrap(err, "/dev");
+	} else {
+		/* extra devices need mount points: a /dev of this container's own */
+		if (mount_in(rootfd, "/dev", "tmpfs", MS_SAFE | MS_NOEXEC, "mode=0755,size=64k", err) < 0)
+			return -1;
+		cleanup_close int devfd = hk_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0);
+		if (devfd < 0)
+			return hk_fail(err, errno, "/dev in the container");
+		if (fill_dev(hk_fd_path(dev, devfd), err) < 0)
+			return -1;
+	}
 	if (mount_in(rootfd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620", err) < 0)
 		return -1;
