@@ -7,6 +7,13 @@
 #
 # Ends with "N passed, N failed".
 set -uo pipefail
+# One test run at a time on a machine (tests/run.sh holds the same lock):
+# the suites share the test user.
+if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
+	lock=/run/lock/husk-tests.lock
+	[ -d /run/lock ] || lock=/tmp/husk-tests.lock
+	HUSK_TESTS_LOCKED=1 exec flock -o "$lock" bash "$0" "$@"
+fi
 top=$(cd "$(dirname "$0")/../.." && pwd)
 husk=${HUSK:-$top/husk}
 user=${HUSK_TEST_USER:-huskuser}
