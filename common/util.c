@@ -154,6 +154,22 @@ const char *hk_fd_path(char *buf, int fd)
 	return buf;
 }
 
+int hk_read_ready(int fd, const char *what, hk_err *err)
+{
+	char msg[1024];
+	ssize_t n;
+	do
+		n = read(fd, msg, sizeof(msg) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n == 1 && msg[0] == '\0')
+		return 0;
+	if (n <= 0)
+		return hk_fail(err, 0, "%s died while starting", what);
+	msg[n] = '\0';
+	return hk_fail(err, 0, "%s", msg);
+}
+
 int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
 	char *end;

@@ -39,6 +39,11 @@ int hk_mkdir_in_root(int rootfd, const char *path, mode_t mode);
 /* "/proc/self/fd/N" into buf (at least 32 bytes). */
 const char *hk_fd_path(char *buf, int fd);
 
+/* Read a child's start-up report from fd (then closed): one NUL byte means
+ * ready (returns 0); anything else is its error message (returns -1 with
+ * *err set to it); nothing means it died (-1, "what died while starting"). */
+int hk_read_ready(int fd, const char *what, hk_err *err);
+
 /* Parse a decimal unsigned number in [min,max]. Returns 0 or -1. */
 int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 

@@ -418,15 +418,7 @@ static int start_holder(struct hk_image *img, int dirfd, const char *key, bool r
 	}
 	close(p[1]);
 	waitpid(pid, NULL, 0);
-	char msg[1024];
-	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
-	close(p[0]);
-	if (n == 1 && msg[0] == '\0')
-		return 0;
-	if (n <= 0)
-		return hk_fail(err, 0, "the mount holder died while starting");
-	msg[n] = '\0';
-	return hk_fail(err, 0, "%s", msg);
+	return hk_read_ready(p[0], "the mount holder", err);
 }
 
 int img_cache_join(struct hk_image *img, bool root, unsigned linger,

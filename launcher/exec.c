@@ -201,10 +201,8 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 						 const struct hk_meta *meta, int setup_failed)
 {
 	sigset_t set;
-	siginfo_t si;
-	int status = 0;
-
 	hk_err err = NULL;
+
 	if (hk_enter_workdir(c, meta, &err) < 0) {
 		hk_err_print(err);
 		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }
@@ -228,22 +226,35 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 
 	prctl(PR_SET_NAME, "husk-init");
 	hk_forward_sigset(&set);
+	_exit(hk_supervise(pid, -1, &set));
+}
+
+int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set)
+{
+	siginfo_t si;
+	int status;
+
 	for (;;) {
-		if (sigwaitinfo(&set, &si) < 0)
+		if (sigwaitinfo(set, &si) < 0)
 			continue;
 		if (si.si_signo != SIGCHLD) {
-			hk_forward(pid, &si);
+			hk_forward(child, &si);
 			continue;
 		}
 		for (;;) {
 			pid_t w = waitpid(-1, &status, WNOHANG);
 			if (w <= 0)
 				break;
-			if (w != pid)
+			if (fuse > 0 && w == fuse) {
+				hk_warn("the FUSE server of the image exited unexpectedly; "
+					"the container sees I/O errors");
 				continue;
+			}
+			if (w != child)
+				continue; /* an orphan of the container: reaped */
 			if (WIFSIGNALED(status))
-				_exit(128 + WTERMSIG(status));
-			_exit(WEXITSTATUS(status));
+				return 128 + WTERMSIG(status);
+			return WEXITSTATUS(status);
 		}
 	}
 }

@@ -13,6 +13,11 @@ void hk_forward_sigset(sigset_t *set);
  * same foreground process group, already got that one itself). */
 void hk_forward(pid_t pid, const siginfo_t *si);
 
+/* Wait for child, forwarding the signals of set (hk_forward_sigset, all
+ * blocked) and reaping every other child; warn if fuse (a FUSE server, or
+ * -1) dies. Returns child's exit status, or 128+N if signal N killed it. */
+int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set);
+
 /* The container's pid 1, after rootfs_enter(): start the program as pid 2,
  * forward signals to it, reap, and exit with its status. Never returns.
  * A byte is written to setup_failed if it fails before the program runs. */

@@ -59,36 +59,6 @@ static int child_main(void *arg)
 	hk_container_init(a->c, &meta, a->setup_failed);
 }
 
-/* Wait for the container's init, forwarding signals. Returns its status. */
-static int supervise(pid_t child, pid_t fuse, const sigset_t *set)
-{
-	siginfo_t si;
-	int status;
-
-	for (;;) {
-		if (sigwaitinfo(set, &si) < 0)
-			continue;
-		if (si.si_signo != SIGCHLD) {
-			hk_forward(child, &si);
-			continue;
-		}
-		for (;;) {
-			pid_t w = waitpid(-1, &status, WNOHANG);
-			if (w <= 0)
-				break;
-			if (fuse > 0 && w == fuse) {
-				hk_warn("the FUSE server of the image exited unexpectedly; "
-					"the container sees I/O errors");
-				continue;
-			}
-			if (w != child)
-				continue;
-			if (WIFSIGNALED(status))
-				return 128 + WTERMSIG(status);
-			return WEXITSTATUS(status);
-		}
-	}
-}
 
 /* Mount the image privately for this one container: a new user and mount
  * namespace and a FUSE server that dies with us. */
@@ -152,7 +122,7 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 		hk_fail(err, errno, "starting the container");
 		goto out;
 	}
-	*status = supervise(child, fuse, &set);
+	*status = hk_supervise(child, fuse, &set);
 	close(steal_fd(setup_pipe[1]));
 	char failed = 0;
 	if (read(setup_pipe[0], &failed, 1) != 1)

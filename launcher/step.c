@@ -71,7 +71,6 @@ fail:
 int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err)
 {
 	int p[2];
-	char msg[1024];
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return hk_fail(err, errno, "starting the container");
@@ -86,17 +85,12 @@ int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err)
 		keeper_main(c, p[1]);
 	}
 	close(p[1]);
-	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
-	close(p[0]);
-	if (n == 1 && msg[0] == '\0') {
-		*keeper = pid;
-		return 0;
+	if (hk_read_ready(p[0], "the container's keeper", err) < 0) {
+		waitpid(pid, NULL, 0);
+		return -1;
 	}
-	waitpid(pid, NULL, 0);
-	if (n <= 0)
-		return hk_fail(err, 0, "the container's keeper died while starting");
-	msg[n] = '\0';
-	return hk_fail(err, 0, "%s", msg);
+	*keeper = pid;
+	return 0;
 }
 
 int hk_step_join(pid_t keeper, const struct hk_container *c, char ***envp, hk_err *err)
