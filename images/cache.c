@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -555,7 +556,12 @@ static void ps_one(int dirfd, const char *key, void *arg)
 	p = strstr(buf, "containers=");
 	if (p)
 		sscanf(p, "containers=%4095s", containers);
-	fprintf(f, "%-8d %-6u %6lds %-7u %-12s %s\n", pid, uid, age, linger,
+	struct passwd *pw = getpwuid(uid);
+	char user[32];
+	snprintf(user, sizeof(user), "%s", pw ? pw->pw_name : "?");
+	if (!pw)
+		snprintf(user, sizeof(user), "%u", uid);
+	fprintf(f, "%-8d %-10s %6lds %-7u %-12s %s\n", pid, user, age, linger,
 		containers[0] ? containers : "-", image);
 }
 
@@ -565,7 +571,7 @@ int img_cache_ps(FILE *f, hk_err *err)
 	cleanup_close int dirfd = img_runtime_dir(dir, sizeof(dir), err);
 	if (dirfd < 0)
 		return -1;
-	fprintf(f, "%-8s %-6s %7s %-7s %-12s %s\n", "PID", "UID", "AGE", "LINGER", "CONTAINERS", "IMAGE");
+	fprintf(f, "%-8s %-10s %7s %-7s %-12s %s\n", "PID", "USER", "AGE", "LINGER", "CONTAINERS", "IMAGE");
 	if (for_each_entry(dirfd, ps_one, f) < 0)
 		return hk_fail(err, errno, "reading %s", dir);
 	return 0;

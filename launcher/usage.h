@@ -34,7 +34,7 @@
 /* X(command, synopsis, help) */
 #define HUSK_COMMANDS(X) \
 	X("run", "run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]", "Run COMMAND in the squashfs image IMAGE (husk run --help).") \
-	X("ps", "ps", "List the caller's live image mounts: holder pid, uid, age, linger, the husk run processes using it, the image.") \
+	X("ps", "ps", "List the caller's live image mounts: holder pid, user, age, linger, the husk run processes using it, the image.") \
 	X("gc", "gc", "Release the caller's idle image mounts now and remove stale entries of killed holders.")
 
 #define HUSK_FILES \
