@@ -1,9 +1,9 @@
-/* hk_run: the life of one container.
+/* hk_run: the life of one container (docs/architecture.md).
  *
- *   husk (caller's credentials)       checks the image and binds, opens /dev/fuse
- *     unshare(user, mount)            maps the caller to itself (or to 0)
- *     tmpfs on /tmp, FUSE on /tmp/img (only in husk's own mount namespace)
- *     fork  -> husk-fuse              serves the image
+ *   husk (caller's credentials)       checks the options, binds and image file
+ *     joins the image's mount holder  setns into its user and mount namespaces
+ *     (or, with --linger 0: unshare(user, mount), stage tmpfs over the
+ *      runtime directory, FUSE mount, fork -> husk-fuse serving it)
  *     clone -> husk-init (pid 1)      new mount, pid, ipc, uts (and net) ns:
  *                                     assembles the root, pivots, forks the program
  *     supervise                       forwards signals, reaps, returns the status
@@ -59,15 +59,15 @@ static int child_main(void *arg)
 	hk_container_init(a->c, &meta, a->setup_failed);
 }
 
-
 /* Mount the image privately for this one container: a new user and mount
  * namespace and a FUSE server that dies with us. */
 static int mount_private(const struct hk_container *c, struct hk_image *img, pid_t *fuse, hk_err *err)
 {
 	uid_t uid = c->root ? 0 : c->uid;
 	gid_t gid = c->root ? 0 : c->gid;
-
 	char dir[4096];
+
+	/* the stage goes over the runtime directory: check it, make it */
 	int dirfd = img_runtime_dir(dir, sizeof(dir), err);
 	if (dirfd < 0)
 		return -1;
@@ -82,7 +82,6 @@ static int mount_private(const struct hk_container *c, struct hk_image *img, pid
 		return -1;
 	return rootfs_prepare((void *)c, err);
 }
-
 
 int hk_run(struct hk_container *c, int *status, hk_err *err)
 {
