@@ -1,0 +1,754 @@
+/* The cgroup file systems: which hierarchies hold which controllers (v2, v1,
+ * or both: hybrid), husk's groups in them, limits, counters, clean-up.
+ *
+ * Rule: husk writes only to directories it made: its base (made when
+ * missing) and the per-container groups below it. It never writes to the
+ * group it runs in, nor to any ancestor of it. */
+#include "config.h"
+#include "cgroup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+enum {
+	C_CPUSET = 1 << 0,
+	C_MEMORY = 1 << 1,
+	C_PIDS = 1 << 2,
+	C_CPU = 1 << 3, /* v1 cpuacct; v2 cpu.stat is in every group */
+	C_IO = 1 << 4,  /* v1 blkio; v2 io */
+};
+static const struct { const char *v1, *v2; unsigned bit; } ctrls[] = {
+	{ "cpuset", "cpuset", C_CPUSET },
+	{ "memory", "memory", C_MEMORY },
+	{ "pids", "pids", C_PIDS },
+	{ "cpuacct", "cpu", C_CPU },
+	{ "blkio", "io", C_IO },
+};
+#define NCTRL (sizeof(ctrls) / sizeof(ctrls[0]))
+#define MAXH 8
+
+struct hier {
+	char *mnt;      /* mount point of the hierarchy */
+	char *self;     /* this process's group in it ("/..."), from /proc/self/cgroup */
+	unsigned ctrls; /* the controllers husk takes from this hierarchy */
+	bool v2;
+};
+
+struct cg_group {
+	int nh;
+	struct {
+		struct hier h;
+		char *dir; /* the container's group */
+	} h[MAXH];
+	const char *backend; /* "v2", "v1" or "hybrid" */
+	char path[PATH_MAX];  /* base/name, the same in every hierarchy */
+};
+
+static void hier_clear(struct hier *h)
+{
+	free(h->mnt);
+	free(h->self);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- small file helpers ------------------------------------------------ */
+
+static int write_str(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, val, strlen(val));
+	int saved = errno;
+	close(fd);
+	if (n < 0) {
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/* Whole small file into a malloc'd string, or NULL with errno. */
+static char *read_str(const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t len;
+	char *s = hk_read_fd(fd, 1 << 20, &len);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return s;
+}
+
+static bool exists(const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return access(path, F_OK) == 0;
+}
+
+/* "key N" in a flat-keyed file (memory.events, cpu.stat, oom_control). */
+static int64_t keyed(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
+			return strtoll(p + kl + 1, NULL, 10);
+	return -1;
+}
+
+static int64_t read_int(const char *dir, const char *file)
+{
+	cleanup_free char *s = read_str(dir, file);
+	if (!s || !*s || strncmp(s, "max", 3) == 0)
+		return -1;
+	return strtoll(s, NULL, 10);
+}
+
+static bool has_word(const char *list, const char *w, char sep)
+{
+	size_t wl = strlen(w);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, sep);
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		while (l && (p[l - 1] == '\n' || p[l - 1] == ' '))
+			l--;
+		if (l == wl && strncmp(p, w, wl) == 0)
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+/* ---- where the hierarchies are ------------------------------------------ */
+
+static void unescape(char *s)
+{
+	char *d = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* Fill hs[] from /proc/self/mountinfo and /proc/self/cgroup: one entry per
+ * hierarchy that has a controller husk uses; a controller is taken from v1
+ * when a v1 hierarchy has it, else from v2. Returns the count or -1. */
+static int find_hiers(struct hier hs[MAXH], hk_err *err)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+	unsigned v1 = 0;
+	char *v2mnt = NULL;
+
+	if (!f)
+		return hk_fail(err, errno, "reading /proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		char *fields[12], *save = NULL, *p = line;
+		int nf = 0;
+		for (char *t; nf < 12 && (t = strtok_r(p, " \n", &save)); p = NULL)
+			fields[nf++] = t;
+		int dash;
+		for (dash = 6; dash < nf && strcmp(fields[dash], "-") != 0; dash++)
+			;
+		if (dash + 3 > nf || strcmp(fields[3], "/") != 0)
+			continue;
+		const char *type = fields[dash + 1], *sopts = fields[dash + 3];
+		unescape(fields[4]);
+		if (strcmp(type, "cgroup2") == 0) {
+			if (!v2mnt)
+				v2mnt = strdup(fields[4]);
+			continue;
+		}
+		if (strcmp(type, "cgroup") != 0 || n >= MAXH)
+			continue;
+		unsigned mask = 0;
+		for (size_t i = 0; i < NCTRL; i++)
+			if (!(v1 & ctrls[i].bit) && has_word(sopts, ctrls[i].v1, ','))
+				mask |= ctrls[i].bit;
+		if (!mask)
+			continue;
+		v1 |= mask;
+		hs[n].mnt = strdup(fields[4]);
+		hs[n].ctrls = mask;
+		hs[n].v2 = false;
+		n++;
+	}
+	free(line);
+	fclose(f);
+	if (v2mnt && n < MAXH) {
+		cleanup_free char *avail = read_str(v2mnt, "cgroup.controllers");
+		unsigned mask = 0;
+		for (size_t i = 0; i < NCTRL; i++)
+			if (!(v1 & ctrls[i].bit) && (ctrls[i].bit == C_CPU || has_word(avail, ctrls[i].v2, ' ')))
+				mask |= ctrls[i].bit;
+		/* Hybrid with an empty cgroup2: nothing to gain there. */
+		if (mask & ~(unsigned)C_CPU || v1 == 0) {
+			hs[n].mnt = v2mnt;
+			hs[n].ctrls = mask;
+			hs[n].v2 = true;
+			v2mnt = NULL;
+			n++;
+		}
+	}
+	free(v2mnt);
+
+	/* Our own group in each: "ID:ctrl,ctrl:/path" or "0::/path". */
+	f = fopen("/proc/self/cgroup", "re");
+	if (!f) {
+		for (int i = 0; i < n; i++)
+			hier_clear(&hs[i]);
+		return hk_fail(err, errno, "reading /proc/self/cgroup");
+	}
+	line = NULL;
+	cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		const char *list = c1 + 1, *path = c2 + 1;
+		for (int i = 0; i < n; i++) {
+			bool match = false;
+			if (hs[i].v2)
+				match = *list == '\0';
+			else
+				for (size_t k = 0; k < NCTRL; k++)
+					if ((hs[i].ctrls & ctrls[k].bit) && has_word(list, ctrls[k].v1, ','))
+						match = true;
+			if (match && !hs[i].self)
+				hs[i].self = strdup(path);
+		}
+	}
+	free(line);
+	fclose(f);
+	for (int i = 0; i < n; i++)
+		if (!hs[i].mnt || !hs[i].self) {
+			for (int j = 0; j < n; j++)
+				hier_clear(&hs[j]);
+			return hk_fail(err, ENOENT, "cgroup hierarchy %s: this process's group is not listed in /proc/self/cgroup",
+			               hs[i].mnt ? hs[i].mnt : "?");
+		}
+	return n;
+}
+
+/* The default base: /husk for root; else husk/ under the nearest ancestor
+ * of our own v2 group that we may write (a delegated subtree). */
+static char *default_base(struct hier *hs, int n)
+{
+	if (geteuid() == 0)
+		return strdup("/husk");
+	for (int i = 0; i < n; i++) {
+		if (!hs[i].v2)
+			continue;
+		char *p = strdup(hs[i].self);
+		char *slash;
+		while (p && (slash = strrchr(p, '/')) && slash != p) {
+			*slash = '\0';
+			char dir[PATH_MAX];
+			snprintf(dir, sizeof(dir), "%s%s", hs[i].mnt, p);
+			if (access(dir, W_OK) == 0) {
+				char *b = NULL;
+				if (asprintf(&b, "%s/husk", p) < 0)
+					b = NULL;
+				free(p);
+				return b;
+			}
+		}
+		free(p);
+	}
+	return strdup("/husk");
+}
+
+/* True when group path a is b or an ancestor of b. */
+static bool holds(const char *a, const char *b)
+{
+	size_t l = strlen(a);
+	while (l > 1 && a[l - 1] == '/')
+		l--;
+	if (l == 1 && a[0] == '/')
+		return true;
+	return strncmp(a, b, l) == 0 && (b[l] == '\0' || b[l] == '/');
+}
+
+static int check_base(const char *base, hk_err *err)
+{
+	if (!base || base[0] != '/' || strstr(base, "/../") || strstr(base, "/./") ||
+	    (strlen(base) >= 3 && strcmp(base + strlen(base) - 3, "/..") == 0))
+		return hk_fail(err, EINVAL, "cgroup base \"%s\": must be an absolute path inside the hierarchy without . or ..",
+		               base ? base : "");
+	return 0;
+}
+
+/* ---- name of a group: husk-PID-START-SEQ[-tag] -------------------------- */
+
+/* Start time of pid (clock ticks since boot, field 22 of /proc/PID/stat);
+ * 0 when it does not exist. */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* after ") " comes field 3; skip to field 22 */
+	p += 2;
+	for (int f = 3; f < 22 && p; f++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+static bool owner_alive(const char *name)
+{
+	int pid;
+	unsigned long long st;
+	if (sscanf(name, "husk-%d-%llu-", &pid, &st) != 2 || pid <= 0)
+		return true; /* not one of ours: leave it */
+	return start_time(pid) == st;
+}
+
+/* ---- making and removing ------------------------------------------------ */
+
+/* Kill everything in dir and remove it; retries while the kernel still
+ * holds exiting tasks (up to 2 s). Returns 0 or -1 with errno. */
+static int kill_and_remove(const char *dir, bool v2)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -1;
+		if (v2 && exists(dir, "cgroup.kill") && write_str(dir, "cgroup.kill", "1") == 0) {
+			/* the kernel kills them all, forks included */
+		} else {
+			cleanup_free char *procs = read_str(dir, "cgroup.procs");
+			for (char *p = procs; p && *p;) {
+				long pid = strtol(p, &p, 10);
+				if (pid > 0)
+					kill((pid_t)pid, SIGKILL);
+				while (*p == '\n')
+					p++;
+			}
+		}
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	errno = EBUSY;
+	return -1;
+}
+
+static void group_free(cg_group *g)
+{
+	for (int i = 0; i < g->nh; i++) {
+		hier_clear(&g->h[i].h);
+		free(g->h[i].dir);
+	}
+	free(g);
+}
+
+int cg_destroy(cg_group *g, hk_err *err)
+{
+	int ret = 0;
+	if (!g)
+		return 0;
+	for (int i = 0; i < g->nh; i++)
+		if (g->h[i].dir && kill_and_remove(g->h[i].dir, g->h[i].h.v2) < 0 && ret == 0)
+			ret = hk_fail(err, errno, "removing cgroup %s", g->h[i].dir);
+	group_free(g);
+	return ret;
+}
+
+/* Make base in one hierarchy ready for children: exists, v1 cpuset filled,
+ * v2 controllers passed down. */
+static int prepare_base(const struct hier *h, const char *bdir, unsigned want, hk_err *err)
+{
+	if (mkdir(bdir, 0755) < 0 && errno != EEXIST)
+		return hk_fail(err, errno, "creating cgroup %s", bdir);
+	if (!h->v2 && (h->ctrls & C_CPUSET)) {
+		/* a new v1 cpuset is empty: give it its parent's CPUs and nodes */
+		char parent[PATH_MAX];
+		snprintf(parent, sizeof(parent), "%s", bdir);
+		*strrchr(parent, '/') = '\0';
+		static const char *files[] = { "cpuset.cpus", "cpuset.mems" };
+		for (int k = 0; k < 2; k++) {
+			cleanup_free char *cur = read_str(bdir, files[k]);
+			if (cur && cur[0] != '\n' && cur[0] != '\0')
+				continue;
+			cleanup_free char *pv = read_str(parent, files[k]);
+			if (!pv || write_str(bdir, files[k], pv) < 0)
+				return hk_fail(err, errno, "cgroup %s: copying %s from %s", bdir, files[k], parent);
+		}
+	}
+	if (h->v2) {
+		cleanup_free char *avail = read_str(bdir, "cgroup.controllers");
+		cleanup_free char *on = read_str(bdir, "cgroup.subtree_control");
+		for (size_t i = 0; i < NCTRL; i++) {
+			if (!(want & ctrls[i].bit) || !has_word(avail, ctrls[i].v2, ' ') || has_word(on, ctrls[i].v2, ' '))
+				continue;
+			char w[32];
+			snprintf(w, sizeof(w), "+%s", ctrls[i].v2);
+			if (write_str(bdir, "cgroup.subtree_control", w) < 0)
+				hk_debug("cgroup %s: enabling %s: %s", bdir, ctrls[i].v2, strerror(errno));
+		}
+	}
+	return 0;
+}
+
+/* Does the v2 group dir offer controller c? */
+static bool v2_has(const char *dir, const char *c)
+{
+	cleanup_free char *avail = read_str(dir, "cgroup.controllers");
+	return has_word(avail, c, ' ');
+}
+
+static int set_limits(cg_group *g, const struct cg_limits *lim, hk_err *err)
+{
+	char cpus[CG_SET_STRLEN], mems[CG_SET_STRLEN], num[32];
+	bool have_cpuset = false, have_mem = false, have_pids = false;
+
+	cg_set_format(&lim->cpus, cpus, sizeof(cpus));
+	cg_set_format(&lim->mems, mems, sizeof(mems));
+	for (int i = 0; i < g->nh; i++) {
+		const char *d = g->h[i].dir;
+		bool v2 = g->h[i].h.v2;
+		unsigned c = g->h[i].h.ctrls;
+		if ((c & C_CPUSET) && (!v2 || v2_has(d, "cpuset"))) {
+			have_cpuset = true;
+			if (!cg_set_empty(&lim->mems) && write_str(d, "cpuset.mems", mems) < 0)
+				return hk_fail(err, errno, "cgroup %s: setting cpuset.mems to %s", d, mems);
+			if (!cg_set_empty(&lim->cpus) && write_str(d, "cpuset.cpus", cpus) < 0)
+				return hk_fail(err, errno, "cgroup %s: setting cpuset.cpus to %s", d, cpus);
+		}
+		if ((c & C_MEMORY) && (!v2 || v2_has(d, "memory"))) {
+			have_mem = true;
+			if (lim->memory) {
+				snprintf(num, sizeof(num), "%" PRIu64, lim->memory);
+				const char *f = v2 ? "memory.max" : "memory.limit_in_bytes";
+				if (write_str(d, f, num) < 0)
+					return hk_fail(err, errno, "cgroup %s: setting %s to %s", d, f, num);
+				/* the limit is RAM plus swap: no swapping around it */
+				const char *sw = v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
+				if (exists(d, sw) && write_str(d, sw, v2 ? "0" : num) < 0)
+					return hk_fail(err, errno, "cgroup %s: setting %s", d, sw);
+			}
+		}
+		if ((c & C_PIDS) && (!v2 || v2_has(d, "pids"))) {
+			have_pids = true;
+			if (lim->pids) {
+				snprintf(num, sizeof(num), "%" PRIu64, lim->pids);
+				if (write_str(d, "pids.max", num) < 0)
+					return hk_fail(err, errno, "cgroup %s: setting pids.max to %s", d, num);
+			}
+		}
+	}
+	const char *miss = NULL;
+	if (!have_cpuset && (!cg_set_empty(&lim->cpus) || !cg_set_empty(&lim->mems)))
+		miss = "cpuset";
+	else if (!have_mem && lim->memory)
+		miss = "memory";
+	else if (!have_pids && lim->pids)
+		miss = "pids";
+	if (miss)
+		return hk_fail(err, ENOTSUP, "cgroup controller %s is not available under %s", miss,
+		               g->nh ? g->h[0].dir : "husk's base");
+	return 0;
+}
+
+int cg_create(const char *base, const char *tag, const struct cg_limits *lim, cg_group **out, hk_err *err)
+{
+	static unsigned seq;
+	struct hier hs[MAXH] = { 0 };
+	int n = find_hiers(hs, err);
+	cleanup_free char *dflt = NULL;
+
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		return hk_fail(err, ENOENT, "no cgroup file system is mounted");
+	if (!base)
+		base = dflt = default_base(hs, n);
+	if (check_base(base, err) < 0) {
+		for (int i = 0; i < n; i++)
+			hier_clear(&hs[i]);
+		return -1;
+	}
+	cg_group *g = calloc(1, sizeof(*g));
+	if (!g) {
+		for (int i = 0; i < n; i++)
+			hier_clear(&hs[i]);
+		return hk_fail(err, ENOMEM, "cgroup");
+	}
+	for (int i = 0; i < n; i++) {
+		g->h[i].h = hs[i];
+		g->nh = i + 1;
+	}
+	bool any1 = false, any2 = false;
+	char name[128];
+	snprintf(name, sizeof(name), "husk-%d-%llu-%u%s%s", (int)getpid(), start_time(getpid()), seq++,
+	         tag ? "-" : "", tag ? tag : "");
+	snprintf(g->path, sizeof(g->path), "%s/%s", strcmp(base, "/") ? base : "", name);
+	unsigned want = C_CPUSET | C_MEMORY | C_PIDS | C_CPU | C_IO;
+	for (int i = 0; i < g->nh; i++) {
+		struct hier *h = &g->h[i].h;
+		char bdir[PATH_MAX];
+		if (holds(base, h->self)) {
+			cg_destroy(g, NULL);
+			return hk_fail(err, EPERM, "cgroup base %s%s holds husk's own cgroup %s: choose a group of its own",
+			               h->mnt, base, h->self);
+		}
+		snprintf(bdir, sizeof(bdir), "%s%s", h->mnt, base);
+		if (prepare_base(h, bdir, want, err) < 0) {
+			cg_destroy(g, NULL);
+			return -1;
+		}
+		char *dir = NULL;
+		if (asprintf(&dir, "%s/%s", bdir, name) < 0) {
+			cg_destroy(g, NULL);
+			return hk_fail(err, ENOMEM, "cgroup");
+		}
+		if (mkdir(dir, 0755) < 0) {
+			hk_fail(err, errno, "creating cgroup %s", dir);
+			free(dir);
+			cg_destroy(g, NULL);
+			return -1;
+		}
+		g->h[i].dir = dir;
+		if (!h->v2 && (h->ctrls & C_CPUSET)) {
+			static const char *files[] = { "cpuset.cpus", "cpuset.mems" };
+			for (int k = 0; k < 2; k++) {
+				cleanup_free char *pv = read_str(bdir, files[k]);
+				if (!pv || write_str(dir, files[k], pv) < 0) {
+					hk_fail(err, errno, "cgroup %s: copying %s from %s", dir, files[k], bdir);
+					cg_destroy(g, NULL);
+					return -1;
+				}
+			}
+		}
+		if (h->v2)
+			any2 = true;
+		else
+			any1 = true;
+	}
+	g->backend = any1 && any2 ? "hybrid" : any2 ? "v2" : "v1";
+	if (lim && set_limits(g, lim, err) < 0) {
+		cg_destroy(g, NULL);
+		return -1;
+	}
+	*out = g;
+	return 0;
+}
+
+int cg_attach(cg_group *g, pid_t pid, hk_err *err)
+{
+	char num[32];
+	snprintf(num, sizeof(num), "%d\n", (int)pid);
+	for (int i = 0; i < g->nh; i++)
+		if (write_str(g->h[i].dir, "cgroup.procs", num) < 0)
+			return hk_fail(err, errno, "moving process %d into cgroup %s", (int)pid, g->h[i].dir);
+	return 0;
+}
+
+int cg_cleanup_stale(const char *base, hk_err *err)
+{
+	struct hier hs[MAXH] = { 0 };
+	int n = find_hiers(hs, err), removed = 0;
+	cleanup_free char *dflt = NULL;
+
+	if (n < 0)
+		return -1;
+	if (!base)
+		base = dflt = default_base(hs, n);
+	for (int i = 0; i < n && check_base(base, NULL) == 0; i++) {
+		char bdir[PATH_MAX];
+		snprintf(bdir, sizeof(bdir), "%s%s", hs[i].mnt, base);
+		if (holds(base, hs[i].self))
+			continue;
+		DIR *d = opendir(bdir);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (strncmp(de->d_name, "husk-", 5) != 0 || owner_alive(de->d_name))
+				continue;
+			char dir[PATH_MAX + 256];
+			snprintf(dir, sizeof(dir), "%s/%s", bdir, de->d_name);
+			if (kill_and_remove(dir, hs[i].v2) == 0) {
+				hk_debug("removed stale cgroup %s", dir);
+				removed++;
+			} else {
+				hk_debug("stale cgroup %s: %s", dir, strerror(errno));
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	for (int i = 0; i < n; i++)
+		hier_clear(&hs[i]);
+	return removed;
+}
+
+const char *cg_group_backend(const cg_group *g)
+{
+	return g->backend;
+}
+
+const char *cg_group_path(const cg_group *g)
+{
+	return g->path;
+}
+
+/* ---- counters ----------------------------------------------------------- */
+
+/* Sum of "Read"/"Write" lines of blkio.throttle.io_service_bytes. */
+static void blkio_sum(const char *text, int64_t *rd, int64_t *wr)
+{
+	*rd = *wr = 0;
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		char dev[32], op[16];
+		long long v;
+		if (sscanf(p, "%31s %15s %lld", dev, op, &v) != 3)
+			continue;
+		if (strcmp(op, "Read") == 0)
+			*rd += v;
+		else if (strcmp(op, "Write") == 0)
+			*wr += v;
+	}
+}
+
+/* Sum of rbytes=/wbytes= over the devices of io.stat. */
+static void iostat_sum(const char *text, int64_t *rd, int64_t *wr)
+{
+	*rd = *wr = 0;
+	for (const char *p = text; p && *p; p++) {
+		if (strncmp(p, "rbytes=", 7) == 0)
+			*rd += strtoll(p + 7, NULL, 10);
+		else if (strncmp(p, "wbytes=", 7) == 0)
+			*wr += strtoll(p + 7, NULL, 10);
+	}
+}
+
+int cg_read_stats(cg_group *g, struct cg_stats *st, hk_err *err)
+{
+	(void)err;
+	for (int i = 0; i < g->nh; i++) {
+		const char *d = g->h[i].dir;
+		bool v2 = g->h[i].h.v2;
+		unsigned c = g->h[i].h.ctrls;
+		if (c & C_CPU) {
+			if (v2) {
+				cleanup_free char *s = read_str(d, "cpu.stat");
+				int64_t u = keyed(s, "user_usec"), y = keyed(s, "system_usec");
+				if (u >= 0 && y >= 0) {
+					st->cpu_user_us = u;
+					st->cpu_system_us = y;
+					st->src_cpu = "cgroup";
+				}
+			} else {
+				int64_t u = read_int(d, "cpuacct.usage_user"), y = read_int(d, "cpuacct.usage_sys");
+				if (u >= 0 && y >= 0) {
+					st->cpu_user_us = u / 1000;
+					st->cpu_system_us = y / 1000;
+					st->src_cpu = "cgroup";
+				} else {
+					cleanup_free char *s = read_str(d, "cpuacct.stat");
+					long hz = sysconf(_SC_CLK_TCK);
+					u = keyed(s, "user");
+					y = keyed(s, "system");
+					if (u >= 0 && y >= 0 && hz > 0) {
+						st->cpu_user_us = u * 1000000 / hz;
+						st->cpu_system_us = y * 1000000 / hz;
+						st->src_cpu = "cgroup";
+					}
+				}
+			}
+		}
+		if ((c & C_MEMORY) && (!v2 || v2_has(d, "memory"))) {
+			int64_t peak = read_int(d, v2 ? "memory.peak" : "memory.max_usage_in_bytes");
+			if (peak >= 0) {
+				st->mem_peak_bytes = peak;
+				st->src_mem = "cgroup";
+			}
+			cleanup_free char *ev = read_str(d, v2 ? "memory.events" : "memory.oom_control");
+			int64_t oom = keyed(ev, "oom_kill");
+			if (oom >= 0)
+				st->oom_kills = oom;
+		}
+		if ((c & C_IO) && (!v2 || v2_has(d, "io"))) {
+			cleanup_free char *s = read_str(d, v2 ? "io.stat" : "blkio.throttle.io_service_bytes");
+			if (s) {
+				int64_t rd, wr;
+				(v2 ? iostat_sum : blkio_sum)(s, &rd, &wr);
+				/* v1 blkio counts nothing on kernels that set up
+				 * blk-throttle only once a limit is configured (6.x):
+				 * where rusage (the same counters as /proc/PID/io) saw
+				 * more, keep that */
+				bool ru = st->src_io && strcmp(st->src_io, "rusage") == 0;
+				if (!ru || rd + wr >= st->io_read_bytes + st->io_write_bytes) {
+					st->io_read_bytes = rd;
+					st->io_write_bytes = wr;
+					st->src_io = "cgroup";
+				}
+			}
+		}
+		if ((c & C_PIDS) && (!v2 || v2_has(d, "pids"))) {
+			int64_t pk = read_int(d, "pids.peak");
+			if (pk >= 0) {
+				st->pids_peak = pk;
+				st->src_pids = "cgroup";
+			}
+		}
+	}
+	return 0;
+}
+
+void cg_stats_from_rusage(struct cg_stats *st, const struct rusage *ru)
+{
+	st->cpu_user_us = st->cpu_system_us = st->wall_us = st->startup_us = -1;
+	st->mem_peak_bytes = st->oom_kills = st->io_read_bytes = st->io_write_bytes = st->pids_peak = -1;
+	st->src_cpu = st->src_mem = st->src_io = st->src_pids = "none";
+	if (!ru)
+		return;
+	st->cpu_user_us = (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec;
+	st->cpu_system_us = (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
+	st->mem_peak_bytes = (int64_t)ru->ru_maxrss * 1024;
+	/* the kernel counts these in 512-byte blocks from the same counters as
+	 * /proc/PID/io read_bytes and write_bytes, summed over reaped children */
+	st->io_read_bytes = (int64_t)ru->ru_inblock * 512;
+	st->io_write_bytes = (int64_t)ru->ru_oublock * 512;
+	st->src_cpu = st->src_mem = st->src_io = "rusage";
+}

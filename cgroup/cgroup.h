@@ -1,0 +1,251 @@
+/* cgroup/: CPU and NUMA binding through cgroups (v2, v1 and hybrid) and the
+ * per-container accounting. One interface for the CLI and the Slurm plugin;
+ * docs/cgroup.md explains it, docs/accounting-schema.md the JSON record.
+ *
+ * Library code: nothing here exits, aborts or prints except the one warning
+ * cg_start() gives when it has to fall back to sched_setaffinity. */
+#ifndef HUSK_CGROUP_H
+#define HUSK_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* ---- CPU and NUMA node sets -------------------------------------------- */
+
+#define CG_SET_BITS 8192 /* the kernel's largest NR_CPUS */
+
+typedef struct cg_set {
+	uint64_t w[CG_SET_BITS / 64];
+} cg_set;
+
+void cg_set_zero(cg_set *s);
+/* Returns 0, or -1 when i >= CG_SET_BITS. */
+int cg_set_add(cg_set *s, unsigned i);
+bool cg_set_has(const cg_set *s, unsigned i);
+unsigned cg_set_count(const cg_set *s);
+bool cg_set_empty(const cg_set *s);
+void cg_set_or(cg_set *d, const cg_set *s);
+void cg_set_and(cg_set *d, const cg_set *s);
+bool cg_set_equal(const cg_set *a, const cg_set *b);
+/* Index of the first member >= i, or -1. */
+int cg_set_next(const cg_set *s, unsigned i);
+
+/* Parse a kernel list ("0-3,8,10-11", whitespace around it ignored; "" is
+ * the empty set). Returns 0, or -1 with *err naming the bad part. */
+int cg_set_parse(const char *str, cg_set *out, hk_err *err);
+/* Format s the way the kernel does ("0-3,8"; "" when empty) into buf of
+ * size len. Returns buf; a list that does not fit ends in "...". */
+char *cg_set_format(const cg_set *s, char *buf, size_t len);
+#define CG_SET_STRLEN 4096
+
+/* ---- topology and binding plan ----------------------------------------- */
+
+typedef struct cg_topo cg_topo;
+
+/* Load the machine's topology: from the hwloc XML file xml, or from the live
+ * machine (only the CPUs and nodes this process may use) when xml is NULL.
+ * Returns 0 and *out (free with cg_topo_free), or -1 with *err. */
+int cg_topo_load(const char *xml, cg_topo **out, hk_err *err);
+void cg_topo_free(cg_topo *t);
+/* Counts, for messages and tests. */
+unsigned cg_topo_npus(const cg_topo *t);
+unsigned cg_topo_ncores(const cg_topo *t);
+unsigned cg_topo_nsockets(const cg_topo *t);
+unsigned cg_topo_nnodes(const cg_topo *t);
+
+enum cg_bind { CG_BIND_NONE, CG_BIND_CORE, CG_BIND_SOCKET, CG_BIND_NUMA };
+enum cg_dist { CG_DIST_BLOCK, CG_DIST_CYCLIC };
+
+/* This task's place among the tasks of a node, as srun describes it. */
+struct cg_task {
+	unsigned ntasks;        /* tasks on this node, >= 1 */
+	unsigned rank;          /* this task, 0 .. ntasks-1 (node-local) */
+	unsigned cpus_per_task; /* CPUs (hardware threads) per task, >= 1 */
+	enum cg_bind bind;
+	enum cg_dist dist;      /* how a node's cores go to tasks across sockets */
+};
+
+/* "none|core|socket|numa" (also "cores", "sockets", "ldoms") and
+ * "block|cyclic". Return 0, or -1 with *err. */
+int cg_bind_parse(const char *s, enum cg_bind *out, hk_err *err);
+int cg_dist_parse(const char *s, enum cg_dist *out, hk_err *err);
+const char *cg_bind_name(enum cg_bind b);
+const char *cg_dist_name(enum cg_dist d);
+
+/* Compute the task's CPUs and NUMA nodes (docs/cgroup.md, "Binding plans"):
+ * whole cores are given to tasks in order (block: fill a socket before the
+ * next; cyclic: each task starts on the next socket and stays on one socket
+ * where it fits), enough cores for cpus_per_task hardware threads; then
+ * *cpus is widened to the cores', sockets' or NUMA nodes' threads (bind), or
+ * to all (none); *mems is every NUMA node holding one of *cpus.
+ * Returns 0, or -1 with *err (bad task, more CPUs asked than the node has). */
+int cg_plan(const cg_topo *t, const struct cg_task *task, cg_set *cpus, cg_set *mems, hk_err *err);
+
+/* ---- limits ------------------------------------------------------------- */
+
+enum cg_mempolicy {
+	CG_MPOL_NONE,      /* leave the kernel's default */
+	CG_MPOL_LOCAL,     /* allocate on the node of the CPU that runs */
+	CG_MPOL_BIND,      /* only the task's nodes */
+	CG_MPOL_INTERLEAVE,/* round-robin over the task's nodes */
+	CG_MPOL_PREFERRED, /* the task's first node, others when it is full */
+};
+int cg_mempolicy_parse(const char *s, enum cg_mempolicy *out, hk_err *err);
+const char *cg_mempolicy_name(enum cg_mempolicy p);
+
+/* "64M", "2G", "1048576", "512k" (binary units, optional "B"/"iB").
+ * Returns 0, or -1 with *err. */
+int cg_size_parse(const char *s, uint64_t *out, hk_err *err);
+
+struct cg_limits {
+	cg_set cpus;         /* empty: not limited */
+	cg_set mems;         /* empty: not limited */
+	uint64_t memory;     /* bytes of RAM plus swap; 0: not limited */
+	uint64_t pids;       /* processes and threads; 0: not limited */
+};
+
+/* ---- cgroups ------------------------------------------------------------ */
+
+typedef struct cg_group cg_group;
+
+/* Create husk's cgroup for one container under base, a path inside each
+ * cgroup hierarchy ("/husk"; NULL: the default, docs/cgroup.md), named
+ * "husk-PID-START[-tag]" after this process, and apply lim to it.
+ * base is created when missing; it must not hold this process's own
+ * cgroup. Every controller a limit needs must be usable there.
+ * Returns 0 and *out, or -1 with *err (and nothing left behind): errnum
+ * EACCES, EPERM, EROFS or ENOENT mean "not delegated to us". */
+int cg_create(const char *base, const char *tag, const struct cg_limits *lim, cg_group **out, hk_err *err);
+/* Move pid (all its threads) into the group. Returns 0 or -1 with *err. */
+int cg_attach(cg_group *g, pid_t pid, hk_err *err);
+/* Kill what still runs in the group, remove every directory cg_create made
+ * (not base) and free g. Returns 0, or -1 with *err (g is freed anyway). */
+int cg_destroy(cg_group *g, hk_err *err);
+/* Remove the groups under base whose husk died (its pid is gone or reused).
+ * Returns how many were removed, or -1 with *err. */
+int cg_cleanup_stale(const char *base, hk_err *err);
+/* "v2", "v1", "hybrid" for the hierarchies g uses; its path inside each
+ * hierarchy ("/husk/husk-123-456-0"). */
+const char *cg_group_backend(const cg_group *g);
+const char *cg_group_path(const cg_group *g);
+
+/* ---- accounting --------------------------------------------------------- */
+
+#define CG_SCHEMA "husk-accounting/1"
+
+/* -1 in an int64_t field means "not known here". */
+struct cg_stats {
+	int64_t cpu_user_us, cpu_system_us;
+	int64_t wall_us;      /* from cg_start (or caller) to the end */
+	int64_t startup_us;   /* husk's own start-up, given by the caller */
+	int64_t mem_peak_bytes;
+	int64_t oom_kills;
+	int64_t io_read_bytes, io_write_bytes;
+	int64_t pids_peak;
+	const char *src_cpu, *src_mem, *src_io, *src_pids; /* "cgroup", "rusage", "none" */
+};
+
+/* Read the group's counters into st (fields it has no file for stay as they
+ * are: fill st with rusage values first). Returns 0 or -1 with *err. */
+int cg_read_stats(cg_group *g, struct cg_stats *st, hk_err *err);
+/* st from a wait4() rusage of the container's first process; the rest -1. */
+void cg_stats_from_rusage(struct cg_stats *st, const struct rusage *ru);
+
+/* What a record says about the run besides its counters. Strings may be
+ * NULL (written as null). */
+struct cg_record {
+	const char *job, *step, *node; /* Slurm ids and host name */
+	long task, ntasks;             /* -1: not a task of a job */
+	const char *image;
+	char *const *argv;             /* NULL-terminated, may be NULL */
+	int exit_status;               /* as husk returns it: 0-255 */
+	const char *backend;           /* "v2", "v1", "hybrid", "none" */
+	const char *cgroup;            /* path or NULL */
+	const char *cpus, *mems;       /* applied lists or NULL */
+	int64_t limit_memory, limit_pids; /* -1: none */
+	bool enforced;                 /* limits were set in a cgroup */
+	int64_t start_unix_us;         /* wall clock at start */
+	struct cg_stats stats;
+};
+
+/* Write r as one line of JSON (docs/accounting-schema.md) to f.
+ * Returns 0, or -1 with *err when writing failed. */
+int cg_record_json(FILE *f, const struct cg_record *r, hk_err *err);
+
+/* A record read back: every field of the schema, strings owned. */
+struct cg_rec {
+	char *job, *step, *node, *image, *backend, *cgroup, *cpus, *mems, *command;
+	long task, ntasks;
+	int exit_status;
+	int64_t limit_memory, limit_pids, start_unix_us;
+	bool enforced;
+	struct cg_stats stats; /* src_* point to static strings */
+};
+/* Parse one JSON line of the schema. Returns 0, or -1 with *err (names the
+ * offset and what was expected; a record of another schema version too). */
+int cg_rec_parse(const char *line, struct cg_rec *out, hk_err *err);
+void cg_rec_clear(struct cg_rec *r);
+
+enum cg_report_by { CG_BY_JOB, CG_BY_NODE, CG_BY_TASK };
+enum cg_report_fmt { CG_FMT_TABLE, CG_FMT_JSON, CG_FMT_CSV };
+int cg_report_by_parse(const char *s, enum cg_report_by *out, hk_err *err);
+int cg_report_fmt_parse(const char *s, enum cg_report_fmt *out, hk_err *err);
+/* Summarise the records in files ("-" is stdin; one record per line, blank
+ * lines skipped) as rows per job, per job and node, or per task, written to
+ * out as a table, a JSON array or CSV. Returns 0, or -1 with *err naming
+ * the file and line of a bad record. */
+int cg_report(FILE *out, char *const *files, int nfiles, enum cg_report_by by,
+              enum cg_report_fmt fmt, hk_err *err);
+
+/* ---- the front ends' two calls ------------------------------------------ */
+
+/* Everything a front end asks of this module, usually from options. */
+struct cg_opts {
+	const char *cpus, *mems;      /* explicit lists or NULL */
+	uint64_t memory, pids;        /* 0: none */
+	bool plan;                    /* compute cpus/mems from task (below) */
+	struct cg_task task;
+	const char *topo_xml;         /* NULL: the live machine */
+	enum cg_mempolicy mem_policy; /* CG_MPOL_NONE: default (bind when
+	                                 mems are set, else none) */
+	const char *base;             /* NULL: default base */
+	const char *tag;              /* suffix of the group name, or NULL */
+	bool account;                 /* a report is wanted: use a cgroup even
+	                                 without limits */
+};
+
+typedef struct cg_ctx cg_ctx;
+
+/* Before the container's first process exists: check opts, compute the
+ * plan. Returns 0 and *out (NULL when opts ask for nothing), or -1 with
+ * *err (bad list, plan that does not fit, ...). */
+int cg_prepare(const struct cg_opts *opts, cg_ctx **out, hk_err *err);
+/* In the parent, right after the child exists and before it may exec:
+ * create the cgroup, apply the limits and attach child. Where that is not
+ * possible (not delegated, controller missing) prints one warning saying
+ * which limits are not enforced and carries on: the child then binds
+ * itself in cg_child_apply. Returns 0, or -1 with *err only for hard
+ * errors (the cgroup was made but could not take the child). */
+int cg_start(cg_ctx *c, pid_t child, hk_err *err);
+/* In the child (after cg_start has returned in the parent, before exec):
+ * sched_setaffinity to the CPUs and the NUMA memory policy. Async-signal
+ * safe apart from errors. Returns 0 or -1 with *err. */
+int cg_child_apply(const cg_ctx *c, hk_err *err);
+/* After the child was reaped: read the accounting into rec->stats (ru is
+ * the child's rusage from wait4, startup_us the caller's start-up time or
+ * -1), fill rec's backend, cgroup, cpus, mems and limits, then destroy the
+ * cgroup and free c. rec's other fields are the caller's. Strings in rec
+ * stay valid until cg_record_release(rec). Returns 0, or -1 with *err
+ * (rec is still filled as far as known; c is freed either way). */
+int cg_finish(cg_ctx *c, const struct rusage *ru, int64_t startup_us,
+              struct cg_record *rec, hk_err *err);
+void cg_record_release(struct cg_record *rec);
+/* The plan and limits c applies, for messages and --dry-run. */
+const struct cg_limits *cg_ctx_limits(const cg_ctx *c);
+
+#endif

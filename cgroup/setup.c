@@ -1,0 +1,274 @@
+/* The front ends' calls: prepare (plan), start (cgroup or fallback), apply
+ * in the child (affinity, memory policy), finish (accounting, removal). */
+#include "config.h"
+#include "cgroup.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef HAVE_LIBNUMA
+#include <numaif.h>
+#endif
+
+#include "util.h"
+
+#ifndef MPOL_DEFAULT
+#define MPOL_DEFAULT 0
+#define MPOL_PREFERRED 1
+#define MPOL_BIND 2
+#define MPOL_INTERLEAVE 3
+#endif
+#ifndef MPOL_LOCAL
+#define MPOL_LOCAL 4
+#endif
+
+struct cg_ctx {
+	struct cg_opts o;       /* strings not kept */
+	struct cg_limits lim;
+	bool want_limits;       /* something to enforce */
+	enum cg_mempolicy mpol; /* resolved */
+	cg_group *g;
+	bool enforced;
+	int64_t t0_mono_us, t0_unix_us;
+	char *base;
+	char *tag;
+};
+
+static int64_t now_us(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void ctx_free(cg_ctx *c)
+{
+	if (!c)
+		return;
+	free(c->base);
+	free(c->tag);
+	free(c);
+}
+
+int cg_prepare(const struct cg_opts *o, cg_ctx **out, hk_err *err)
+{
+	*out = NULL;
+	bool lists = o->cpus || o->mems || o->plan;
+	if (!lists && !o->memory && !o->pids && !o->account && o->mem_policy == CG_MPOL_NONE)
+		return 0;
+
+	cg_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return hk_fail(err, ENOMEM, "cgroup set-up");
+	c->o = *o;
+	c->o.cpus = c->o.mems = c->o.topo_xml = c->o.base = c->o.tag = NULL;
+	if ((o->base && !(c->base = strdup(o->base))) || (o->tag && !(c->tag = strdup(o->tag)))) {
+		ctx_free(c);
+		return hk_fail(err, ENOMEM, "cgroup set-up");
+	}
+	c->lim.memory = o->memory;
+	c->lim.pids = o->pids;
+	if (o->plan) {
+		cg_topo *t;
+		if (cg_topo_load(o->topo_xml, &t, err) < 0) {
+			ctx_free(c);
+			return -1;
+		}
+		int r = cg_plan(t, &o->task, &c->lim.cpus, &c->lim.mems, err);
+		cg_topo_free(t);
+		if (r < 0) {
+			ctx_free(c);
+			return hk_wrap(err, "binding task %u of %u", o->task.rank, o->task.ntasks);
+		}
+	}
+	/* explicit lists narrow a plan, or stand alone */
+	static const char *names[] = { "--cpus", "--mems" };
+	const char *lists_in[] = { o->cpus, o->mems };
+	cg_set *sets[] = { &c->lim.cpus, &c->lim.mems };
+	for (int k = 0; k < 2; k++) {
+		if (!lists_in[k])
+			continue;
+		cg_set s;
+		if (cg_set_parse(lists_in[k], &s, err) < 0) {
+			ctx_free(c);
+			return hk_wrap(err, "%s", names[k]);
+		}
+		if (cg_set_empty(&s)) {
+			ctx_free(c);
+			return hk_fail(err, EINVAL, "%s: the list is empty", names[k]);
+		}
+		if (o->plan) {
+			cg_set_and(sets[k], &s);
+			if (cg_set_empty(sets[k])) {
+				ctx_free(c);
+				return hk_fail(err, EINVAL, "%s %s: none of them is in task %u's plan", names[k],
+				               lists_in[k], o->task.rank);
+			}
+		} else {
+			*sets[k] = s;
+		}
+	}
+	c->mpol = o->mem_policy;
+	if (c->mpol == CG_MPOL_NONE && !cg_set_empty(&c->lim.mems))
+		c->mpol = CG_MPOL_BIND;
+	c->want_limits = !cg_set_empty(&c->lim.cpus) || !cg_set_empty(&c->lim.mems) || c->lim.memory || c->lim.pids;
+	*out = c;
+	return 0;
+}
+
+const struct cg_limits *cg_ctx_limits(const cg_ctx *c)
+{
+	return &c->lim;
+}
+
+int cg_start(cg_ctx *c, pid_t child, hk_err *err)
+{
+	hk_err e = NULL;
+
+	c->t0_mono_us = now_us(CLOCK_MONOTONIC);
+	c->t0_unix_us = now_us(CLOCK_REALTIME);
+	if (!c->want_limits && !c->o.account)
+		return 0; /* only a memory policy: the child sets it */
+	if (cg_cleanup_stale(c->base, &e) < 0) {
+		hk_debug("cleaning stale cgroups: %s", e->msg);
+		hk_err_free(&e);
+	}
+	if (cg_create(c->base, c->tag, c->want_limits ? &c->lim : NULL, &c->g, &e) == 0) {
+		c->enforced = c->want_limits;
+	} else if (c->want_limits) {
+		/* One warning, naming what is not enforced. */
+		char what[128] = "";
+		if (c->lim.memory)
+			strcat(what, ", --memory");
+		if (c->lim.pids)
+			strcat(what, ", --pids");
+		bool bind = !cg_set_empty(&c->lim.cpus) || !cg_set_empty(&c->lim.mems);
+		hk_warn("no cgroup for this container (%s): %s%s%s%s", e->msg,
+		        bind ? "CPUs and memory nodes bound with sched_setaffinity and the NUMA memory policy instead" : "",
+		        bind && *what ? "; " : "", *what ? what + 2 : "", *what ? " not enforced" : "");
+		hk_err_free(&e);
+		/* accounting still gains from a group without limits */
+		if (c->o.account && cg_create(c->base, c->tag, NULL, &c->g, &e) < 0) {
+			hk_debug("cgroup for accounting: %s", e->msg);
+			hk_err_free(&e);
+		}
+	} else {
+		hk_debug("cgroup for accounting: %s", e->msg);
+		hk_err_free(&e);
+	}
+	if (c->g && cg_attach(c->g, child, err) < 0) {
+		cg_destroy(c->g, NULL);
+		c->g = NULL;
+		c->enforced = false;
+		return -1;
+	}
+	return 0;
+}
+
+int cg_child_apply(const cg_ctx *c, hk_err *err)
+{
+	if (!c)
+		return 0;
+	if (!cg_set_empty(&c->lim.cpus)) {
+		size_t sz = CPU_ALLOC_SIZE(CG_SET_BITS);
+		cpu_set_t *cs = CPU_ALLOC(CG_SET_BITS);
+		if (!cs)
+			return hk_fail(err, ENOMEM, "CPU affinity");
+		CPU_ZERO_S(sz, cs);
+		for (int i = cg_set_next(&c->lim.cpus, 0); i >= 0; i = cg_set_next(&c->lim.cpus, (unsigned)i + 1))
+			CPU_SET_S((unsigned)i, sz, cs);
+		int r = sched_setaffinity(0, sz, cs);
+		int saved = errno;
+		CPU_FREE(cs);
+		if (r < 0) {
+			char buf[CG_SET_STRLEN];
+			return hk_fail(err, saved, "binding to CPUs %s (sched_setaffinity)",
+			               cg_set_format(&c->lim.cpus, buf, sizeof(buf)));
+		}
+	}
+	if (c->mpol == CG_MPOL_NONE)
+		return 0;
+	int mode = MPOL_DEFAULT;
+	cg_set nodes = c->lim.mems;
+	switch (c->mpol) {
+	case CG_MPOL_NONE: break;
+	case CG_MPOL_LOCAL: mode = MPOL_LOCAL; cg_set_zero(&nodes); break;
+	case CG_MPOL_BIND: mode = MPOL_BIND; break;
+	case CG_MPOL_INTERLEAVE: mode = MPOL_INTERLEAVE; break;
+	case CG_MPOL_PREFERRED: {
+		int first = cg_set_next(&c->lim.mems, 0);
+		cg_set_zero(&nodes);
+		if (first >= 0)
+			cg_set_add(&nodes, (unsigned)first);
+		mode = MPOL_PREFERRED;
+		break;
+	}
+	}
+	if (mode != MPOL_LOCAL && cg_set_empty(&nodes))
+		return 0; /* no node list: nothing to bind to */
+	long r;
+#ifdef HAVE_LIBNUMA
+	r = set_mempolicy(mode, mode == MPOL_LOCAL ? NULL : (const unsigned long *)nodes.w,
+	                  mode == MPOL_LOCAL ? 0 : CG_SET_BITS + 1);
+#else
+	r = syscall(SYS_set_mempolicy, mode, mode == MPOL_LOCAL ? NULL : (const unsigned long *)nodes.w,
+	            mode == MPOL_LOCAL ? 0UL : (unsigned long)CG_SET_BITS + 1);
+#endif
+	if (r < 0) {
+		if (errno == ENOSYS && cg_set_count(&c->lim.mems) <= 1)
+			return 0; /* a kernel without NUMA: one node, nothing to do */
+		char buf[CG_SET_STRLEN];
+		return hk_fail(err, errno, "--mem-policy %s on nodes %s (set_mempolicy)", cg_mempolicy_name(c->mpol),
+		               cg_set_format(&c->lim.mems, buf, sizeof(buf)));
+	}
+	return 0;
+}
+
+int cg_finish(cg_ctx *c, const struct rusage *ru, int64_t startup_us, struct cg_record *rec, hk_err *err)
+{
+	int ret = 0;
+	char buf[CG_SET_STRLEN];
+
+	cg_stats_from_rusage(&rec->stats, ru);
+	rec->stats.startup_us = startup_us;
+	rec->backend = "none";
+	rec->cgroup = NULL;
+	rec->cpus = rec->mems = NULL;
+	rec->limit_memory = rec->limit_pids = -1;
+	rec->enforced = false;
+	if (!c)
+		return 0;
+	rec->stats.wall_us = now_us(CLOCK_MONOTONIC) - c->t0_mono_us;
+	rec->start_unix_us = c->t0_unix_us;
+	if (!cg_set_empty(&c->lim.cpus))
+		rec->cpus = strdup(cg_set_format(&c->lim.cpus, buf, sizeof(buf)));
+	if (!cg_set_empty(&c->lim.mems))
+		rec->mems = strdup(cg_set_format(&c->lim.mems, buf, sizeof(buf)));
+	if (c->lim.memory)
+		rec->limit_memory = (int64_t)c->lim.memory;
+	if (c->lim.pids)
+		rec->limit_pids = (int64_t)c->lim.pids;
+	rec->enforced = c->enforced;
+	if (c->g) {
+		rec->backend = cg_group_backend(c->g);
+		rec->cgroup = strdup(cg_group_path(c->g));
+		ret = cg_read_stats(c->g, &rec->stats, err);
+		if (cg_destroy(c->g, ret == 0 ? err : NULL) < 0)
+			ret = -1;
+	}
+	ctx_free(c);
+	return ret;
+}
+
+void cg_record_release(struct cg_record *rec)
+{
+	free((char *)rec->cpus);
+	free((char *)rec->mems);
+	free((char *)rec->cgroup);
+	rec->cpus = rec->mems = rec->cgroup = NULL;
+}
