@@ -529,9 +529,10 @@ int cg_create(const char *base, const char *tag, const struct cg_limits *lim, cg
 		struct hier *h = &g->h[i].h;
 		char bdir[PATH_MAX];
 		if (holds(base, h->self)) {
+			hk_fail(err, EPERM, "cgroup base %s holds husk's own cgroup %s (in %s): choose a group of its own",
+			        base, h->self, h->mnt);
 			cg_destroy(g, NULL);
-			return hk_fail(err, EPERM, "cgroup base %s%s holds husk's own cgroup %s: choose a group of its own",
-			               h->mnt, base, h->self);
+			return -1;
 		}
 		snprintf(bdir, sizeof(bdir), "%s%s", h->mnt, base);
 		if (prepare_base(h, bdir, want, err) < 0) {
@@ -588,8 +589,9 @@ int cg_attach(cg_group *g, pid_t pid, hk_err *err)
 int cg_cleanup_stale(const char *base, hk_err *err)
 {
 	struct hier hs[MAXH] = { 0 };
-	int n = find_hiers(hs, err), removed = 0;
+	int n = find_hiers(hs, err), removed = 0, nseen = 0;
 	cleanup_free char *dflt = NULL;
+	char *names[64];
 
 	if (n < 0)
 		return -1;
@@ -609,7 +611,14 @@ int cg_cleanup_stale(const char *base, hk_err *err)
 			snprintf(dir, sizeof(dir), "%s/%s", bdir, de->d_name);
 			if (kill_and_remove(dir, hs[i].v2) == 0) {
 				hk_debug("removed stale cgroup %s", dir);
-				removed++;
+				/* count groups, not their directories in each hierarchy */
+				bool seen = false;
+				for (int k = 0; k < nseen && !seen; k++)
+					seen = strcmp(names[k], de->d_name) == 0;
+				if (!seen && nseen < 64 && (names[nseen] = strdup(de->d_name)))
+					nseen++;
+				if (!seen)
+					removed++;
 			} else {
 				hk_debug("stale cgroup %s: %s", dir, strerror(errno));
 			}
@@ -619,6 +628,8 @@ int cg_cleanup_stale(const char *base, hk_err *err)
 	}
 	for (int i = 0; i < n; i++)
 		hier_clear(&hs[i]);
+	for (int k = 0; k < nseen; k++)
+		free(names[k]);
 	return removed;
 }
 

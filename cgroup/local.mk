@@ -12,7 +12,7 @@ tests_cgroup_cgtest_SOURCES = tests/cgroup/cgtest.c
 tests_cgroup_cgtest_LDADD = $(HUSK_LIBS)
 tests_cgroup_cgtest_LDFLAGS = $(HUSK_LDFLAGS)
 
-EXTRA_DIST += tests/data/topo tests/cgroup/run-suite.sh tests/cgroup/host-tests.sh \
+EXTRA_DIST += tests/data/topo tests/cgroup/run-suite.sh tests/cgroup/cases.sh tests/cgroup/host-tests.sh \
 	tests/cgroup/vm-test.sh tests/cgroup/vm-init.sh docs/cgroup.md docs/accounting-schema.md
 
 if HAVE_CHECK
