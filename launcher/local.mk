@@ -7,7 +7,7 @@ libhusk_la_SOURCES += \
 bin_PROGRAMS += husk
 husk_SOURCES = launcher/main.c launcher/usage.h
 husk_LDADD = $(HUSK_LIBS)
-husk_LDFLAGS = $(HUSK_LDFLAGS)
+husk_LDFLAGS = $(HUSK_WRAPS)
 
 # husk(1) comes from the same tables as --help (launcher/usage.h).
 man1_MANS = husk.1
@@ -21,5 +21,5 @@ TESTS += tests/unit/test_launcher
 tests_unit_test_launcher_SOURCES = tests/unit/test_launcher.c
 tests_unit_test_launcher_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_launcher_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
-tests_unit_test_launcher_LDFLAGS = $(HUSK_LDFLAGS)
+tests_unit_test_launcher_LDFLAGS = $(HUSK_WRAPS)
 endif
