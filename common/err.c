@@ -93,6 +93,18 @@ void hk_debug_start(void)
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
 }
 
+long long hk_start_us(void)
+{
+	return (long long)t_start.tv_sec * 1000000LL + t_start.tv_nsec / 1000;
+}
+
+long long hk_now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000LL + t.tv_nsec / 1000;
+}
+
 void hk_debug(const char *fmt, ...)
 {
 	va_list ap;

@@ -32,6 +32,9 @@ void hk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int hk_verbose;
 /* With -v: "husk: debug: MICROSECONDS [PID] message", timed from hk_debug_start(). */
 void hk_debug_start(void);
+/* CLOCK_MONOTONIC in microseconds: at hk_debug_start(), and now. */
+long long hk_start_us(void);
+long long hk_now_us(void);
 void hk_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "err.h"
 
 /* Exit statuses, as env(1) and podman run. */
@@ -44,6 +45,8 @@ struct hk_container {
 	size_t ndevices;
 	bool host_pid;          /* no pid namespace: /proc is the host's (joined
 				   containers, whose tasks keep their pids) */
+	struct cg_opts cg;      /* binding, limits, accounting (cgroup/) */
+	const char *report;     /* --report FILE or "-" (stdout), or NULL */
 	unsigned linger;        /* seconds a shared image mount outlives its last
 				   container; 0: a private mount per container */
 

@@ -222,17 +222,25 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 	}
 	if (pid == 0)
 		exec_program(c, meta, argv);
+	if (c->report) {
+		/* for the accounting: the program starts now */
+		long long now = hk_now_us();
+		char msg[1 + sizeof(now)] = { 'S' };
+		memcpy(msg + 1, &now, sizeof(now));
+		if (write(setup_failed, msg, sizeof(msg)) != (ssize_t)sizeof(msg)) { /* start-up time unknown */ }
+	}
 	close(setup_failed);
 
 	prctl(PR_SET_NAME, "husk-init");
 	hk_forward_sigset(&set);
-	_exit(hk_supervise(pid, -1, &set));
+	_exit(hk_supervise(pid, -1, &set, NULL));
 }
 
-int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set)
+int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set, struct rusage *ru)
 {
 	siginfo_t si;
 	int status;
+	struct rusage r;
 
 	for (;;) {
 		if (sigwaitinfo(set, &si) < 0)
@@ -242,7 +250,7 @@ int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set)
 			continue;
 		}
 		for (;;) {
-			pid_t w = waitpid(-1, &status, WNOHANG);
+			pid_t w = wait4(-1, &status, WNOHANG, &r);
 			if (w <= 0)
 				break;
 			if (fuse > 0 && w == fuse) {
@@ -252,6 +260,8 @@ int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set)
 			}
 			if (w != child)
 				continue; /* an orphan of the container: reaped */
+			if (ru)
+				*ru = r;
 			if (WIFSIGNALED(status))
 				return 128 + WTERMSIG(status);
 			return WEXITSTATUS(status);

@@ -2,6 +2,7 @@
 #define HUSK_EXEC_H
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include "container.h"
 #include "rootfs.h"
@@ -15,8 +16,9 @@ void hk_forward(pid_t pid, const siginfo_t *si);
 
 /* Wait for child, forwarding the signals of set (hk_forward_sigset, all
  * blocked) and reaping every other child; warn if fuse (a FUSE server, or
- * -1) dies. Returns child's exit status, or 128+N if signal N killed it. */
-int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set);
+ * -1) dies. Returns child's exit status, or 128+N if signal N killed it;
+ * its rusage (with its reaped descendants) into *ru unless ru is NULL. */
+int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set, struct rusage *ru);
 
 /* The container's pid 1, after rootfs_enter(): start the program as pid 2,
  * forward signals to it, reap, and exit with its status. Never returns.

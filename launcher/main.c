@@ -106,6 +106,60 @@ static int bad_usage(const char *fmt, const char *arg)
 
 enum run_mode { RUN, STEP_START, STEP_EXEC };
 
+/* The first task option turns the binding plan on, with srun's defaults. */
+static void plan_opts(struct hk_container *c)
+{
+	if (c->cg.plan)
+		return;
+	c->cg.plan = true;
+	c->cg.task = (struct cg_task){ .ntasks = 1, .rank = 0, .cpus_per_task = 1,
+				       .bind = CG_BIND_CORE, .dist = CG_DIST_BLOCK };
+}
+
+/* husk report [--by job|node|task] [--format table|json|csv] FILE... */
+static int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = { { "by", required_argument, NULL, 'b' },
+					      { "format", required_argument, NULL, 'f' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	enum cg_report_by by = CG_BY_TASK;
+	enum cg_report_fmt fmt = CG_FMT_TABLE;
+	hk_err err = NULL;
+	int opt;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			printf("Usage: husk report [--by job|node|task] [--format table|json|csv] FILE...\n"
+			       "Summarise the JSON lines that husk run --report wrote (- reads stdin).\n");
+			return 0;
+		}
+		if (opt == 'b' && cg_report_by_parse(optarg, &by, &err) == 0)
+			continue;
+		if (opt == 'f' && cg_report_fmt_parse(optarg, &fmt, &err) == 0)
+			continue;
+		if (err == NULL)
+			hk_fail(&err, 0, "report: unknown option or missing value: '%s'", argv[optind - 1]);
+		else
+			hk_wrap(&err, "report %s", opt == 'b' ? "--by" : "--format");
+		hk_err_print(err);
+		hk_err_free(&err);
+		return HK_EXIT_FAIL;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "husk: error: report: no FILE given (husk report --help)\n");
+		return HK_EXIT_FAIL;
+	}
+	if (cg_report(stdout, argv + optind, argc - optind, by, fmt, &err) < 0) {
+		hk_err_print(err);
+		hk_err_free(&err);
+		return HK_EXIT_FAIL;
+	}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv, enum run_mode mode)
 {
 	static const struct { const char *name; int letter; bool arg; } table[] = {
@@ -189,6 +243,61 @@ static int cmd_run(int argc, char **argv, enum run_mode mode)
 				goto fail;
 			}
 			c.linger = (unsigned)v;
+		} else if (strcmp(lname, "cpus") == 0) {
+			c.cg.cpus = optarg;
+		} else if (strcmp(lname, "mems") == 0) {
+			c.cg.mems = optarg;
+		} else if (strcmp(lname, "memory") == 0) {
+			if (cg_size_parse(optarg, &c.cg.memory, &err) < 0 || c.cg.memory == 0) {
+				hk_fail(&err, 0, "--memory %s: expected a size such as 64M or 2G", optarg);
+				goto fail;
+			}
+		} else if (strcmp(lname, "pids") == 0 || strcmp(lname, "ntasks") == 0 ||
+			   strcmp(lname, "task") == 0 || strcmp(lname, "cpus-per-task") == 0) {
+			unsigned long v;
+			bool rank = strcmp(lname, "task") == 0;
+			if (hk_parse_uint(optarg, rank ? 0 : 1, 1UL << 22, &v) < 0) {
+				hk_fail(&err, 0, "--%s %s: expected a number%s", lname, optarg, rank ? "" : " >= 1");
+				goto fail;
+			}
+			if (lname[0] == 'p') {
+				c.cg.pids = v;
+			} else {
+				plan_opts(&c);
+				if (lname[0] == 'n')
+					c.cg.task.ntasks = (unsigned)v;
+				else if (rank)
+					c.cg.task.rank = (unsigned)v;
+				else
+					c.cg.task.cpus_per_task = (unsigned)v;
+			}
+		} else if (strcmp(lname, "cpu-bind") == 0) {
+			plan_opts(&c);
+			if (cg_bind_parse(optarg, &c.cg.task.bind, &err) < 0) {
+				hk_wrap(&err, "--cpu-bind");
+				goto fail;
+			}
+		} else if (strcmp(lname, "distribution") == 0) {
+			plan_opts(&c);
+			if (cg_dist_parse(optarg, &c.cg.task.dist, &err) < 0) {
+				hk_wrap(&err, "--distribution");
+				goto fail;
+			}
+		} else if (strcmp(lname, "mem-policy") == 0) {
+			if (cg_mempolicy_parse(optarg, &c.cg.mem_policy, &err) < 0) {
+				hk_wrap(&err, "--mem-policy");
+				goto fail;
+			}
+		} else if (strcmp(lname, "cgroup-parent") == 0) {
+			if (optarg[0] != '/') {
+				hk_fail(&err, 0, "--cgroup-parent %s: not an absolute path", optarg);
+				goto fail;
+			}
+			c.cg.base = optarg;
+		} else if (strcmp(lname, "topology") == 0) {
+			c.cg.topo_xml = optarg;
+		} else if (strcmp(lname, "report") == 0) {
+			c.report = optarg;
 		} else if (strcmp(lname, "device") == 0) {
 			char **n = realloc(c.devices, (c.ndevices + 1) * sizeof(*n));
 			if (!n)
@@ -196,6 +305,10 @@ static int cmd_run(int argc, char **argv, enum run_mode mode)
 			c.devices = n;
 			c.devices[c.ndevices++] = optarg;
 		}
+	}
+	if (c.cg.plan && c.cg.task.rank >= c.cg.task.ntasks) {
+		hk_fail(&err, 0, "--task %u: not below --ntasks %u", c.cg.task.rank, c.cg.task.ntasks);
+		goto fail;
 	}
 	if (optind >= argc) {
 		hk_fail(&err, 0, "missing IMAGE (usage: %s)", HUSK_SYNOPSIS);
@@ -284,6 +397,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "gc") == 0) {
 		hk_err err = NULL;
 		if (argc > 2) {

@@ -32,6 +32,8 @@
 struct child_args {
 	const struct hk_container *c;
 	int setup_failed;
+	int go;          /* with cgroups: read once the parent has placed us */
+	const cg_ctx *cg;
 };
 
 __attribute__((noreturn)) static void setup_failed(const struct child_args *a, hk_err err)
@@ -48,6 +50,14 @@ static int child_main(void *arg)
 	hk_err err = NULL;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (a->cg) {
+		char go;
+		if (read(a->go, &go, 1) != 1) /* the supervisor failed: it says why */
+			_exit(HK_EXIT_FAIL);
+		close(a->go);
+		if (cg_child_apply(a->cg, &err) < 0)
+			setup_failed(a, err);
+	}
 	if (a->c->hostname && sethostname(a->c->hostname, strlen(a->c->hostname)) < 0) {
 		hk_fail(&err, errno, "--hostname %s", a->c->hostname);
 		setup_failed(a, err);
@@ -83,17 +93,81 @@ static int mount_private(const struct hk_container *c, struct hk_image *img, pid
 	return rootfs_prepare((void *)c, err);
 }
 
+/* Remove the container's cgroup (if any) without a record. */
+static void cg_discard(cg_ctx *cgx)
+{
+	struct cg_record rec;
+	struct rusage ru;
+
+	if (cgx == NULL)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	memset(&ru, 0, sizeof(ru));
+	cg_finish(cgx, &ru, -1, &rec, NULL);
+	cg_record_release(&rec);
+}
+
+/* With --report: write the container's accounting record. */
+static void write_report(const struct hk_container *c, cg_ctx *cgx, const struct rusage *ru,
+			 long long startup_us, int status)
+{
+	struct cg_record rec;
+	char host[256] = "";
+	hk_err e = NULL;
+
+	memset(&rec, 0, sizeof(rec));
+	gethostname(host, sizeof(host) - 1);
+	rec.job = getenv("SLURM_JOB_ID");
+	rec.step = getenv("SLURM_STEP_ID");
+	rec.node = host;
+	rec.task = rec.ntasks = -1;
+	if (c->cg.plan) {
+		rec.task = c->cg.task.rank;
+		rec.ntasks = c->cg.task.ntasks;
+	}
+	rec.image = c->image;
+	rec.argv = c->argv;
+	rec.exit_status = status;
+	if (cg_finish(cgx, ru, startup_us, &rec, &e) < 0) {
+		hk_warn("accounting: %s", e->msg);
+		hk_err_free(&e);
+	}
+	FILE *f = strcmp(c->report, "-") == 0 ? stdout : fopen(c->report, "ae");
+	if (f == NULL) {
+		hk_warn("--report %s: %s", c->report, strerror(errno));
+	} else {
+		if (cg_record_json(f, &rec, &e) < 0) {
+			hk_warn("--report %s: %s", c->report, e->msg);
+			hk_err_free(&e);
+		}
+		if (f != stdout)
+			fclose(f);
+		else
+			fflush(f);
+	}
+	cg_record_release(&rec);
+}
+
 int hk_run(struct hk_container *c, int *status, hk_err *err)
 {
 	struct hk_image img;
+	cg_ctx *cgx = NULL;
+	int go[2] = { -1, -1 };
+	struct rusage ru;
+	long long startup_us = -1;
 	static char stack[256 * 1024] __attribute__((aligned(16)));
 	sigset_t set, old;
 	pid_t fuse = -1, child = -1;
 	struct img_cache_conn cc = { .fd = -1, .dirfd = -1 };
 	int ret = -1, setup_pipe[2] = { -1, -1 };
 
-	if (img_open_file(c->image, &img, err) < 0)
+	c->cg.account = c->report != NULL;
+	if (cg_prepare(&c->cg, &cgx, err) < 0)
 		return -1;
+	if (img_open_file(c->image, &img, err) < 0) {
+		cg_discard(cgx);
+		return -1;
+	}
 	/* Signals wait for the supervisor from here on; the FUSE server and
 	 * the holder reset their mask. */
 	hk_forward_sigset(&set);
@@ -112,7 +186,11 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 		hk_fail(err, errno, "starting the container");
 		goto out;
 	}
-	struct child_args args = { .c = c, .setup_failed = setup_pipe[1] };
+	if (cgx && pipe2(go, O_CLOEXEC) < 0) {
+		hk_fail(err, errno, "starting the container");
+		goto out;
+	}
+	struct child_args args = { .c = c, .setup_failed = setup_pipe[1], .go = go[0], .cg = cgx };
 	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
 	if (c->net_none)
 		flags |= CLONE_NEWNET;
@@ -121,12 +199,31 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 		hk_fail(err, errno, "starting the container");
 		goto out;
 	}
-	*status = hk_supervise(child, fuse, &set);
+	if (cgx) {
+		/* place the container before it runs anything, then let it go */
+		if (cg_start(cgx, child, err) < 0) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+			goto out;
+		}
+		close(steal_fd(go[0]));
+		if (write(go[1], "g", 1) != 1) { /* the child died: supervise says how */ }
+	}
+	memset(&ru, 0, sizeof(ru));
+	*status = hk_supervise(child, fuse, &set, &ru);
 	close(steal_fd(setup_pipe[1]));
-	char failed = 0;
-	if (read(setup_pipe[0], &failed, 1) != 1)
-		failed = 0;
-	img_cache_leave(&cc, failed != 0);
+	char msg[1 + sizeof(long long)] = { 0 };
+	ssize_t n = read(setup_pipe[0], msg, sizeof(msg));
+	if (n == (ssize_t)sizeof(msg) && msg[0] == 'S') {
+		long long started;
+		memcpy(&started, msg + 1, sizeof(started));
+		startup_us = started - hk_start_us();
+	}
+	img_cache_leave(&cc, n >= 1 && msg[0] == 'E');
+	if (c->report) {
+		write_report(c, cgx, &ru, startup_us, *status);
+		cgx = NULL;
+	}
 	ret = 0;
 out:
 	if (fuse > 0) {
@@ -134,6 +231,10 @@ out:
 		waitpid(fuse, NULL, 0);
 	}
 	img_cache_leave(&cc, true);
+	cg_discard(cgx);
+	for (int i = 0; i < 2; i++)
+		if (go[i] >= 0)
+			close(go[i]);
 	if (setup_pipe[0] >= 0)
 		close(setup_pipe[0]);
 	if (setup_pipe[1] >= 0)

@@ -17,6 +17,19 @@
 	X("hostname", 0, "NAME", "Host name inside the container (default: the host's).") \
 	X("device", 0, "PATH", "Make the host device (or directory of devices) PATH under /dev available. Repeatable.") \
 	X("linger", 0, "SECONDS", "Keep the image mounted this long after its last container exits, for later containers to join (default 60, or linger in husk.conf; 0: a private mount per container).") \
+	X("cpus", 0, "LIST", "Run on these CPUs only (\"0-3,8\"): the container's cpuset, or sched_setaffinity where no cgroup can be made.") \
+	X("mems", 0, "LIST", "Allocate memory on these NUMA nodes only.") \
+	X("memory", 0, "SIZE", "Memory limit (64M, 2G; RAM plus swap); over it the container is killed (status 137).") \
+	X("pids", 0, "N", "At most N processes and threads in the container.") \
+	X("ntasks", 0, "N", "Bind as task --task of N tasks on this node, the way srun does (with --cpus-per-task, --cpu-bind, --distribution).") \
+	X("task", 0, "RANK", "This container's task rank on the node, 0 to N-1 (default 0).") \
+	X("cpus-per-task", 0, "N", "CPUs (hardware threads) per task (default 1).") \
+	X("cpu-bind", 0, "core|socket|numa|none", "What a task is bound to: its cores (default), their sockets or NUMA nodes, or nothing.") \
+	X("distribution", 0, "block|cyclic", "How tasks are laid over sockets (default block).") \
+	X("mem-policy", 0, "local|bind|interleave|preferred", "NUMA memory policy over the task's nodes (default: bind when memory nodes are set).") \
+	X("cgroup-parent", 0, "PATH", "Make the container's cgroup under PATH in each hierarchy (default /husk for root, else the delegated subtree husk finds).") \
+	X("topology", 0, "FILE.xml", "Plan from this hwloc XML topology instead of the machine's (for testing plans).") \
+	X("report", 0, "FILE|-", "Append the container's accounting (CPU, memory peak, OOM kills, I/O, pids, start-up time) as one JSON line to FILE, or to stdout.") \
 	X("verbose", 'v', NULL, "Print what husk does on stderr.") \
 	X("help", 'h', NULL, "Show this help and exit.")
 
@@ -35,7 +48,8 @@
 #define HUSK_COMMANDS(X) \
 	X("run", "run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]", "Run COMMAND in the squashfs image IMAGE (husk run --help).") \
 	X("ps", "ps", "List the caller's live image mounts: holder pid, user, age, linger, the husk run processes using it, the image.") \
-	X("gc", "gc", "Release the caller's idle image mounts now and remove stale entries of killed holders.")
+	X("gc", "gc", "Release the caller's idle image mounts now and remove stale entries of killed holders.") \
+	X("report", "report [--by job|node|task] [--format table|json|csv] FILE...", "Summarise accounting records written by husk run --report (- reads stdin).")
 
 #define HUSK_FILES \
 	"$XDG_RUNTIME_DIR/husk, else /tmp/husk-UID: the caller's runtime directory (mode 0700, owned by the caller) with one lock file and one socket per live image mount. " \
