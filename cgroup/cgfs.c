@@ -633,6 +633,33 @@ int cg_cleanup_stale(const char *base, hk_err *err)
 	return removed;
 }
 
+int cg_group_clone_fd(const cg_group *g)
+{
+	if (g->nh != 1 || !g->h[0].h.v2)
+		return -1;
+	return open(g->h[0].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+bool cg_group_holds(const cg_group *g, pid_t pid)
+{
+	char path[64];
+	if (g->nh != 1 || !g->h[0].h.v2)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	cleanup_free char *s = read_str(path, "cgroup");
+	if (!s)
+		return false;
+	/* "0::/husk/husk-1-2-0\n", relative to our own cgroup namespace's root:
+	 * compare the end, the part husk named */
+	char *l = strstr(s, "0::");
+	if (!l)
+		return false;
+	l += 3;
+	l[strcspn(l, "\n")] = '\0';
+	size_t a = strlen(l), b = strlen(g->path);
+	return a >= b && strcmp(l + a - b, g->path) == 0; /* g->path starts with '/' */
+}
+
 const char *cg_group_backend(const cg_group *g)
 {
 	return g->backend;

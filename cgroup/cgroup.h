@@ -129,6 +129,11 @@ int cg_destroy(cg_group *g, hk_err *err);
 /* Remove the groups under base whose husk died (its pid is gone or reused).
  * Returns how many were removed, or -1 with *err. */
 int cg_cleanup_stale(const char *base, hk_err *err);
+/* For clone3(CLONE_INTO_CGROUP): an O_PATH fd of g's directory when g is in
+ * cgroup v2 only, else -1 (then use cg_attach). The caller closes it. */
+int cg_group_clone_fd(const cg_group *g);
+/* True when pid is in g already (v2 only; false where it can not tell). */
+bool cg_group_holds(const cg_group *g, pid_t pid);
 /* "v2", "v1", "hybrid" for the hierarchies g uses; its path inside each
  * hierarchy ("/husk/husk-123-456-0"). */
 const char *cg_group_backend(const cg_group *g);
@@ -232,6 +237,15 @@ int cg_prepare(const struct cg_opts *opts, cg_ctx **out, hk_err *err);
  * itself in cg_child_apply. Returns 0, or -1 with *err only for hard
  * errors (the cgroup was made but could not take the child). */
 int cg_start(cg_ctx *c, pid_t child, hk_err *err);
+/* The fast way in on cgroup v2: moving a running process into a group
+ * costs the kernel an RCU grace period (milliseconds); a child cloned into
+ * its group does not. Call before the child exists: creates the group (or
+ * falls back, as cg_start does) and sets *fd to an fd for clone3's
+ * CLONE_INTO_CGROUP, or -1 where that is not possible (cgroup v1, hybrid,
+ * no group). Then clone (with the fd, if any; close it after) and call
+ * cg_start(c, child) as usual: it sees the child is in place already.
+ * Returns 0 (no hard errors before there is a child). */
+int cg_start_clone(cg_ctx *c, int *fd, hk_err *err);
 /* In the child (after cg_start has returned in the parent, before exec):
  * sched_setaffinity to the CPUs and the NUMA memory policy. Async-signal
  * safe apart from errors. Returns 0 or -1 with *err. */

@@ -34,6 +34,7 @@ struct cg_ctx {
 	enum cg_mempolicy mpol; /* resolved */
 	cg_group *g;
 	bool enforced;
+	bool created;           /* create_group() ran */
 	int64_t t0_mono_us, t0_unix_us;
 	char *base;
 	char *tag;
@@ -126,14 +127,18 @@ const struct cg_limits *cg_ctx_limits(const cg_ctx *c)
 	return &c->lim;
 }
 
-int cg_start(cg_ctx *c, pid_t child, hk_err *err)
+/* Make the group (or fall back, with the one warning). Once. */
+static void create_group(cg_ctx *c)
 {
 	hk_err e = NULL;
 
+	if (c->created)
+		return;
+	c->created = true;
 	c->t0_mono_us = now_us(CLOCK_MONOTONIC);
 	c->t0_unix_us = now_us(CLOCK_REALTIME);
 	if (!c->want_limits && !c->o.account)
-		return 0; /* only a memory policy: the child sets it */
+		return; /* only a memory policy: the child sets it */
 	if (cg_cleanup_stale(c->base, &e) < 0) {
 		hk_debug("cleaning stale cgroups: %s", e->msg);
 		hk_err_free(&e);
@@ -161,7 +166,23 @@ int cg_start(cg_ctx *c, pid_t child, hk_err *err)
 		hk_debug("cgroup for accounting: %s", e->msg);
 		hk_err_free(&e);
 	}
-	if (c->g && cg_attach(c->g, child, err) < 0) {
+}
+
+int cg_start_clone(cg_ctx *c, int *fd, hk_err *err)
+{
+	*fd = -1;
+	if (!c)
+		return 0;
+	create_group(c);
+	if (c->g)
+		*fd = cg_group_clone_fd(c->g);
+	return 0;
+}
+
+int cg_start(cg_ctx *c, pid_t child, hk_err *err)
+{
+	create_group(c);
+	if (c->g && !cg_group_holds(c->g, child) && cg_attach(c->g, child, err) < 0) {
 		cg_destroy(c->g, NULL);
 		c->g = NULL;
 		c->enforced = false;
@@ -174,22 +195,12 @@ int cg_child_apply(const cg_ctx *c, hk_err *err)
 {
 	if (!c)
 		return 0;
-	if (!cg_set_empty(&c->lim.cpus)) {
-		size_t sz = CPU_ALLOC_SIZE(CG_SET_BITS);
-		cpu_set_t *cs = CPU_ALLOC(CG_SET_BITS);
-		if (!cs)
-			return hk_fail(err, ENOMEM, "CPU affinity");
-		CPU_ZERO_S(sz, cs);
-		for (int i = cg_set_next(&c->lim.cpus, 0); i >= 0; i = cg_set_next(&c->lim.cpus, (unsigned)i + 1))
-			CPU_SET_S((unsigned)i, sz, cs);
-		int r = sched_setaffinity(0, sz, cs);
-		int saved = errno;
-		CPU_FREE(cs);
-		if (r < 0) {
-			char buf[CG_SET_STRLEN];
-			return hk_fail(err, saved, "binding to CPUs %s (sched_setaffinity)",
-			               cg_set_format(&c->lim.cpus, buf, sizeof(buf)));
-		}
+	/* a cg_set is laid out as the kernel's CPU mask: no copy, no malloc */
+	if (!cg_set_empty(&c->lim.cpus) &&
+	    sched_setaffinity(0, sizeof(c->lim.cpus.w), (const cpu_set_t *)(const void *)c->lim.cpus.w) < 0) {
+		char buf[CG_SET_STRLEN];
+		return hk_fail(err, errno, "binding to CPUs %s (sched_setaffinity)",
+		               cg_set_format(&c->lim.cpus, buf, sizeof(buf)));
 	}
 	if (c->mpol == CG_MPOL_NONE)
 		return 0;

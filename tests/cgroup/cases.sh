@@ -81,7 +81,7 @@ fi
 run --cpus $last -- grep -E '^(Cpus|Mems)_allowed_list' /proc/self/status
 if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "^Cpus_allowed_list:[[:space:]]*$last\$" &&
 	[ "$(sfield cpus "$rec")" = "$last" ]; then
-	ok "--cpus $last: Cpus_allowed_list $last"
+	ok "--cpus $last: Cpus_allowed_list $last (husk start-up $(field startup_us "$rec") us)"
 else
 	fail "--cpus $last" "rc $rc: $out $rec"
 fi
@@ -94,6 +94,24 @@ else
 	fail "--mems 0" "rc $rc: $out $rec"
 fi
 
+# 6b. NUMA memory policies, as /proc/PID/numa_maps shows them
+if [ -r /proc/self/numa_maps ]; then
+	for p in local:local bind:bind:0 interleave:interleave:0 preferred:prefer:0; do
+		pol=${p%%:*} want=${p#*:}
+		mems="--mems 0"
+		[ "$pol" = local ] && mems=""
+		# shellcheck disable=SC2086
+		run $mems --mem-policy "$pol" -- grep -m 1 " $want " /proc/self/numa_maps
+		if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q " $want "; then
+			ok "--mem-policy $pol: numa_maps says $want"
+		else
+			fail "--mem-policy $pol" "rc $rc: $out $rec"
+		fi
+	done
+else
+	echo "# no /proc/self/numa_maps (kernel without NUMA): memory policies not checked"
+fi
+
 # 7. a binding plan on the live topology: the last of $ncpu one-CPU tasks
 run --ntasks $ncpu --task $last --cpus-per-task 1 --bind core -- grep '^Cpus_allowed_list' /proc/self/status
 if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "^Cpus_allowed_list:[[:space:]]*$last\$" &&
@@ -101,6 +119,15 @@ if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "^Cpus_allowed_list:[[:space:
 	ok "--ntasks $ncpu --task $last --bind core: CPU $last"
 else
 	fail "--ntasks $ncpu --task $last --bind core" "rc $rc: $out $rec"
+fi
+
+# 7b. the child cloned straight into its group (clone3 CLONE_INTO_CGROUP on
+#     cgroup v2; elsewhere it is moved in as usual)
+run --clone --pids 100 -- cat /proc/self/cgroup
+if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q '/husk-[0-9]*-[0-9]*-[0-9]*$'; then
+	ok "--clone: the command runs in its group (husk start-up $(field startup_us "$rec") us)"
+else
+	fail "--clone" "rc $rc: $out $rec"
 fi
 
 # 8. pids: at most 5 processes, 10 wanted

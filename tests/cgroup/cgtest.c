@@ -10,7 +10,8 @@
  *                                         workloads of known size
  * Options of run: --base B --tag T --cpus L --mems L --memory SIZE --pids N
  *   --ntasks N --task R --cpus-per-task C --bind B --distribution D --topo XML
- *   --mem-policy P --job J --step S --node N --report FILE --user UID */
+ *   --mem-policy P --job J --step S --node N --report FILE --user UID
+ *   --clone (start the child with clone3 CLONE_INTO_CGROUP where possible) */
 #include "config.h"
 #include "cgroup.h"
 
@@ -18,6 +19,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <linux/sched.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +62,7 @@ static int drop_to(const char *uid)
 
 enum {
 	O_BASE = 256, O_TAG, O_CPUS, O_MEMS, O_MEMORY, O_PIDS, O_NTASKS, O_TASK, O_CPT, O_BIND, O_DIST,
-	O_TOPO, O_MPOL, O_JOB, O_STEP, O_NODE, O_REPORT, O_USER, O_BY, O_FORMAT,
+	O_TOPO, O_MPOL, O_JOB, O_STEP, O_NODE, O_REPORT, O_USER, O_BY, O_FORMAT, O_CLONE,
 };
 static const struct option longopts[] = {
 	{ "base", 1, 0, O_BASE }, { "tag", 1, 0, O_TAG }, { "cpus", 1, 0, O_CPUS }, { "mems", 1, 0, O_MEMS },
@@ -67,7 +70,8 @@ static const struct option longopts[] = {
 	{ "task", 1, 0, O_TASK }, { "cpus-per-task", 1, 0, O_CPT }, { "bind", 1, 0, O_BIND },
 	{ "distribution", 1, 0, O_DIST }, { "topo", 1, 0, O_TOPO }, { "mem-policy", 1, 0, O_MPOL },
 	{ "job", 1, 0, O_JOB }, { "step", 1, 0, O_STEP }, { "node", 1, 0, O_NODE }, { "report", 1, 0, O_REPORT },
-	{ "user", 1, 0, O_USER }, { "by", 1, 0, O_BY }, { "format", 1, 0, O_FORMAT }, { 0, 0, 0, 0 },
+	{ "user", 1, 0, O_USER }, { "by", 1, 0, O_BY }, { "format", 1, 0, O_FORMAT }, { "clone", 0, 0, O_CLONE },
+	{ 0, 0, 0, 0 },
 };
 
 struct args {
@@ -76,6 +80,7 @@ struct args {
 	const char *report;
 	enum cg_report_by by;
 	enum cg_report_fmt fmt;
+	bool clone;
 };
 
 static int parse(int argc, char **argv, struct args *a, hk_err *e)
@@ -108,6 +113,7 @@ static int parse(int argc, char **argv, struct args *a, hk_err *e)
 		case O_USER: if (drop_to(optarg) < 0) exit(125); break;
 		case O_BY: if (cg_report_by_parse(optarg, &a->by, e) < 0) return -1; break;
 		case O_FORMAT: if (cg_report_fmt_parse(optarg, &a->fmt, e) < 0) return -1; break;
+		case O_CLONE: a->clone = true; break;
 		default: return hk_fail(e, EINVAL, "bad option (see the comment at the top of tests/cgroup/cgtest.c)");
 		}
 	}
@@ -145,7 +151,18 @@ static int cmd_run(int argc, char **argv)
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return perror("pipe"), 125;
-	pid_t pid = fork();
+	int cgfd = -1;
+	if (a.clone)
+		cg_start_clone(c, &cgfd, &e);
+	pid_t pid;
+	if (cgfd >= 0) {
+		struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd };
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid != 0)
+			close(cgfd);
+	} else {
+		pid = fork();
+	}
 	if (pid < 0)
 		return perror("fork"), 125;
 	if (pid == 0) {
