@@ -108,7 +108,7 @@ static void cg_discard(cg_ctx *cgx)
 }
 
 /* With --report: write the container's accounting record. */
-static void write_report(const struct hk_container *c, cg_ctx *cgx, const struct rusage *ru,
+static void write_report(const struct hk_container *c, FILE *f, cg_ctx *cgx, const struct rusage *ru,
 			 long long startup_us, int status)
 {
 	struct cg_record rec;
@@ -132,19 +132,11 @@ static void write_report(const struct hk_container *c, cg_ctx *cgx, const struct
 		hk_warn("accounting: %s", e->msg);
 		hk_err_free(&e);
 	}
-	FILE *f = strcmp(c->report, "-") == 0 ? stdout : fopen(c->report, "ae");
-	if (f == NULL) {
-		hk_warn("--report %s: %s", c->report, strerror(errno));
-	} else {
-		if (cg_record_json(f, &rec, &e) < 0) {
-			hk_warn("--report %s: %s", c->report, e->msg);
-			hk_err_free(&e);
-		}
-		if (f != stdout)
-			fclose(f);
-		else
-			fflush(f);
+	if (cg_record_json(f, &rec, &e) < 0) {
+		hk_warn("--report %s: %s", c->report, e->msg);
+		hk_err_free(&e);
 	}
+	fflush(f);
 	cg_record_release(&rec);
 }
 
@@ -161,12 +153,19 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 	struct img_cache_conn cc = { .fd = -1, .dirfd = -1 };
 	int ret = -1, setup_pipe[2] = { -1, -1 };
 
+	/* the report file is opened as the caller, before any namespace */
+	FILE *report = NULL;
+	if (c->report) {
+		report = strcmp(c->report, "-") == 0 ? stdout : fopen(c->report, "ae");
+		if (report == NULL)
+			return hk_fail(err, errno, "--report %s", c->report);
+	}
 	c->cg.account = c->report != NULL;
 	if (cg_prepare(&c->cg, &cgx, err) < 0)
-		return -1;
+		goto out_report;
 	if (img_open_file(c->image, &img, err) < 0) {
 		cg_discard(cgx);
-		return -1;
+		goto out_report;
 	}
 	/* Signals wait for the supervisor from here on; the FUSE server and
 	 * the holder reset their mask. */
@@ -220,8 +219,8 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 		startup_us = started - hk_start_us();
 	}
 	img_cache_leave(&cc, n >= 1 && msg[0] == 'E');
-	if (c->report) {
-		write_report(c, cgx, &ru, startup_us, *status);
+	if (report) {
+		write_report(c, report, cgx, &ru, startup_us, *status);
 		cgx = NULL;
 	}
 	ret = 0;
@@ -241,5 +240,11 @@ out:
 		close(setup_pipe[1]);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	img_close(&img);
+	if (report && report != stdout)
+		fclose(report);
 	return ret;
+out_report:
+	if (report && report != stdout)
+		fclose(report);
+	return -1;
 }
