@@ -113,7 +113,7 @@ else
 fi
 
 # 7. a binding plan on the live topology: the last of $ncpu one-CPU tasks
-run --ntasks $ncpu --task $last --cpus-per-task 1 --bind core -- grep '^Cpus_allowed_list' /proc/self/status
+run --ntasks "$ncpu" --task "$last" --cpus-per-task 1 --bind core -- grep '^Cpus_allowed_list' /proc/self/status
 if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "^Cpus_allowed_list:[[:space:]]*$last\$" &&
 	[ "$(field task "$rec")" = "$last" ]; then
 	ok "--ntasks $ncpu --task $last --bind core: CPU $last"

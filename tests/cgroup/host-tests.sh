@@ -30,7 +30,7 @@ cleanup() {
 		[ -d "$m$base" ] || continue
 		for d in "$m$base"/husk-*; do
 			[ -d "$d" ] || continue
-			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+			while read -r p; do kill -9 "$p" 2>/dev/null; done <"$d/cgroup.procs"
 			sleep 0.1
 			rmdir "$d" 2>/dev/null
 		done

@@ -14,8 +14,9 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup || echo "FAIL - [v2] mounting cgroup2"
 exec </dev/console >/dev/console 2>&1
+dmesg -n 1 2>/dev/null # kernel messages would split the result lines
 
-for m in $(cat /modules/order); do insmod "/modules/$m" 2>/dev/null; done
+while read -r m; do insmod "/modules/$m" 2>/dev/null; done </modules/order
 i=0
 while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 mount -t ext4 /dev/vda /mnt || echo "FAIL - [v2] mounting the test disk /dev/vda"

@@ -17,7 +17,7 @@ timeout_s=${HUSK_VM_TIMEOUT:-420}
 
 fail() { echo "FAIL - [v2] $*"; exit 0; }
 
-kernel=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+kernel=$(printf "%s\n" /boot/vmlinuz-* | grep -v "\*" | sort -V | tail -n 1)
 [ -n "$kernel" ] || fail "no kernel in /boot (apt-get install linux-image-amd64)"
 kver=${kernel#/boot/vmlinuz-}
 [ -d "/lib/modules/$kver" ] || fail "no modules for $kver"
