@@ -64,7 +64,7 @@ timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no
 	-append "console=ttyS0 rdinit=/init cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 panic=-1 quiet loglevel=3" \
 	-drive "file=$work/disk.img,format=raw,if=virtio" >"$log" 2>&1 </dev/null
 rc=$?
-tr -d '\r' <"$log" | grep -E '^(ok|FAIL) - |^# ' 
+tr -d '\r' <"$log" | sed 's/^.*\x1b\[2J//' | grep -E '^(ok|FAIL) - |^# '
 if ! tr -d '\r' <"$log" | grep -q '^VM-TESTS-DONE'; then
 	echo "FAIL - [v2] the VM did not finish (qemu exit $rc, timeout ${timeout_s}s); last lines:"
 	tr -d '\r' <"$log" | tail -n 15 | sed 's/^/#   /'
