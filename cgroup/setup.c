@@ -222,14 +222,10 @@ int cg_child_apply(const cg_ctx *c, hk_err *err)
 	}
 	if (mode != MPOL_LOCAL && cg_set_empty(&nodes))
 		return 0; /* no node list: nothing to bind to */
-	long r;
-#ifdef HAVE_LIBNUMA
-	r = set_mempolicy(mode, mode == MPOL_LOCAL ? NULL : (const unsigned long *)nodes.w,
-	                  mode == MPOL_LOCAL ? 0 : CG_SET_BITS + 1);
-#else
-	r = syscall(SYS_set_mempolicy, mode, mode == MPOL_LOCAL ? NULL : (const unsigned long *)nodes.w,
-	            mode == MPOL_LOCAL ? 0UL : (unsigned long)CG_SET_BITS + 1);
-#endif
+	/* the system call itself (libnuma's numaif.h names the modes): linking
+	 * libnuma would load one more shared object at every husk start */
+	long r = syscall(SYS_set_mempolicy, mode, mode == MPOL_LOCAL ? NULL : (const unsigned long *)nodes.w,
+	                 mode == MPOL_LOCAL ? 0UL : (unsigned long)CG_SET_BITS + 1);
 	if (r < 0) {
 		if (errno == ENOSYS && cg_set_count(&c->lim.mems) <= 1)
 			return 0; /* a kernel without NUMA: one node, nothing to do */

@@ -14,7 +14,49 @@
 #include "util.h"
 
 #ifdef HAVE_HWLOC
+/* hwloc is loaded with dlopen when a plan needs the topology, not linked:
+ * it would bring libhwloc, libudev and libm into every husk start. Each
+ * hwloc call used here (also inside hwloc.h's inline helpers) goes through
+ * a pointer of the same type, filled by hwloc_open(). */
+#include <dlfcn.h>
+#define HWLOC_CALLS(X) \
+	X(hwloc_topology_init) X(hwloc_topology_set_xml) X(hwloc_topology_load) \
+	X(hwloc_topology_destroy) X(hwloc_get_type_depth) X(hwloc_get_nbobjs_by_depth) \
+	X(hwloc_get_obj_by_depth) X(hwloc_bitmap_first) X(hwloc_bitmap_next) X(hwloc_bitmap_weight)
+#define hwloc_topology_init (*p_hwloc_topology_init)
+#define hwloc_topology_set_xml (*p_hwloc_topology_set_xml)
+#define hwloc_topology_load (*p_hwloc_topology_load)
+#define hwloc_topology_destroy (*p_hwloc_topology_destroy)
+#define hwloc_get_type_depth (*p_hwloc_get_type_depth)
+#define hwloc_get_nbobjs_by_depth (*p_hwloc_get_nbobjs_by_depth)
+#define hwloc_get_obj_by_depth (*p_hwloc_get_obj_by_depth)
+#define hwloc_bitmap_first (*p_hwloc_bitmap_first)
+#define hwloc_bitmap_next (*p_hwloc_bitmap_next)
+#define hwloc_bitmap_weight (*p_hwloc_bitmap_weight)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wattributes"
 #include <hwloc.h>
+#pragma GCC diagnostic pop
+
+/* Load libhwloc and fill the pointers. Returns 0, or -1 with *err. */
+static int hwloc_open(hk_err *err)
+{
+	static void *lib;
+	if (lib)
+		return 0;
+	void *h = dlopen(HWLOC_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		return hk_fail(err, 0, "loading hwloc (%s): %s", HWLOC_SONAME, dlerror());
+#define X(name) \
+	if ((*(void **)&p_##name = dlsym(h, #name)) == NULL) { \
+		dlclose(h); \
+		return hk_fail(err, 0, "hwloc: %s not found in %s", #name, HWLOC_SONAME); \
+	}
+	HWLOC_CALLS(X)
+#undef X
+	lib = h;
+	return 0;
+}
 #endif
 
 void cg_topo_free(cg_topo *t)
@@ -92,6 +134,8 @@ static int load_hwloc(const char *xml, cg_topo *t, hk_err *err)
 	hwloc_topology_t h;
 	int ret = -1;
 
+	if (hwloc_open(err) < 0)
+		return -1;
 	if (hwloc_topology_init(&h) < 0)
 		return hk_fail(err, errno, "hwloc: initialising a topology");
 	if (xml && hwloc_topology_set_xml(h, xml) < 0) {
