@@ -252,7 +252,7 @@ static int load_sysfs(cg_topo *t, hk_err *err)
 		if (strncmp(de->d_name, "node", 4) || hk_parse_uint(de->d_name + 4, 0, CG_SET_BITS - 1, &id) < 0)
 			continue;
 		cg_set cpus;
-		snprintf(path, sizeof(path), "/sys/devices/system/node/%s/cpulist", de->d_name);
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%lu/cpulist", id);
 		if (read_small(path, buf, sizeof(buf)) < 0 || cg_set_parse(buf, &cpus, NULL) < 0)
 			continue;
 		cg_set_and(&cpus, &t->all_pus);
@@ -290,7 +290,15 @@ int cg_topo_load(const char *xml, cg_topo **out, hk_err *err)
 	if (!t)
 		return hk_fail(err, ENOMEM, "topology");
 #ifdef HAVE_HWLOC
-	r = load_hwloc(xml, t, err);
+	hk_err e = NULL;
+	if (xml == NULL && hwloc_open(&e) < 0) {
+		/* the live machine can still be read from sysfs */
+		hk_debug("%s; reading the topology from sysfs", e->msg);
+		hk_err_free(&e);
+		r = load_sysfs(t, err);
+	} else {
+		r = load_hwloc(xml, t, err);
+	}
 #else
 	if (xml)
 		r = hk_fail(err, ENOTSUP, "topology %s: husk was built without hwloc, which reads XML topologies", xml);

@@ -33,7 +33,9 @@ file -L "$root/bin/busybox" 2>/dev/null | grep -q 'statically linked' || ldd "$b
 	fail "$bb is not static (apt-get install busybox-static)"
 cp "$cgt" "$root/cgtest"
 # the driver's shared libraries, where the loader will look for them
-for lib in $(ldd "$cgt" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}'); do
+# husk loads hwloc with dlopen: bring it and what it needs too
+hwloc=$(ldconfig -p | awk '/libhwloc\.so\.[0-9]+ .*x86-64/ {print $NF; exit}')
+for lib in $(ldd "$cgt" ${hwloc:+"$hwloc"} | awk '/=>/ {print $3} /^\t\/lib/ {print $1}') $hwloc; do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done
