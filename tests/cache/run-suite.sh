@@ -229,7 +229,10 @@ test_soak_nothing_left() {
 	wait_until 10 no_holders || { echo "holder left after linger"; return 1; }
 	wait_until 3 rt_empty || { echo "runtime files left"; return 1; }
 	[ "$(ps -u "$user" -o stat= | grep -vc '^Z')" = 0 ] || { echo "processes left:"; ps -u "$user" -o pid,stat,comm; return 1; }
-	grep -q "fuse.husk" /proc/*/mountinfo 2>/dev/null && { echo "a husk mount is left"; return 1; }
+	local p
+	for p in $(pgrep -u "$user"); do
+		grep -q "fuse.husk" /proc/"$p"/mountinfo 2>/dev/null && { echo "a husk mount is left (pid $p)"; return 1; }
+	done
 	return 0
 }
 

@@ -77,7 +77,8 @@ expect_error "no-such-report"
 # --- root, in a cgroup v1 parent of the test's own ---
 if [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/cpuset ]; then
 	parent=/husk-itest-$$
-	root_run() { "$HUSK" run --cgroup-parent "$parent" --report "$TEST_DIR/root.jsonl" "$@"; }
+	# --linger 0: root's runs leave no mount holder behind
+	root_run() { "$HUSK" run --linger 0 --cgroup-parent "$parent" --report "$TEST_DIR/root.jsonl" "$@"; }
 	(cd / && root_run --memory 64M "$img" -- sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo ${#x}') >/dev/null 2>"$TEST_DIR/root.err"
 	rc=$?
 	rec=$(tail -n 1 "$TEST_DIR/root.jsonl" 2>/dev/null)
