@@ -36,6 +36,11 @@ cmds=("/bin/true" "env /bin/true"
 names=("bare /bin/true" "env /bin/true (2 execs, the floor)"
        "husk cold (private mount, overlay)" "husk cold --read-only"
        "husk warm (joins live mount, overlay)" "husk warm --read-only")
+if command -v unsquashfs >/dev/null && unsquashfs -lls "$image" bin/busybox >/dev/null 2>&1; then
+	# the cold floor for this image: inflating the program's blocks
+	cmds+=("unsquashfs -cat $image bin/busybox")
+	names+=("unsquashfs -cat bin/busybox (inflate)")
+fi
 if command -v bwrap >/dev/null; then
 	cmds+=("bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all --share-net /bin/true")
 	names+=("bwrap (host root)")

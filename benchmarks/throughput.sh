@@ -28,10 +28,12 @@ rate() {
 }
 as_user "$husk" run --linger 30 "$image" -- /bin/true   # warm the mount
 bare=$(rate /bin/true)
+floor=$(rate env /bin/true)
 warm=$(rate "$husk" run --linger 30 "$image" -- /bin/true)
 bare2=$(rate /bin/true)
 base=$(echo "($bare + $bare2) / 2" | bc -l)
 printf '%-40s %12s %10s\n' "command ($n runs, $par at a time)" "per second" "x bare"
 printf '%-40s %12.0f %10.2f\n' "bare fork+exec /bin/true" "$base" 1
+printf '%-40s %12.0f %10.2f\n' "env /bin/true (2 execs, the floor)" "$floor" "$(echo "$floor / $base" | bc -l)"
 printf '%-40s %12.0f %10.2f\n' "husk run (warm, joined mount)" "$warm" "$(echo "$warm / $base" | bc -l)"
 as_user "$husk" gc >/dev/null
