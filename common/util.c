@@ -154,6 +154,25 @@ const char *hk_fd_path(char *buf, int fd)
 	return buf;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+void hk_close_except(int *keep, size_t n)
+{
+	unsigned lo = 3;
+	qsort(keep, n, sizeof(int), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 3)
+			continue;
+		if ((unsigned)keep[i] > lo)
+			syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
 int hk_read_ready(int fd, const char *what, hk_err *err)
 {
 	char msg[1024];

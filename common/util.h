@@ -39,6 +39,10 @@ int hk_mkdir_in_root(int rootfd, const char *path, mode_t mode);
 /* "/proc/self/fd/N" into buf (at least 32 bytes). */
 const char *hk_fd_path(char *buf, int fd);
 
+/* Close every descriptor from 3 up but those in keep (any order; keep is
+ * sorted in place). For daemons that must not hold their starter's pipes. */
+void hk_close_except(int *keep, size_t n);
+
 /* Read a child's start-up report from fd (then closed): one NUL byte means
  * ready (returns 0); anything else is its error message (returns -1 with
  * *err set to it); nothing means it died (-1, "what died while starting"). */

@@ -332,23 +332,6 @@ __attribute__((noreturn)) static void holder_loop(struct holder *h, struct fuse_
 	}
 }
 
-/* Close every fd but those in keep (sorted ascending). */
-static void close_except(const int *keep, size_t n)
-{
-	unsigned lo = 3;
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned)keep[i] > lo)
-			syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0);
-		lo = (unsigned)keep[i] + 1;
-	}
-	syscall(SYS_close_range, lo, ~0U, 0);
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 __attribute__((noreturn)) static void holder_main(struct holder *h, bool root, int ready)
 {
 	hk_err err = NULL;
@@ -358,8 +341,7 @@ __attribute__((noreturn)) static void holder_main(struct holder *h, bool root, i
 	char name[160];
 	int keep[3] = { h->dirfd, h->img->fd, ready };
 
-	qsort(keep, 3, sizeof(int), cmp_int);
-	close_except(keep, 3);
+	hk_close_except(keep, 3);
 	setsid();
 	prctl(PR_SET_NAME, "husk-holder");
 	signal(SIGPIPE, SIG_IGN);

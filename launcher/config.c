@@ -146,23 +146,30 @@ static int add_bind(struct hk_container *c, const char *src, const char *dst, bo
 int hk_container_resolve(struct hk_container *c, hk_err *err)
 {
 	char buf[PATH_MAX];
+	return hk_container_resolve_for(c, getuid(), getgid(), getenv("HOME"),
+					getcwd(buf, sizeof(buf)), err);
+}
+
+int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const char *home,
+			     const char *cwd, hk_err *err)
+{
+	char buf[PATH_MAX];
 	struct passwd *pw;
 
-	c->uid = getuid();
-	c->gid = getgid();
+	c->uid = uid;
+	c->gid = gid;
 	pw = getpwuid(c->uid);
 	if (pw)
 		c->user = strdup(pw->pw_name);
 	else if (asprintf(&c->user, "user%u", (unsigned)c->uid) < 0)
 		c->user = NULL;
-	const char *home = getenv("HOME");
 	if (home == NULL || home[0] != '/')
 		home = pw ? pw->pw_dir : "/";
 	if (realpath(home, buf))
 		c->home = strdup(buf);
 	else
 		c->home = strdup(home);
-	if (getcwd(buf, sizeof(buf)))
+	if (cwd && realpath(cwd, buf))
 		c->cwd = strdup(buf);
 	if (!c->user || !c->home)
 		return hk_fail(err, ENOMEM, "resolving the caller");

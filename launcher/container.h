@@ -79,6 +79,11 @@ int hk_config_load(struct hk_container *c, hk_err *err);
  * check every bind source (as the caller) and open it. Returns 0 or -1. */
 int hk_container_resolve(struct hk_container *c, hk_err *err);
 
+/* The same for another user than the caller (the Slurm plugin, for the
+ * job's user): home NULL means the user's from the password database. */
+int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const char *home,
+			     const char *cwd, hk_err *err);
+
 /* Free everything c owns. */
 void hk_container_free(struct hk_container *c);
 

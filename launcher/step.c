@@ -31,6 +31,18 @@ __attribute__((noreturn)) static void keeper_main(struct hk_container *c, int re
 	sigset_t set;
 
 	prctl(PR_SET_NAME, "husk-keeper");
+	/* hold none of the starter's descriptors (slurmstepd's task I/O) */
+	int keep[1] = { report };
+	hk_close_except(keep, 1);
+	/* Started by a privileged process (slurmstepd) on the user's behalf:
+	 * become the user for good before anything else. */
+	if (getuid() != c->uid || geteuid() != c->uid || getgid() != c->gid) {
+		if (setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0) {
+			hk_fail(&err, errno, "becoming uid %u", (unsigned)c->uid);
+			goto fail;
+		}
+		prctl(PR_SET_DUMPABLE, 1); /* for /proc/self/uid_map */
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

@@ -136,7 +136,7 @@ stop() {
 	pkill -KILL -x 'slurmd|slurmctld|slurmdbd|slurmstepd' 2>/dev/null || true
 	mysqladmin shutdown >/dev/null 2>&1 || true
 	# Slurm's own cgroups (it makes /slurm in each v1 hierarchy)
-	for d in /sys/fs/cgroup/*/slurm; do
+	for d in /sys/fs/cgroup/*/slurm /sys/fs/cgroup/*/slurm_"$host"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
 	done
 	rm -rf "$S"

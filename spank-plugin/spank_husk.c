@@ -1,0 +1,265 @@
+/* spank_husk.so: Slurm job steps in squashfs images.
+ *
+ *   srun --container-image=IMAGE.sqsh CMD      (pyxis-style options)
+ *   srun --container=IMAGE.sqsh CMD            (Slurm's own option: without an
+ *                                               oci.conf, slurmstepd only passes
+ *                                               SLURM_CONTAINER; husk takes it)
+ *
+ * Once per node per step (slurm_spank_user_init, as the job's user) the
+ * plugin starts the step's container with hk_step_start(): the image is
+ * mounted through the user's mount cache and the root assembled once. Each
+ * task then enters it in slurm_spank_task_init, just before Slurm execs the
+ * command, so tasks stay Slurm's own processes: its cgroups, affinity and
+ * accounting apply unchanged. slurm_spank_exit stops the container.
+ *
+ * plugstack.conf: optional /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...]
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <slurm/spank.h>
+
+#include "container.h"
+#include "step.h"
+#include "rootfs.h"
+#include "util.h"
+
+SPANK_PLUGIN(husk, 1);
+
+static struct {
+	char *image;
+	char *mounts;
+	char *workdir;
+	int mount_home;   /* -1: default (yes) */
+	bool remap_root;
+	bool readonly;
+	char *name;
+	/* plugstack.conf */
+	char *allowed;    /* colon-separated image directories, or NULL: any */
+	long linger;      /* -1: husk.conf */
+	/* slurmstepd */
+	pid_t keeper;
+	pid_t owner;      /* the slurmstepd that started keeper */
+	struct hk_container c;
+} hk = { .mount_home = -1, .linger = -1 };
+
+static int set_str(char **dst, const char *val, const char *opt)
+{
+	if (val == NULL || *val == '\0') {
+		slurm_error("husk: --%s: empty value", opt);
+		return -1;
+	}
+	free(*dst);
+	*dst = strdup(val);
+	return *dst ? 0 : -1;
+}
+
+static int opt_image(int v, const char *arg, int remote) { return set_str(&hk.image, arg, "container-image"); }
+static int opt_workdir(int v, const char *arg, int remote)
+{
+	if (arg && arg[0] != '/') {
+		slurm_error("husk: --container-workdir %s: not an absolute path", arg);
+		return -1;
+	}
+	return set_str(&hk.workdir, arg, "container-workdir");
+}
+static int opt_name(int v, const char *arg, int remote) { return set_str(&hk.name, arg, "container-name"); }
+static int opt_flag(int v, const char *arg, int remote)
+{
+	switch (v) {
+	case 1: hk.mount_home = 1; break;
+	case 2: hk.mount_home = 0; break;
+	case 3: hk.remap_root = true; break;
+	case 4: hk.readonly = false; break;
+	case 5: hk.readonly = true; break;
+	}
+	return 0;
+}
+
+/* "SRC:DST[:ro],..." checked with the same parser as husk run --bind. */
+static int opt_mounts(int v, const char *arg, int remote)
+{
+	if (set_str(&hk.mounts, arg, "container-mounts") < 0)
+		return -1;
+	cleanup_free char *copy = strdup(arg);
+	char *save = NULL;
+	for (char *m = strtok_r(copy, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+		struct hk_bind b;
+		hk_err err = NULL;
+		if (hk_bind_parse(m, &b, &err) < 0) {
+			slurm_error("husk: --container-mounts: %s", err->msg);
+			hk_err_free(&err);
+			return -1;
+		}
+		free(b.src);
+		free(b.dst);
+	}
+	return 0;
+}
+
+static struct spank_option options[] = {
+	{ "container-image", "IMAGE.sqsh", "[husk] run the tasks in this squashfs image", 1, 0, opt_image },
+	{ "container-mounts", "SRC:DST[:ro],...", "[husk] bind these host paths into the container", 1, 0, opt_mounts },
+	{ "container-workdir", "DIR", "[husk] working directory in the container", 1, 0, opt_workdir },
+	{ "container-name", "NAME", "[husk] name the container (reserved)", 1, 0, opt_name },
+	{ "container-mount-home", NULL, "[husk] bind the user's home (default)", 0, 1, opt_flag },
+	{ "no-container-mount-home", NULL, "[husk] do not bind the user's home", 0, 2, opt_flag },
+	{ "container-remap-root", NULL, "[husk] be root (uid 0) in the container", 0, 3, opt_flag },
+	{ "container-writable", NULL, "[husk] a writable tmpfs overlay over the image (default)", 0, 4, opt_flag },
+	{ "container-readonly", NULL, "[husk] keep the image read-only", 0, 5, opt_flag },
+	SPANK_OPTIONS_TABLE_END
+};
+
+int slurm_spank_init(spank_t sp, int ac, char **av)
+{
+	for (int i = 0; i < ac; i++) {
+		if (strncmp(av[i], "linger=", 7) == 0) {
+			unsigned long v;
+			if (hk_parse_uint(av[i] + 7, 0, 86400, &v) < 0) {
+				slurm_error("husk: plugstack.conf: %s: expected 0 to 86400 seconds", av[i]);
+				return -1;
+			}
+			hk.linger = (long)v;
+		} else if (strncmp(av[i], "images=", 7) == 0) {
+			hk.allowed = strdup(av[i] + 7);
+		} else {
+			slurm_error("husk: plugstack.conf: unknown argument '%s'", av[i]);
+			return -1;
+		}
+	}
+	for (struct spank_option *o = options; o->name; o++)
+		if (spank_option_register(sp, o) != ESPANK_SUCCESS)
+			return -1;
+	return 0;
+}
+
+/* Is path under one of the admin's allowed directories? */
+static bool allowed(const char *path)
+{
+	if (hk.allowed == NULL)
+		return true;
+	cleanup_free char *dirs = strdup(hk.allowed);
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		size_t n = strlen(d);
+		while (n > 1 && d[n - 1] == '/')
+			n--;
+		if (strncmp(path, d, n) == 0 && path[n] == '/')
+			return true;
+	}
+	return false;
+}
+
+static int fail_step(const char *what, hk_err *err)
+{
+	slurm_error("husk: %s%s%s", what, *err ? ": " : "", *err ? (*err)->msg : "");
+	hk_err_free(err);
+	return -1;
+}
+
+/* Once per node per step, as the job's user: start the container. */
+int slurm_spank_user_init(spank_t sp, int ac, char **av)
+{
+	char env[PATH_MAX], cwd[PATH_MAX] = "/", image[PATH_MAX];
+	uid_t uid;
+	gid_t gid;
+	hk_err err = NULL;
+
+	if (!spank_remote(sp))
+		return 0;
+	if (hk.image == NULL && spank_getenv(sp, "SLURM_CONTAINER", env, sizeof(env)) == ESPANK_SUCCESS && env[0])
+		hk.image = strdup(env);
+	if (hk.image == NULL)
+		return 0;
+	if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS)
+		return fail_step("reading the job's user", &err);
+	if (spank_getenv(sp, "PWD", cwd, sizeof(cwd)) != ESPANK_SUCCESS || cwd[0] != '/')
+		snprintf(cwd, sizeof(cwd), "/");
+	/* a relative image path is the job's working directory's, never a
+	 * registry name */
+	if (hk.image[0] == '/')
+		snprintf(image, sizeof(image), "%s", hk.image);
+	else
+		snprintf(image, sizeof(image), "%s/%s", cwd, hk.image);
+	if (!allowed(image)) {
+		slurm_error("husk: image %s: not in the directories this site allows (%s)", image, hk.allowed);
+		return -1;
+	}
+
+	struct hk_container *c = &hk.c;
+	if (hk_config_load(c, &err) < 0)
+		return fail_step("configuration", &err);
+	if (hk.linger >= 0)
+		c->linger = (unsigned)hk.linger;
+	c->image = strdup(image);
+	c->root = hk.remap_root;
+	c->read_only = hk.readonly;
+	c->no_home = hk.mount_home == 0;
+	c->workdir = hk.workdir;
+	if (hk.mounts) {
+		cleanup_free char *copy = strdup(hk.mounts);
+		char *save = NULL;
+		for (char *m = strtok_r(copy, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+			struct hk_bind *n = realloc(c->binds, (c->nbinds + 1) * sizeof(*n));
+			if (!n)
+				return fail_step("out of memory", &err);
+			c->binds = n;
+			if (hk_bind_parse(m, &c->binds[c->nbinds], &err) < 0)
+				return fail_step("--container-mounts", &err);
+			c->nbinds++;
+		}
+	}
+	if (hk_container_resolve_for(c, uid, gid, NULL, cwd, &err) < 0)
+		return fail_step("the job's container", &err);
+	if (hk_step_start(c, &hk.keeper, &err) < 0)
+		return fail_step("starting the container", &err);
+	hk.owner = getpid();
+	return 0;
+}
+
+/* In each task, as the user, just before exec: enter the container. */
+int slurm_spank_task_init(spank_t sp, int ac, char **av)
+{
+	char **envp = NULL;
+	hk_err err = NULL;
+	struct hk_meta meta;
+
+	if (!spank_remote(sp) || hk.keeper <= 0)
+		return 0;
+	if (hk_step_join(hk.keeper, &hk.c, &envp, &err) < 0)
+		return fail_step("entering the container", &err);
+	free(envp); /* the task's environment is the job's; add the image's */
+	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd >= 0) {
+		rootfs_load_meta(rootfd, &meta);
+		char *save = NULL;
+		for (char *l = meta.env ? strtok_r(meta.env, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+			char *eq = strchr(l, '=');
+			if (eq && eq != l && l[0] != '#') {
+				*eq = '\0';
+				spank_setenv(sp, l, eq + 1, 1);
+			}
+		}
+		free(meta.env);
+	}
+	return 0;
+}
+
+/* The end of the step in slurmstepd: stop the container. */
+int slurm_spank_exit(spank_t sp, int ac, char **av)
+{
+	if (spank_remote(sp) && hk.keeper > 0 && hk.owner == getpid()) {
+		hk_step_stop(hk.keeper);
+		hk.keeper = 0;
+	}
+	return 0;
+}
