@@ -48,6 +48,7 @@ static struct {
 	/* slurmstepd */
 	pid_t keeper;
 	pid_t owner;      /* the slurmstepd that started keeper */
+	bool failed;      /* the container could not be made: no task may run */
 	struct hk_container c;
 } hk = { .mount_home = -1, .linger = -1 };
 
@@ -158,10 +159,13 @@ static bool allowed(const char *path)
 	return false;
 }
 
+/* Fail the step: user_init's failure alone does not stop Slurm from
+ * running the tasks (on the host!), so task_init refuses them too. */
 static int fail_step(const char *what, hk_err *err)
 {
 	slurm_error("husk: %s%s%s", what, *err ? ": " : "", *err ? (*err)->msg : "");
 	hk_err_free(err);
+	hk.failed = true;
 	return -1;
 }
 
@@ -192,6 +196,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 		snprintf(image, sizeof(image), "%s/%s", cwd, hk.image);
 	if (!allowed(image)) {
 		slurm_error("husk: image %s: not in the directories this site allows (%s)", image, hk.allowed);
+		hk.failed = true;
 		return -1;
 	}
 
@@ -233,7 +238,13 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 	hk_err err = NULL;
 	struct hk_meta meta;
 
-	if (!spank_remote(sp) || hk.keeper <= 0)
+	if (!spank_remote(sp))
+		return 0;
+	if (hk.failed) {
+		slurm_error("husk: no container for this step; not running the task on the host");
+		_exit(HK_EXIT_FAIL);
+	}
+	if (hk.keeper <= 0)
 		return 0;
 	if (hk_step_join(hk.keeper, &hk.c, &envp, &err) < 0)
 		return fail_step("entering the container", &err);

@@ -132,12 +132,17 @@ stop() {
 	for d in slurmd slurmctld slurmdbd; do
 		[ -f "$S/$d.pid" ] && kill "$(cat "$S/$d.pid")" 2>/dev/null || true
 	done
-	for _ in $(seq 20); do pgrep -x 'slurmd|slurmctld|slurmdbd|slurmstepd' >/dev/null || break; sleep 0.5; done
-	pkill -KILL -x 'slurmd|slurmctld|slurmdbd|slurmstepd' 2>/dev/null || true
+	local d
+	for _ in $(seq 20); do
+		pgrep -x slurmd >/dev/null || pgrep -x slurmctld >/dev/null || pgrep -x slurmdbd >/dev/null ||
+			pgrep -x slurmstepd >/dev/null || break
+		sleep 0.5
+	done
+	for d in slurmd slurmctld slurmdbd slurmstepd; do pkill -KILL -x "$d" 2>/dev/null || true; done
 	mysqladmin shutdown >/dev/null 2>&1 || true
 	# Slurm's own cgroups (it makes /slurm in each v1 hierarchy)
 	for d in /sys/fs/cgroup/*/slurm /sys/fs/cgroup/*/slurm_"$host"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		if [ -d "$d" ]; then find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
 	done
 	rm -rf "$S"
 }

@@ -1,0 +1,137 @@
+#!/bin/bash
+# srun with husk on a real single-host Slurm (tests/slurm/cluster.sh): the
+# plugin's options, one container per node per step, tasks bound by Slurm,
+# job arrays, scancel, bad input. Runs as root; jobs run as the test user.
+# Ends with "N passed, N failed".
+set -uo pipefail
+if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
+	lock=/run/lock/husk-tests.lock
+	[ -d /run/lock ] || lock=/tmp/husk-tests.lock
+	HUSK_TESTS_LOCKED=1 exec flock -o "$lock" bash "$0" "$@"
+fi
+top=$(cd "$(dirname "$0")/../.." && pwd)
+user=${HUSK_TEST_USER:-huskuser}
+id "$user" >/dev/null 2>&1 || useradd -m "$user"
+[ -c /dev/fuse ] && chmod 0666 /dev/fuse
+plugin=$top/.libs/spank_husk.so
+[ -f "$plugin" ] || { echo "FAIL: $plugin not built (configure found no slurm/spank.h?)"; echo "0 passed, 1 failed"; exit 1; }
+
+work=$(mktemp -d /var/tmp/husk-slurm-test.XXXXXX)
+chmod 0755 "$work"
+"$top/tests/images/mkimages.sh" "$work/img" >/dev/null || { echo "FAIL: test images"; echo "0 passed, 1 failed"; exit 1; }
+chmod -R a+rX "$work/img"
+img=$work/img/demo.sqsh
+jobdir=$work/jobs
+install -d -o "$user" "$jobdir"
+
+trap 'bash "$top/tests/slurm/cluster.sh" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+if ! out=$(bash "$top/tests/slurm/cluster.sh" start "$plugin" 2>&1); then
+	echo "FAIL: starting the cluster"; echo "$out" | tail -30 | sed 's/^/    /'
+	echo "0 passed, 1 failed"; exit 1
+fi
+export SLURM_CONF=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/slurm.conf
+
+as() { (cd "$jobdir" && timeout 120 runuser -u "$user" -- "$@"); }
+live() { ps -u "$user" -o stat=,comm= | awk -v n="$1" '$1 !~ /^Z/ && $2 == n' | wc -l; }
+
+pass=0 fail=0
+check() {
+	local name=$1 out
+	if out=$("test_$name" 2>&1); then
+		echo "PASS $name"; pass=$((pass + 1))
+	else
+		echo "FAIL $name"; echo "$out" | tail -15 | sed 's/^/    /'; fail=$((fail + 1))
+	fi
+}
+
+test_plain_srun() {
+	[ "$(as srun -n2 hostname | wc -l)" = 2 ]
+}
+
+test_container_image() {
+	local out
+	out=$(as srun --container-image="$img" cat /etc/image-marker) || { echo "$out"; return 1; }
+	[ "$out" = "this file is in the image" ] || { echo "got: $out"; return 1; }
+	out=$(as srun --container-image="$img" sh -c 'id -un; pwd; ls /home')
+	echo "$out" | head -1 | grep -qx "$user" || { echo "not the user inside: $out"; return 1; }
+	echo "$out" | sed -n 2p | grep -qx "$jobdir" || { echo "not in the job's working directory: $out"; return 1; }
+}
+
+test_srun_container_option() {
+	local out
+	out=$(as srun --container="$img" cat /etc/image-marker 2>&1) || { echo "$out"; return 1; }
+	echo "$out" | grep -qx "this file is in the image" || { echo "srun --container ran elsewhere: $out"; return 1; }
+}
+
+test_two_tasks_bound() {
+	local out
+	out=$(as srun -n2 --cpus-per-task 1 --container-image="$img" sh -c 'cat /etc/image-marker >/dev/null && grep Cpus_allowed_list /proc/self/status' | awk '{print $2}' | sort)
+	[ "$(echo "$out" | wc -l)" = 2 ] && [ "$(echo "$out" | sort -u | wc -l)" = 2 ] ||
+		{ echo "tasks not on distinct CPUs: $out"; return 1; }
+}
+
+test_relative_image() {
+	cp "$img" "$jobdir/rel.sqsh"; chmod 644 "$jobdir/rel.sqsh"
+	local out
+	out=$(as srun --container-image=rel.sqsh cat /etc/image-marker) || { echo "$out"; return 1; }
+	[ "$out" = "this file is in the image" ]
+}
+
+test_mounts_and_workdir() {
+	echo data > "$jobdir/in.txt"; chmod 644 "$jobdir/in.txt"
+	local out
+	out=$(as srun --container-image="$img" --container-mounts="$jobdir:/data:ro" --container-workdir=/data cat in.txt) ||
+		{ echo "$out"; return 1; }
+	[ "$out" = data ] || { echo "got: $out"; return 1; }
+	as srun --container-image="$img" --container-mounts="$jobdir:/data:ro" touch /data/x 2>/dev/null &&
+		{ echo "wrote to a :ro mount"; return 1; }
+	return 0
+}
+
+test_job_array() {
+	local jid
+	jid=$(as sbatch --parsable --array=1-5 -o /dev/null --wrap "srun --container-image=$img cat /etc/image-marker") || return 1
+	local done=0
+	for _ in $(seq 120); do
+		done=$(sacct -n -X -j "$jid" -o State | grep -c COMPLETED)
+		[ "$done" = 5 ] && break
+		sleep 0.5
+	done
+	[ "$done" = 5 ] || { echo "$done of 5 array tasks completed"; sacct -j "$jid"; return 1; }
+}
+
+test_corrupt_image() {
+	local out rc
+	out=$(as srun --container-image="$work/img/corrupt.sqsh" true 2>&1); rc=$?
+	[ $rc -ne 0 ] || { echo "the step succeeded"; return 1; }
+	echo "$out" | grep -q "husk: .*corrupt" || { echo "no clear message: $out"; return 1; }
+	sleep 0.5
+	[ "$(live husk-keeper)" = 0 ] || { echo "a keeper is left"; return 1; }
+}
+
+test_bad_option() {
+	local out rc
+	out=$(as srun --container-image="$img" --container-mounts=/tmp:relative true 2>&1); rc=$?
+	[ $rc -ne 0 ] && echo "$out" | grep -q "container-mounts" || { echo "rc $rc: $out"; return 1; }
+	out=$(as srun --container-image="$work/img/nothere.sqsh" true 2>&1); rc=$?
+	[ $rc -ne 0 ] && echo "$out" | grep -q "nothere.sqsh" || { echo "rc $rc: $out"; return 1; }
+}
+
+test_scancel_leaves_nothing() {
+	local jid
+	jid=$(as sbatch --parsable -o /dev/null --wrap "srun --container-image=$img sleep 300") || return 1
+	for _ in $(seq 60); do [ "$(live husk-keeper)" -ge 1 ] && break; sleep 0.5; done
+	[ "$(live husk-keeper)" -ge 1 ] || { echo "the step's container never started"; return 1; }
+	scancel "$jid"
+	for _ in $(seq 60); do [ "$(live husk-keeper)" = 0 ] && [ "$(live sleep)" = 0 ] && break; sleep 0.5; done
+	[ "$(live husk-keeper)" = 0 ] || { echo "a keeper is left"; return 1; }
+	[ "$(live sleep)" = 0 ] || { echo "the task is left"; return 1; }
+	runuser -u "$user" -- "$top/husk" gc >/dev/null 2>&1
+}
+
+tests=(plain_srun container_image srun_container_option two_tasks_bound relative_image
+       mounts_and_workdir job_array corrupt_image bad_option scancel_leaves_nothing)
+[ $# -gt 0 ] && tests=("$@")
+for t in "${tests[@]}"; do check "$t"; done
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
