@@ -12,6 +12,8 @@ PACKAGES=(
 	liblzo2-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev
 	# launcher, cgroup, spank-plugin
 	libseccomp-dev libhwloc-dev hwloc libnuma-dev libmunge-dev munge
+	# spank-plugin (slurm/spank.h) and the real Slurm cluster its tests start
+	libslurm-dev slurm-wlm slurmdbd mariadb-server bc
 	# tests: unit test frameworks, the demo image, the harness's tools
 	check libcmocka-dev busybox-static jq util-linux procps man-db
 	# benchmarks: peers to compare against
