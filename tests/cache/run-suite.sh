@@ -7,21 +7,10 @@
 #
 # Ends with "N passed, N failed".
 set -uo pipefail
-# One test run at a time on a machine (tests/run.sh holds the same lock):
-# the suites share the test user.
-if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
-	lock=/run/lock/husk-tests.lock
-	[ -d /run/lock ] || lock=/tmp/husk-tests.lock
-	HUSK_TESTS_LOCKED=1 exec flock -o "$lock" bash "$0" "$@"
-fi
-top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../suite.sh"
 husk=${HUSK:-$top/husk}
-user=${HUSK_TEST_USER:-huskuser}
 user2=${HUSK_TEST_USER2:-huskuser2}
-for u in "$user" "$user2"; do id "$u" >/dev/null 2>&1 || useradd -m "$u"; done
-uid=$(id -u "$user")
-uid2=$(id -u "$user2")
-[ -c /dev/fuse ] && chmod 0666 /dev/fuse
+id "$user2" >/dev/null 2>&1 || useradd -m "$user2"
 
 work=$(mktemp -d /tmp/husk-cache-test.XXXXXX)
 chmod 0755 "$work"

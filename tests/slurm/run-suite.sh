@@ -4,15 +4,7 @@
 # job arrays, scancel, bad input. Runs as root; jobs run as the test user.
 # Ends with "N passed, N failed".
 set -uo pipefail
-if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
-	lock=/run/lock/husk-tests.lock
-	[ -d /run/lock ] || lock=/tmp/husk-tests.lock
-	HUSK_TESTS_LOCKED=1 exec flock -o "$lock" bash "$0" "$@"
-fi
-top=$(cd "$(dirname "$0")/../.." && pwd)
-user=${HUSK_TEST_USER:-huskuser}
-id "$user" >/dev/null 2>&1 || useradd -m "$user"
-[ -c /dev/fuse ] && chmod 0666 /dev/fuse
+. "$(dirname "$0")/../suite.sh"
 plugin=$top/.libs/spank_husk.so
 [ -f "$plugin" ] || { echo "FAIL: $plugin not built (configure found no slurm/spank.h?)"; echo "0 passed, 1 failed"; exit 1; }
 
