@@ -43,6 +43,25 @@ static int check_dir(int fd, const char *path, hk_err *err)
 	return 0;
 }
 
+int img_user_dir(const char *path, hk_err *err)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return hk_fail(err, errno, "directory %s", path);
+	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP || e == ENOTDIR)
+			return hk_fail(err, 0, "directory %s: is a symlink or not a directory; "
+				       "refusing to follow it", path);
+		return hk_fail(err, e, "directory %s", path);
+	}
+	if (check_dir(fd, path, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int img_runtime_dir(char *path, size_t len, hk_err *err)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");

@@ -21,6 +21,10 @@
  * fd, or -1 with *err. */
 int img_runtime_dir(char *path, size_t len, hk_err *err);
 
+/* Make (if missing) and open a directory of the caller's own: a real
+ * directory owned by the caller, mode 0700, no symlink. O_PATH fd or -1. */
+int img_user_dir(const char *path, hk_err *err);
+
 /* Join (or start) the holder of img for this user and mapping; on success
  * the caller is in the holder's user and mount namespaces with the image
  * at STAGE/img, and *conn must stay open while the container runs.

@@ -221,6 +221,7 @@ void hk_container_free(struct hk_container *c)
 	for (size_t i = 0; i < c->nenv; i++)
 		free(c->env[i]);
 	free(c->env);
+	free(c->layer);
 	free(c->user);
 	free(c->home);
 	free(c->cwd);

@@ -43,6 +43,9 @@ struct hk_container {
 	size_t nenv;
 	char **devices;         /* extra host devices, e.g. /dev/infiniband */
 	size_t ndevices;
+	char *layer;            /* a directory of the caller's whose upper/ and
+				   work/ hold the writable layer, kept after the
+				   container (named containers); NULL: a tmpfs */
 	bool host_pid;          /* no pid namespace: /proc is the host's (joined
 				   containers, whose tasks keep their pids) */
 	struct cg_opts cg;      /* binding, limits, accounting (cgroup/) */

@@ -357,9 +357,11 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 	if (c->read_only) {
 		snprintf(root, sizeof(root), "%s", imgdir);
 	} else {
-		snprintf(p1, sizeof(p1), "%s/upper", ctr);
-		snprintf(p2, sizeof(p2), "%s/work", ctr);
-		if (mkdir(p1, 0755) < 0 || mkdir(p2, 0755) < 0 || mkdir(root, 0755) < 0)
+		const char *base = c->layer ? c->layer : ctr;
+		snprintf(p1, sizeof(p1), "%s/upper", base);
+		snprintf(p2, sizeof(p2), "%s/work", base);
+		if ((mkdir(p1, 0755) < 0 && (errno != EEXIST || !c->layer)) ||
+		    (mkdir(p2, 0755) < 0 && (errno != EEXIST || !c->layer)) || mkdir(root, 0755) < 0)
 			return hk_fail(err, errno, "preparing the overlay");
 		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", imgdir, p1, p2);
 		snprintf(buf, sizeof(buf), "%s,userxattr", opts);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,24 @@ __attribute__((noreturn)) static void keeper_main(struct hk_container *c, int re
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (c->layer) {
+		/* a named container's writable layer, kept between steps: a
+		 * directory of the user's own, made as the user */
+		char parent[4096];
+		snprintf(parent, sizeof(parent), "%s", c->layer);
+		char *slash = strrchr(parent, '/');
+		if (slash)
+			*slash = '\0';
+		int pfd = img_user_dir(parent, &err);
+		if (pfd < 0)
+			goto fail;
+		if (mkdirat(pfd, slash ? slash + 1 : c->layer, 0700) < 0 && errno != EEXIST) {
+			hk_fail(&err, errno, "the named container's layer %s", c->layer);
+			close(pfd);
+			goto fail;
+		}
+		close(pfd);
+	}
 	if (img_open_file(c->image, &img, &err) < 0)
 		goto fail;
 	if (c->linger == 0)

@@ -16,7 +16,12 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -72,7 +77,23 @@ static int opt_workdir(int v, const char *arg, int remote)
 	}
 	return set_str(&hk.workdir, arg, "container-workdir");
 }
-static int opt_name(int v, const char *arg, int remote) { return set_str(&hk.name, arg, "container-name"); }
+static int opt_name(int v, const char *arg, int remote)
+{
+	for (const char *p = arg ? arg : ""; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '.' || *p == '_' || *p == '-') || (p == arg && *p == '.')) {
+			slurm_error("husk: --container-name %s: use letters, digits, '.', '_' and '-'", arg);
+			return -1;
+		}
+	return set_str(&hk.name, arg, "container-name");
+}
+
+/* Where a named container's writable layer lives between the steps of a
+ * job: a directory of the user's own, removed by the job's epilog. */
+static void named_dir(char *buf, size_t len, uid_t uid)
+{
+	snprintf(buf, len, "/tmp/husk-%u-named", (unsigned)uid);
+}
 static int opt_flag(int v, const char *arg, int remote)
 {
 	switch (v) {
@@ -110,7 +131,7 @@ static struct spank_option options[] = {
 	{ "container-image", "IMAGE.sqsh", "[husk] run the tasks in this squashfs image", 1, 0, opt_image },
 	{ "container-mounts", "SRC:DST[:ro],...", "[husk] bind these host paths into the container", 1, 0, opt_mounts },
 	{ "container-workdir", "DIR", "[husk] working directory in the container", 1, 0, opt_workdir },
-	{ "container-name", "NAME", "[husk] name the container (reserved)", 1, 0, opt_name },
+	{ "container-name", "NAME", "[husk] name the container: later steps of the job with the same name see its writes", 1, 0, opt_name },
 	{ "container-mount-home", NULL, "[husk] bind the user's home (default)", 0, 1, opt_flag },
 	{ "no-container-mount-home", NULL, "[husk] do not bind the user's home", 0, 2, opt_flag },
 	{ "container-remap-root", NULL, "[husk] be root (uid 0) in the container", 0, 3, opt_flag },
@@ -223,6 +244,14 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 			c->nbinds++;
 		}
 	}
+	if (hk.name && !hk.readonly) {
+		uint32_t job = 0;
+		char dir[256];
+		spank_get_item(sp, S_JOB_ID, &job);
+		named_dir(dir, sizeof(dir), uid);
+		if (asprintf(&c->layer, "%s/%u-%s", dir, (unsigned)job, hk.name) < 0)
+			return fail_step("out of memory", &err);
+	}
 	if (hk_container_resolve_for(c, uid, gid, NULL, cwd, &err) < 0)
 		return fail_step("the job's container", &err);
 	if (hk_step_start(c, &hk.keeper, &err) < 0)
@@ -263,6 +292,67 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 		free(meta.env);
 	}
 	return 0;
+}
+
+/* overlayfs leaves its work directory mode 000: open every directory up */
+static int open_up(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type == FTW_D || type == FTW_DNR)
+		chmod(path, 0700);
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type == FTW_DP)
+		return rmdir(path) < 0 ? 0 : 0; /* go on whatever happens */
+	return unlink(path) < 0 ? 0 : 0;
+}
+
+/* The end of the job (slurmd's epilog, as root): remove the writable layers
+ * of its named containers, as the user (root must not walk a tree the user
+ * can change under it), following nothing (FTW_PHYS). */
+int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
+{
+	uid_t uid;
+	gid_t gid;
+	uint32_t job;
+	char dir[256], prefix[32];
+
+	if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
+		return 0;
+	pid_t pid = fork();
+	if (pid < 0)
+		return 0;
+	if (pid > 0) {
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		_exit(1);
+	named_dir(dir, sizeof(dir), uid);
+	struct stat st;
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
+		return 0;
+	snprintf(prefix, sizeof(prefix), "%u-", (unsigned)job);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char path[512];
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		for (int pass = 0; pass < 3; pass++)
+			nftw(path, open_up, 16, FTW_PHYS | FTW_MOUNT);
+		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	}
+	closedir(d);
+	rmdir(dir); /* when it is empty */
+	_exit(0);
 }
 
 /* The end of the step in slurmstepd: stop the container. */

@@ -41,6 +41,9 @@ chmod 0755 "$root/bin/busybox"
 for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] && continue
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+	# as on a merged-/usr system: srun resolves a command against the
+	# host's PATH (/usr/bin/sh on Debian) before the task enters the image
+	[ -e "$root/usr/bin/$applet" ] || ln -s ../../bin/busybox "$root/usr/bin/$applet"
 done
 cat > "$root/etc/passwd" <<'P'
 root:x:0:0:root:/root:/bin/sh

@@ -51,7 +51,8 @@ start_mariadb() {
 		(mysqld_safe --user=mysql >"$S/log/mariadb.out" 2>&1 &)
 		wait_for 60 MariaDB mysqladmin ping
 	fi
-	mysql -e "CREATE DATABASE IF NOT EXISTS slurm_acct_db;
+	# a fresh accounting database: job ids start at 1 again with a new cluster
+	mysql -e "DROP DATABASE IF EXISTS slurm_acct_db; CREATE DATABASE slurm_acct_db;
 		CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY 'huskslurm';
 		GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost'; FLUSH PRIVILEGES;"
 }

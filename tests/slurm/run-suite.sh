@@ -16,7 +16,7 @@ img=$work/img/demo.sqsh
 jobdir=$work/jobs
 install -d -o "$user" "$jobdir"
 
-trap 'bash "$top/tests/slurm/cluster.sh" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '[ -n "${HUSK_SLURM_KEEP:-}" ] || bash "$top/tests/slurm/cluster.sh" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
 if ! out=$(bash "$top/tests/slurm/cluster.sh" start "$plugin" 2>&1); then
 	echo "FAIL: starting the cluster"; echo "$out" | tail -30 | sed 's/^/    /'
 	echo "0 passed, 1 failed"; exit 1
@@ -24,6 +24,14 @@ fi
 export SLURM_CONF=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/slurm.conf
 
 as() { (cd "$jobdir" && timeout 120 runuser -u "$user" -- "$@"); }
+# wait until job JID (and its array tasks) left the queue
+wait_job() {
+	for _ in $(seq 240); do
+		squeue -h -j "$1" 2>/dev/null | grep -q . || return 0
+		sleep 0.5
+	done
+	echo "job $1 still queued after 2 minutes"; return 1
+}
 live() { ps -u "$user" -o stat=,comm= | awk -v n="$1" '$1 !~ /^Z/ && $2 == n' | wc -l; }
 
 pass=0 fail=0
@@ -83,13 +91,35 @@ test_mounts_and_workdir() {
 test_job_array() {
 	local jid
 	jid=$(as sbatch --parsable --array=1-5 -o /dev/null --wrap "srun --container-image=$img cat /etc/image-marker") || return 1
+	wait_job "$jid" || return 1
 	local done=0
-	for _ in $(seq 120); do
+	for _ in $(seq 20); do # sacct may lag behind the queue
 		done=$(sacct -n -X -j "$jid" -o State | grep -c COMPLETED)
 		[ "$done" = 5 ] && break
 		sleep 0.5
 	done
 	[ "$done" = 5 ] || { echo "$done of 5 array tasks completed"; sacct -j "$jid"; return 1; }
+}
+
+# --container-name: a later step of the job sees the writes of an earlier
+# one with the same name, an unnamed step does not, and the job's end
+# removes the kept layer.
+test_container_name_reuse() {
+	cat > "$jobdir/named.sh" <<S
+#!/bin/sh
+srun --container-image=$img --container-name=keep sh -c 'echo kept > /etc/named-test'
+srun --container-image=$img --container-name=keep cat /etc/named-test
+srun --container-image=$img cat /etc/named-test 2>/dev/null || echo unnamed-sees-nothing
+S
+	chmod 755 "$jobdir/named.sh"
+	local jid out
+	jid=$(as sbatch --parsable -o "$jobdir/named.out" "$jobdir/named.sh") || return 1
+	wait_job "$jid" || return 1
+	out=$(cat "$jobdir/named.out")
+	[ "$(printf '%s\n' "$out" | sed -n 1p)" = kept ] || { echo "step 2 did not see step 1's write: $out"; return 1; }
+	printf '%s\n' "$out" | grep -qx unnamed-sees-nothing || { echo "an unnamed step saw it: $out"; return 1; }
+	for _ in $(seq 20); do [ -e "/tmp/husk-$(id -u "$user")-named/$jid-keep" ] || break; sleep 0.5; done
+	[ ! -e "/tmp/husk-$(id -u "$user")-named/$jid-keep" ] || { echo "the kept layer outlived the job"; return 1; }
 }
 
 test_corrupt_image() {
@@ -122,7 +152,7 @@ test_scancel_leaves_nothing() {
 }
 
 tests=(plain_srun container_image srun_container_option two_tasks_bound relative_image
-       mounts_and_workdir job_array corrupt_image bad_option scancel_leaves_nothing)
+       mounts_and_workdir job_array container_name_reuse corrupt_image bad_option scancel_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
 for t in "${tests[@]}"; do check "$t"; done
 echo "$pass passed, $fail failed"
