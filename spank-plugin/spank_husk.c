@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <slurm/slurm.h>
 #include <slurm/spank.h>
 
 #include "container.h"
@@ -199,6 +200,12 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	hk_err err = NULL;
 
 	if (!spank_remote(sp))
+		return 0;
+	/* sbatch and salloc hand the options on to the job's steps; the batch
+	 * script and the extern step themselves run on the host (as pyxis) */
+	uint32_t step;
+	if (spank_get_item(sp, S_JOB_STEPID, &step) == ESPANK_SUCCESS &&
+	    (step == SLURM_BATCH_SCRIPT || step == SLURM_EXTERN_CONT))
 		return 0;
 	if (hk.image == NULL && spank_getenv(sp, "SLURM_CONTAINER", env, sizeof(env)) == ESPANK_SUCCESS && env[0])
 		hk.image = strdup(env);

@@ -116,10 +116,24 @@ S
 	jid=$(as sbatch --parsable -o "$jobdir/named.out" "$jobdir/named.sh") || return 1
 	wait_job "$jid" || return 1
 	out=$(cat "$jobdir/named.out")
-	[ "$(printf '%s\n' "$out" | sed -n 1p)" = kept ] || { echo "step 2 did not see step 1's write: $out"; return 1; }
+	printf '%s\n' "$out" | grep -qx kept || { echo "step 2 did not see step 1's write: $out"; return 1; }
 	printf '%s\n' "$out" | grep -qx unnamed-sees-nothing || { echo "an unnamed step saw it: $out"; return 1; }
 	for _ in $(seq 20); do [ -e "/tmp/husk-$(id -u "$user")-named/$jid-keep" ] || break; sleep 0.5; done
 	[ ! -e "/tmp/husk-$(id -u "$user")-named/$jid-keep" ] || { echo "the kept layer outlived the job"; return 1; }
+}
+
+# options given to sbatch and salloc reach the job's steps; the batch
+# script itself stays on the host
+test_sbatch_salloc() {
+	local jid out
+	jid=$(as sbatch --parsable --container-image="$img" -o "$jobdir/sb.out" \
+		--wrap 'cat /etc/image-marker 2>/dev/null || echo batch-on-host; srun cat /etc/image-marker') || return 1
+	wait_job "$jid" || return 1
+	out=$(cat "$jobdir/sb.out")
+	printf '%s\n' "$out" | grep -qx batch-on-host || { echo "the batch script ran in the image: $out"; return 1; }
+	printf '%s\n' "$out" | grep -qx "this file is in the image" || { echo "the step did not: $out"; return 1; }
+	out=$(as salloc -Q --container-image="$img" srun cat /etc/image-marker 2>&1)
+	printf '%s\n' "$out" | grep -qx "this file is in the image" || { echo "salloc's step did not: $out"; return 1; }
 }
 
 test_corrupt_image() {
@@ -152,7 +166,7 @@ test_scancel_leaves_nothing() {
 }
 
 tests=(plain_srun container_image srun_container_option two_tasks_bound relative_image
-       mounts_and_workdir job_array container_name_reuse corrupt_image bad_option scancel_leaves_nothing)
+       mounts_and_workdir job_array container_name_reuse sbatch_salloc corrupt_image bad_option scancel_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
 for t in "${tests[@]}"; do check "$t"; done
 echo "$pass passed, $fail failed"
