@@ -48,6 +48,7 @@ static struct {
 	bool remap_root;
 	bool readonly;
 	char *name;
+	char *keep_env;   /* --container-env: host values win for these names */
 	/* plugstack.conf */
 	char *allowed;    /* colon-separated image directories, or NULL: any */
 	long linger;      /* -1: husk.conf */
@@ -78,6 +79,31 @@ static int opt_workdir(int v, const char *arg, int remote)
 	}
 	return set_str(&hk.workdir, arg, "container-workdir");
 }
+static int opt_env(int v, const char *arg, int remote)
+{
+	for (const char *p = arg ? arg : ""; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == ',')) {
+			slurm_error("husk: --container-env %s: expected NAME[,NAME...]", arg);
+			return -1;
+		}
+	return set_str(&hk.keep_env, arg, "container-env");
+}
+
+/* Is name one of --container-env's? */
+static bool keep_host(const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = hk.keep_env; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
 static int opt_name(int v, const char *arg, int remote)
 {
 	for (const char *p = arg ? arg : ""; *p; p++)
@@ -133,6 +159,7 @@ static struct spank_option options[] = {
 	{ "container-mounts", "SRC:DST[:ro],...", "[husk] bind these host paths into the container", 1, 0, opt_mounts },
 	{ "container-workdir", "DIR", "[husk] working directory in the container", 1, 0, opt_workdir },
 	{ "container-name", "NAME", "[husk] name the container: later steps of the job with the same name see its writes", 1, 0, opt_name },
+	{ "container-env", "NAME,...", "[husk] keep the job's value of these variables where the image sets them", 1, 0, opt_env },
 	{ "container-mount-home", NULL, "[husk] bind the user's home (default)", 0, 1, opt_flag },
 	{ "no-container-mount-home", NULL, "[husk] do not bind the user's home", 0, 2, opt_flag },
 	{ "container-remap-root", NULL, "[husk] be root (uid 0) in the container", 0, 3, opt_flag },
@@ -293,7 +320,7 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 			char *eq = strchr(l, '=');
 			if (eq && eq != l && l[0] != '#') {
 				*eq = '\0';
-				spank_setenv(sp, l, eq + 1, 1);
+				spank_setenv(sp, l, eq + 1, !keep_host(l));
 			}
 		}
 		free(meta.env);

@@ -136,6 +136,19 @@ test_sbatch_salloc() {
 	printf '%s\n' "$out" | grep -qx "this file is in the image" || { echo "salloc's step did not: $out"; return 1; }
 }
 
+# the image's /.husk/env reaches the tasks; --container-env keeps the job's
+# value for the names it lists
+test_image_env() {
+	local meta=$work/img/metaenv.sqsh out
+	out=$(as env HUSK_IMAGE_VAR=fromjob srun --container-image="$meta" sh -c 'echo $HUSK_IMAGE_VAR') || { echo "$out"; return 1; }
+	[ "$out" = fromimage ] || { echo "image env not applied: $out"; return 1; }
+	out=$(as env HUSK_IMAGE_VAR=fromjob srun --container-image="$meta" --container-env=HUSK_IMAGE_VAR sh -c 'echo $HUSK_IMAGE_VAR') ||
+		{ echo "$out"; return 1; }
+	[ "$out" = fromjob ] || { echo "--container-env did not keep the job's value: $out"; return 1; }
+	out=$(as srun --container-image="$meta" --container-env='BAD NAME' true 2>&1) && { echo "a bad --container-env was taken"; return 1; }
+	return 0
+}
+
 test_corrupt_image() {
 	local out rc
 	out=$(as srun --container-image="$work/img/corrupt.sqsh" true 2>&1); rc=$?
@@ -166,7 +179,7 @@ test_scancel_leaves_nothing() {
 }
 
 tests=(plain_srun container_image srun_container_option two_tasks_bound relative_image
-       mounts_and_workdir job_array container_name_reuse sbatch_salloc corrupt_image bad_option scancel_leaves_nothing)
+       mounts_and_workdir job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
 for t in "${tests[@]}"; do check "$t"; done
 echo "$pass passed, $fail failed"
