@@ -368,12 +368,13 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 		_exit(1);
 	named_dir(dir, sizeof(dir), uid);
 	struct stat st;
+	/* the child never returns into slurmstepd: _exit on every path */
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
-		return 0;
+		_exit(0);
 	snprintf(prefix, sizeof(prefix), "%u-", (unsigned)job);
 	DIR *d = opendir(dir);
 	if (d == NULL)
-		return 0;
+		_exit(0);
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		char path[512];

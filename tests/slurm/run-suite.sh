@@ -48,6 +48,26 @@ test_plain_srun() {
 	[ "$(as srun -n2 hostname | wc -l)" = 2 ]
 }
 
+# srun --help lists the plugin's options (plugstack.conf loaded it)
+test_help_lists_options() {
+	local out o missing=
+	out=$(as srun --help 2>&1)
+	for o in container-image container-mounts container-workdir container-name container-env \
+		container-mount-home no-container-mount-home container-remap-root container-writable container-readonly; do
+		printf '%s\n' "$out" | grep -q -- "--$o" || missing="$missing --$o"
+	done
+	[ -z "$missing" ] || { echo "srun --help lacks:$missing"; return 1; }
+}
+
+# a step over both node names: one container per node, every task in it
+test_two_nodes() {
+	local out
+	out=$(as srun -N2 -n2 --container-image="$img" sh -c 'cat /etc/image-marker; echo "$SLURMD_NODENAME"') || { echo "$out"; return 1; }
+	[ "$(printf '%s\n' "$out" | grep -cx "this file is in the image")" = 2 ] || { echo "got: $out"; return 1; }
+	[ "$(printf '%s\n' "$out" | grep -v "this file is in the image" | sort -u | wc -l)" = 2 ] ||
+		{ echo "not on two nodes: $out"; return 1; }
+}
+
 test_container_image() {
 	local out
 	out=$(as srun --container-image="$img" cat /etc/image-marker) || { echo "$out"; return 1; }
@@ -99,6 +119,10 @@ test_job_array() {
 		sleep 0.5
 	done
 	[ "$done" = 5 ] || { echo "$done of 5 array tasks completed"; sacct -j "$jid"; return 1; }
+	# and each array task's container step, with its accounting
+	local steps
+	steps=$(sacct -n -P -j "$jid" -o JobID,State,TotalCPU | grep -c '\.0|COMPLETED|')
+	[ "$steps" = 5 ] || { echo "sacct shows $steps of 5 steps"; sacct -j "$jid" -o JobID,State,TotalCPU; return 1; }
 }
 
 # --container-name: a later step of the job sees the writes of an earlier
@@ -164,6 +188,10 @@ test_bad_option() {
 	[ $rc -ne 0 ] && echo "$out" | grep -q "container-mounts" || { echo "rc $rc: $out"; return 1; }
 	out=$(as srun --container-image="$work/img/nothere.sqsh" true 2>&1); rc=$?
 	[ $rc -ne 0 ] && echo "$out" | grep -q "nothere.sqsh" || { echo "rc $rc: $out"; return 1; }
+	out=$(as srun --container-image="$img" --container-workdir=relative true 2>&1); rc=$?
+	[ $rc -ne 0 ] && echo "$out" | grep -q "container-workdir relative: not an absolute path" || { echo "rc $rc: $out"; return 1; }
+	out=$(as srun --container-image="$img" --container-name='a/b' true 2>&1); rc=$?
+	[ $rc -ne 0 ] && echo "$out" | grep -q "container-name a/b" || { echo "rc $rc: $out"; return 1; }
 }
 
 test_scancel_leaves_nothing() {
@@ -178,8 +206,26 @@ test_scancel_leaves_nothing() {
 	runuser -u "$user" -- "$top/husk" gc >/dev/null 2>&1
 }
 
-tests=(plain_srun container_image srun_container_option two_tasks_bound relative_image
-       mounts_and_workdir job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing)
+# last: cluster.sh stop leaves no daemon, no step and no cgroup of Slurm's
+test_stop_leaves_nothing() {
+	local S=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm} pids=() f n
+	for f in "$S"/run/*.pid; do pids+=("$(cat "$f")"); done
+	mapfile -t nodes < <(sinfo -h -N -o %N)
+	bash "$top/tests/slurm/cluster.sh" stop || return 1
+	for n in "${pids[@]}"; do
+		kill -0 "$n" 2>/dev/null && { echo "pid $n ($(cat /proc/"$n"/comm)) outlived stop"; return 1; }
+	done
+	pgrep -x slurmstepd >/dev/null && { echo "a slurmstepd is left"; return 1; }
+	for n in "${nodes[@]}"; do
+		f=$(find /sys/fs/cgroup -maxdepth 2 -name "slurm_$n")
+		[ -z "$f" ] || { echo "cgroups left: $f"; return 1; }
+	done
+	[ ! -e "$S" ] || { echo "$S is left"; return 1; }
+}
+
+tests=(plain_srun help_lists_options two_nodes container_image srun_container_option two_tasks_bound relative_image
+       mounts_and_workdir job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing
+       stop_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
 for t in "${tests[@]}"; do check "$t"; done
 echo "$pass passed, $fail failed"
