@@ -108,21 +108,20 @@ test_mounts_and_workdir() {
 	return 0
 }
 
+# a job array of 50 short container steps (issue 6), all recorded in sacct
 test_job_array() {
-	local jid
-	jid=$(as sbatch --parsable --array=1-5 -o /dev/null --wrap "srun --container-image=$img cat /etc/image-marker") || return 1
+	local jid n=50
+	jid=$(as sbatch --parsable --array=1-$n -o /dev/null --wrap "srun --container-image=$img cat /etc/image-marker") || return 1
 	wait_job "$jid" || return 1
-	local done=0
+	local done=0 steps=0
 	for _ in $(seq 20); do # sacct may lag behind the queue
 		done=$(sacct -n -X -j "$jid" -o State | grep -c COMPLETED)
-		[ "$done" = 5 ] && break
+		steps=$(sacct -n -P -j "$jid" -o JobID,State,TotalCPU | grep -c '\.0|COMPLETED|')
+		[ "$done" = $n ] && [ "$steps" = $n ] && break
 		sleep 0.5
 	done
-	[ "$done" = 5 ] || { echo "$done of 5 array tasks completed"; sacct -j "$jid"; return 1; }
-	# and each array task's container step, with its accounting
-	local steps
-	steps=$(sacct -n -P -j "$jid" -o JobID,State,TotalCPU | grep -c '\.0|COMPLETED|')
-	[ "$steps" = 5 ] || { echo "sacct shows $steps of 5 steps"; sacct -j "$jid" -o JobID,State,TotalCPU; return 1; }
+	[ "$done" = $n ] || { echo "$done of $n array tasks completed"; sacct -j "$jid" | tail; return 1; }
+	[ "$steps" = $n ] || { echo "sacct shows $steps of $n container steps completed"; sacct -j "$jid" | tail; return 1; }
 }
 
 # --container-name: a later step of the job sees the writes of an earlier
