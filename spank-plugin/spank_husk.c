@@ -208,14 +208,17 @@ static bool allowed(const char *path)
 	return false;
 }
 
-/* Fail the step: user_init's failure alone does not stop Slurm from
- * running the tasks (on the host!), so task_init refuses them too. */
+/* Fail the step, in user_init: say why, and let every task exit with
+ * HK_EXIT_FAIL in task_init. Returns 0 on purpose: for an "optional"
+ * plugin Slurm ignores user_init's failure and would run the tasks on the
+ * host; for a "required" one it aborts the step but srun (22.05) then
+ * exits 0 ("task 0 launch failed: Slurmd could not execve job"). */
 static int fail_step(const char *what, hk_err *err)
 {
 	slurm_error("husk: %s%s%s", what, *err ? ": " : "", *err ? (*err)->msg : "");
 	hk_err_free(err);
 	hk.failed = true;
-	return -1;
+	return 0;
 }
 
 /* Once per node per step, as the job's user: start the container. */
@@ -252,7 +255,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	if (!allowed(image)) {
 		slurm_error("husk: image %s: not in the directories this site allows (%s)", image, hk.allowed);
 		hk.failed = true;
-		return -1;
+		return 0; /* as fail_step */
 	}
 
 	struct hk_container *c = &hk.c;

@@ -14,6 +14,7 @@
 # Everything lives under $HUSK_SLURM_DIR (default /var/tmp/husk-slurm): the
 # configuration (slurm.conf, slurmdbd.conf, cgroup.conf, plugstack.conf),
 # the daemons' logs (log/), pid files and spool directories.
+# $HUSK_SPANK_MODE: "required" (default) or "optional" in plugstack.conf.
 # $HUSK_SLURM_NODES (default 2) node names, $HUSK_SLURM_USER (default
 # huskuser) runs the start-up checks.
 set -euo pipefail
@@ -132,7 +133,7 @@ ConstrainCores=yes
 ConstrainRAMSpace=yes
 C
 	: >"$S/etc/plugstack.conf"
-	if [ -n "$plugin" ]; then echo "optional $plugin" >"$S/etc/plugstack.conf"; fi
+	if [ -n "$plugin" ]; then echo "${HUSK_SPANK_MODE:-required} $plugin" >"$S/etc/plugstack.conf"; fi
 	cat >"$S/etc/slurmdbd.conf" <<C
 AuthType=auth/munge
 DbdHost=localhost

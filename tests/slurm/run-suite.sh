@@ -54,7 +54,7 @@ test_help_lists_options() {
 	out=$(as srun --help 2>&1)
 	for o in container-image container-mounts container-workdir container-name container-env \
 		container-mount-home no-container-mount-home container-remap-root container-writable container-readonly; do
-		printf '%s\n' "$out" | grep -q -- "--$o" || missing="$missing --$o"
+		grep -q -- "--$o" <<<"$out" || missing="$missing --$o"
 	done
 	[ -z "$missing" ] || { echo "srun --help lacks:$missing"; return 1; }
 }
@@ -73,14 +73,14 @@ test_container_image() {
 	out=$(as srun --container-image="$img" cat /etc/image-marker) || { echo "$out"; return 1; }
 	[ "$out" = "this file is in the image" ] || { echo "got: $out"; return 1; }
 	out=$(as srun --container-image="$img" sh -c 'id -un; pwd; ls /home')
-	echo "$out" | head -1 | grep -qx "$user" || { echo "not the user inside: $out"; return 1; }
-	echo "$out" | sed -n 2p | grep -qx "$jobdir" || { echo "not in the job's working directory: $out"; return 1; }
+	sed -n 1p <<<"$out" | grep -qx "$user" || { echo "not the user inside: $out"; return 1; }
+	sed -n 2p <<<"$out" | grep -qx "$jobdir" || { echo "not in the job's working directory: $out"; return 1; }
 }
 
 test_srun_container_option() {
 	local out
 	out=$(as srun --container="$img" cat /etc/image-marker 2>&1) || { echo "$out"; return 1; }
-	echo "$out" | grep -qx "this file is in the image" || { echo "srun --container ran elsewhere: $out"; return 1; }
+	grep -qx "this file is in the image" <<<"$out" || { echo "srun --container ran elsewhere: $out"; return 1; }
 }
 
 test_two_tasks_bound() {
@@ -139,8 +139,8 @@ S
 	jid=$(as sbatch --parsable -o "$jobdir/named.out" "$jobdir/named.sh") || return 1
 	wait_job "$jid" || return 1
 	out=$(cat "$jobdir/named.out")
-	printf '%s\n' "$out" | grep -qx kept || { echo "step 2 did not see step 1's write: $out"; return 1; }
-	printf '%s\n' "$out" | grep -qx unnamed-sees-nothing || { echo "an unnamed step saw it: $out"; return 1; }
+	grep -qx kept <<<"$out" || { echo "step 2 did not see step 1's write: $out"; return 1; }
+	grep -qx unnamed-sees-nothing <<<"$out" || { echo "an unnamed step saw it: $out"; return 1; }
 	for _ in $(seq 20); do [ -e "/tmp/husk-$(id -u "$user")-named/$jid-keep" ] || break; sleep 0.5; done
 	[ ! -e "/tmp/husk-$(id -u "$user")-named/$jid-keep" ] || { echo "the kept layer outlived the job"; return 1; }
 }
@@ -153,10 +153,10 @@ test_sbatch_salloc() {
 		--wrap 'cat /etc/image-marker 2>/dev/null || echo batch-on-host; srun cat /etc/image-marker') || return 1
 	wait_job "$jid" || return 1
 	out=$(cat "$jobdir/sb.out")
-	printf '%s\n' "$out" | grep -qx batch-on-host || { echo "the batch script ran in the image: $out"; return 1; }
-	printf '%s\n' "$out" | grep -qx "this file is in the image" || { echo "the step did not: $out"; return 1; }
+	grep -qx batch-on-host <<<"$out" || { echo "the batch script ran in the image: $out"; return 1; }
+	grep -qx "this file is in the image" <<<"$out" || { echo "the step did not: $out"; return 1; }
 	out=$(as salloc -Q --container-image="$img" srun cat /etc/image-marker 2>&1)
-	printf '%s\n' "$out" | grep -qx "this file is in the image" || { echo "salloc's step did not: $out"; return 1; }
+	grep -qx "this file is in the image" <<<"$out" || { echo "salloc's step did not: $out"; return 1; }
 }
 
 # the image's /.husk/env reaches the tasks; --container-env keeps the job's
@@ -174,9 +174,9 @@ test_image_env() {
 
 test_corrupt_image() {
 	local out rc
-	out=$(as srun --container-image="$work/img/corrupt.sqsh" true 2>&1); rc=$?
-	[ $rc -ne 0 ] || { echo "the step succeeded"; return 1; }
-	echo "$out" | grep -q "husk: .*corrupt" || { echo "no clear message: $out"; return 1; }
+	out=$(as srun -n2 --container-image="$work/img/corrupt.sqsh" true 2>&1); rc=$?
+	[ $rc = 125 ] || { echo "srun exited $rc, not 125: $out"; return 1; }
+	grep -q "husk: .*corrupt" <<<"$out" || { echo "no clear message: $out"; return 1; }
 	sleep 0.5
 	[ "$(live husk-keeper)" = 0 ] || { echo "a keeper is left"; return 1; }
 }
@@ -184,13 +184,13 @@ test_corrupt_image() {
 test_bad_option() {
 	local out rc
 	out=$(as srun --container-image="$img" --container-mounts=/tmp:relative true 2>&1); rc=$?
-	[ $rc -ne 0 ] && echo "$out" | grep -q "container-mounts" || { echo "rc $rc: $out"; return 1; }
+	[ $rc -ne 0 ] && grep -q "container-mounts" <<<"$out" || { echo "rc $rc: $out"; return 1; }
 	out=$(as srun --container-image="$work/img/nothere.sqsh" true 2>&1); rc=$?
-	[ $rc -ne 0 ] && echo "$out" | grep -q "nothere.sqsh" || { echo "rc $rc: $out"; return 1; }
+	[ $rc = 125 ] && grep -q "nothere.sqsh" <<<"$out" || { echo "rc $rc: $out"; return 1; }
 	out=$(as srun --container-image="$img" --container-workdir=relative true 2>&1); rc=$?
-	[ $rc -ne 0 ] && echo "$out" | grep -q "container-workdir relative: not an absolute path" || { echo "rc $rc: $out"; return 1; }
+	[ $rc -ne 0 ] && grep -q "container-workdir relative: not an absolute path" <<<"$out" || { echo "rc $rc: $out"; return 1; }
 	out=$(as srun --container-image="$img" --container-name='a/b' true 2>&1); rc=$?
-	[ $rc -ne 0 ] && echo "$out" | grep -q "container-name a/b" || { echo "rc $rc: $out"; return 1; }
+	[ $rc -ne 0 ] && grep -q "container-name a/b" <<<"$out" || { echo "rc $rc: $out"; return 1; }
 }
 
 test_scancel_leaves_nothing() {
