@@ -83,6 +83,20 @@ test_srun_container_option() {
 	grep -qx "this file is in the image" <<<"$out" || { echo "srun --container ran elsewhere: $out"; return 1; }
 }
 
+# inside a job of sbatch --container=A, srun --container=B runs in B (srun
+# keeps the SLURM_CONTAINER it inherited; the plugin puts srun's own value
+# there), and a plain srun in A
+test_srun_container_in_sbatch_container() {
+	local jid out
+	jid=$(as sbatch --parsable --container="$work/img/corrupt.sqsh" -o "$jobdir/nested.out" \
+		--wrap "srun --container=$img cat /etc/image-marker; srun --container $img true && echo second-form; srun true || echo plain-in-A") || return 1
+	wait_job "$jid" || return 1
+	out=$(cat "$jobdir/nested.out")
+	grep -qx "this file is in the image" <<<"$out" || { echo "srun --container=B did not run in B: $out"; return 1; }
+	grep -qx second-form <<<"$out" || { echo "srun --container B did not run in B: $out"; return 1; }
+	grep -qx plain-in-A <<<"$out" || { echo "a plain srun did not use the job's (corrupt) A: $out"; return 1; }
+}
+
 test_two_tasks_bound() {
 	local out
 	out=$(as srun -n2 --cpus-per-task 1 --container-image="$img" sh -c 'cat /etc/image-marker >/dev/null && grep Cpus_allowed_list /proc/self/status' | awk '{print $2}' | sort)
@@ -222,7 +236,7 @@ test_stop_leaves_nothing() {
 	[ ! -e "$S" ] || { echo "$S is left"; return 1; }
 }
 
-tests=(plain_srun help_lists_options two_nodes container_image srun_container_option two_tasks_bound relative_image
+tests=(plain_srun help_lists_options two_nodes container_image srun_container_option srun_container_in_sbatch_container two_tasks_bound relative_image
        mounts_and_workdir job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing
        stop_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
