@@ -12,7 +12,8 @@
  * command, so tasks stay Slurm's own processes: its cgroups, affinity and
  * accounting apply unchanged. slurm_spank_exit stops the container.
  *
- * plugstack.conf: optional /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...]
+ * plugstack.conf: required /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...]
+ *                 [accounting=no|/DIR] [admin_comment=no]
  */
 #include "config.h"
 
@@ -21,7 +22,9 @@
 #include <ftw.h>
 #include <grp.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -32,6 +35,9 @@
 
 #include <slurm/slurm.h>
 #include <slurm/spank.h>
+#ifdef HAVE_MUNGE
+#include <munge.h>
+#endif
 
 #include "container.h"
 #include "step.h"
@@ -57,7 +63,17 @@ static struct {
 	pid_t owner;      /* the slurmstepd that started keeper */
 	bool failed;      /* the container could not be made: no task may run */
 	struct hk_container c;
+	/* accounting (slurmstepd, root): one record per local task */
+	char *acct_dir;   /* plugstack accounting=DIR|no; NULL: no files */
+	bool acct_off;
+	bool no_admin_comment; /* plugstack admin_comment=no: records only */
+	long long setup_us, start_unix_us;
+	struct task_acct { int task, status; int64_t user_us, sys_us, mem_peak; } *acct;
+	size_t nacct;
+	bool reported;
 } hk = { .mount_home = -1, .linger = -1 };
+
+#define HK_ACCT_DIR "/var/lib/husk/accounting"
 
 static int set_str(char **dst, const char *val, const char *opt)
 {
@@ -180,6 +196,17 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 			hk.linger = (long)v;
 		} else if (strncmp(av[i], "images=", 7) == 0) {
 			hk.allowed = strdup(av[i] + 7);
+		} else if (strcmp(av[i], "admin_comment=no") == 0) {
+			hk.no_admin_comment = true;
+		} else if (strncmp(av[i], "accounting=", 11) == 0) {
+			if (strcmp(av[i] + 11, "no") == 0)
+				hk.acct_off = true;
+			else if (av[i][11] == '/')
+				hk.acct_dir = strdup(av[i] + 11);
+			else {
+				slurm_error("husk: plugstack.conf: %s: expected accounting=no or accounting=/DIR", av[i]);
+				return -1;
+			}
 		} else {
 			slurm_error("husk: plugstack.conf: unknown argument '%s'", av[i]);
 			return -1;
@@ -363,8 +390,13 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	}
 	if (hk_container_resolve_for(c, uid, gid, NULL, cwd, &err) < 0)
 		return fail_step("the job's container", &err);
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	hk.start_unix_us = (long long)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
+	long long t0 = hk_now_us();
 	if (hk_step_start(c, &hk.keeper, &err) < 0)
 		return fail_step("starting the container", &err);
+	hk.setup_us = hk_now_us() - t0;
 	hk.owner = getpid();
 	return 0;
 }
@@ -465,12 +497,296 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 	_exit(0);
 }
 
+/* ---- accounting ---------------------------------------------------------
+ * slurmstepd (root) keeps one record per local task (slurm_spank_task_exit:
+ * exit status, and CPU and peak memory from Slurm's own task cgroup, where
+ * the task ran). When the step's last local task has ended (still in
+ * slurm_spank_task_exit: srun hears of the tasks' end only after it, so the
+ * job is still RUNNING in slurmctld; by slurm_spank_exit srun may have
+ * returned and the job ended), it
+ *  - writes the records, husk-accounting/1 JSON lines, munge-encoded (the
+ *    credential says uid 0 made them: a user can neither forge nor alter
+ *    them) to ACCT_DIR/JOB/STEP.NODE.munge, root's, mode 0644;
+ *  - merges a one-line summary "husk:STEP@NODE=..." into the job's
+ *    AdminComment (sacct -o AdminComment), keeping every other entry. Slurm
+ *    can not append, so: read, merge, write; for a step on several nodes,
+ *    re-read after a pause until the entry is there (another node's
+ *    concurrent read-merge-write may have dropped it).
+ * plugstack.conf: accounting=no, accounting=/DIR, admin_comment=no. */
+
+/* Read one integer file; -1 when missing. */
+static int64_t read_num(const char *dir, const char *file, const char *key)
+{
+	char path[PATH_MAX], line[256];
+	int64_t v = -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = key ? strlen(key) : 0;
+		if (key == NULL) {
+			v = strtoll(line, NULL, 10);
+			break;
+		}
+		if (strncmp(line, key, n) == 0 && line[n] == ' ') {
+			v = strtoll(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/* Slurm's cgroup of local task `task`, found from slurmstepd's own: v1
+ * ".../step_S" in the memory hierarchy (tasks in step_S/task_T), v2
+ * ".../step_S/slurm" (tasks in step_S/user/task_T). Fills t's counters. */
+static void task_counters(int task, struct task_acct *t)
+{
+	char line[PATH_MAX], dir[PATH_MAX];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	t->user_us = t->sys_us = t->mem_peak = -1;
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (path == NULL)
+			continue;
+		*path++ = '\0';
+		ctl++;
+		if (strcmp(ctl, "memory") == 0) {         /* v1 */
+			long hz = sysconf(_SC_CLK_TCK);
+			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory%s/task_%d", path, task);
+			t->mem_peak = read_num(dir, "memory.max_usage_in_bytes", NULL);
+			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/cpuacct%s/task_%d", path, task);
+			int64_t u = read_num(dir, "cpuacct.stat", "user"), s = read_num(dir, "cpuacct.stat", "system");
+			if (u >= 0 && hz > 0)
+				t->user_us = u * 1000000 / hz;
+			if (s >= 0 && hz > 0)
+				t->sys_us = s * 1000000 / hz;
+		} else if (ctl[0] == '\0' && t->user_us < 0) { /* v2 */
+			char *slash = strrchr(path, '/');
+			if (slash == NULL || strcmp(slash, "/slurm") != 0)
+				continue;
+			*slash = '\0';
+			snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s/user/task_%d", path, task);
+			t->user_us = read_num(dir, "cpu.stat", "user_usec");
+			t->sys_us = read_num(dir, "cpu.stat", "system_usec");
+			t->mem_peak = read_num(dir, "memory.peak", NULL);
+		}
+	}
+	fclose(f);
+}
+
+static void report_step(spank_t sp);
+
+/* Each task's end, in slurmstepd (root): keep its record. */
+int slurm_spank_task_exit(spank_t sp, int ac, char **av)
+{
+	int task, status;
+
+	if (!spank_remote(sp) || hk.acct_off || hk.keeper <= 0 || hk.owner != getpid())
+		return 0;
+	if (spank_get_item(sp, S_TASK_ID, &task) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_TASK_EXIT_STATUS, &status) != ESPANK_SUCCESS)
+		return 0;
+	struct task_acct *n = realloc(hk.acct, (hk.nacct + 1) * sizeof(*n));
+	if (n == NULL)
+		return 0;
+	hk.acct = n;
+	struct task_acct *t = &hk.acct[hk.nacct++];
+	t->task = task;
+	t->status = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+	task_counters(task, t);
+	/* the step's last local task: report now, before slurmstepd tells srun
+	 * the tasks ended (after that srun, and with it the job, may end
+	 * before slurm_spank_exit runs, and slurmctld refuses updates of a
+	 * finished job) */
+	uint32_t ntasks = 0;
+	if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) == ESPANK_SUCCESS && hk.nacct >= ntasks)
+		report_step(sp);
+	return 0;
+}
+
+/* AdminComment with `entry` ("husk:KEY=...") in place of any entry of the
+ * same KEY; other text kept. Returns a malloc'ed string. */
+static char *merge_entry(const char *old, const char *entry)
+{
+	size_t klen = strcspn(entry, "=") + 1;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+	if (m == NULL)
+		return NULL;
+	cleanup_free char *copy = strdup(old ? old : "");
+	char *save = NULL;
+	for (char *e = copy ? strtok_r(copy, " ", &save) : NULL; e; e = strtok_r(NULL, " ", &save))
+		if (strncmp(e, entry, klen) != 0)
+			fprintf(m, "%s ", e);
+	fputs(entry, m);
+	fclose(m);
+	return out;
+}
+
+/* Is entry one of the space-separated words of s? */
+static bool has_entry(const char *s, const char *entry)
+{
+	size_t n = strlen(entry);
+	for (const char *p = s; p && (p = strstr(p, entry)) != NULL; p += n)
+		if ((p == s || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* Merge entry into job's AdminComment (see above). Returns 0 when a read,
+ * a pause after the last write, shows it; -1 otherwise. */
+static int admin_comment_add(uint32_t job, const char *entry, bool others)
+{
+	unsigned seed = (unsigned)getpid() ^ (unsigned)hk_now_us();
+	bool wrote = false;
+
+	for (int round = 0; round < 8; round++) {
+		job_info_msg_t *msg = NULL;
+		if (slurm_load_job(&msg, job, SHOW_ALL) != SLURM_SUCCESS || msg == NULL || msg->record_count < 1) {
+			if (msg)
+				slurm_free_job_info_msg(msg);
+			return -1;
+		}
+		const char *old = msg->job_array[0].admin_comment;
+		if (wrote && has_entry(old, entry)) {
+			slurm_free_job_info_msg(msg);
+			return 0;
+		}
+		cleanup_free char *merged = merge_entry(old, entry);
+		slurm_free_job_info_msg(msg);
+		if (merged == NULL)
+			return -1;
+		job_desc_msg_t d;
+		slurm_init_job_desc_msg(&d);
+		d.job_id = job;
+		d.admin_comment = merged;
+		if (slurm_update_job(&d) != SLURM_SUCCESS)
+			return -1;
+		wrote = true;
+		if (!others) /* a one-node step: no other node writes now */
+			return 0;
+		usleep(20000 + rand_r(&seed) % 100000); /* longer than another node's read-merge-write */
+	}
+	return -1;
+}
+
+/* The records as husk-accounting/1 JSON lines. Returns a malloc'ed string. */
+static char *records_json(const char *job, const char *step, const char *node)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+	if (m == NULL)
+		return NULL;
+	for (size_t i = 0; i < hk.nacct; i++) {
+		struct task_acct *t = &hk.acct[i];
+		struct cg_record r = {
+			.job = job, .step = step, .node = node, .task = t->task, .ntasks = (long)hk.nacct,
+			.image = hk.c.image, .exit_status = t->status, .backend = "slurm",
+			.limit_memory = -1, .limit_pids = -1, .start_unix_us = hk.start_unix_us,
+			.stats = { .cpu_user_us = t->user_us, .cpu_system_us = t->sys_us, .wall_us = -1,
+				   .startup_us = hk.setup_us, .mem_peak_bytes = t->mem_peak, .oom_kills = -1,
+				   .io_read_bytes = -1, .io_write_bytes = -1, .pids_peak = -1,
+				   .src_cpu = t->user_us >= 0 ? "cgroup" : "none",
+				   .src_mem = t->mem_peak >= 0 ? "cgroup" : "none", .src_io = "none", .src_pids = "none" },
+		};
+		hk_err err = NULL;
+		if (cg_record_json(m, &r, &err) < 0)
+			hk_err_free(&err);
+	}
+	fclose(m);
+	return out;
+}
+
+/* ACCT_DIR/JOB/STEP.NODE.munge: the records, munge-encoded. */
+static void write_records(const char *job, const char *step, const char *node, const char *json)
+{
+#ifdef HAVE_MUNGE
+	char dir[PATH_MAX], path[PATH_MAX];
+	char *cred = NULL;
+	const char *base = hk.acct_dir ? hk.acct_dir : HK_ACCT_DIR;
+
+	if (munge_encode(&cred, NULL, json, (int)strlen(json)) != EMUNGE_SUCCESS) {
+		slurm_error("husk: accounting: munge_encode failed (is munged running?)");
+		free(cred);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", base, job);
+	for (char *p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) { /* mkdir -p */
+		*p = '\0';
+		mkdir(dir, 0755);
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		slurm_error("husk: accounting: %s: %s", dir, strerror(errno));
+		free(cred);
+		return;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s.%s.munge", dir, step, node) >= (int)sizeof(path)) {
+		free(cred);
+		return;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, cred, strlen(cred)) < 0 || write(fd, "\n", 1) < 0)
+		slurm_error("husk: accounting: %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(cred);
+#else
+	(void)job; (void)step; (void)node; (void)json;
+#endif
+}
+
+/* The step's end on this node (slurmstepd, root): its records and summary. */
+static void report_step(spank_t sp)
+{
+	uint32_t job = 0, stepid = 0;
+	char node[256] = "", jobs[16], step[16], entry[512];
+	int64_t user = 0, sys = 0, peak = -1;
+	int worst = 0;
+
+	if (hk.reported || hk.acct_off || hk.nacct == 0 || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_STEPID, &stepid) != ESPANK_SUCCESS)
+		return;
+	if (spank_getenv(sp, "SLURMD_NODENAME", node, sizeof(node)) != ESPANK_SUCCESS || !node[0])
+		gethostname(node, sizeof(node) - 1);
+	snprintf(jobs, sizeof(jobs), "%u", job);
+	snprintf(step, sizeof(step), "%u", stepid);
+	for (size_t i = 0; i < hk.nacct; i++) {
+		struct task_acct *t = &hk.acct[i];
+		user += t->user_us > 0 ? t->user_us : 0;
+		sys += t->sys_us > 0 ? t->sys_us : 0;
+		peak = t->mem_peak > peak ? t->mem_peak : peak;
+		worst = t->status > worst ? t->status : worst;
+	}
+	cleanup_free char *json = records_json(jobs, step, node);
+	if (json)
+		write_records(jobs, step, node, json);
+	snprintf(entry, sizeof(entry), "husk:%s@%s=tasks:%zu,rc:%d,setup_ms:%.1f,cpu_ms:%lld,maxmem_kb:%lld",
+		 step, node, hk.nacct, worst, hk.setup_us / 1000.0, (long long)((user + sys) / 1000),
+		 (long long)(peak >= 0 ? peak / 1024 : -1));
+	hk.reported = true;
+	if (hk.no_admin_comment)
+		return;
+	uint32_t nnodes = 1;
+	spank_get_item(sp, S_JOB_NNODES, &nnodes);
+	if (admin_comment_add(job, entry, nnodes > 1) < 0)
+		slurm_error("husk: accounting: could not add to job %u's AdminComment: %s", job, entry);
+}
+
 /* The end of the step in slurmstepd: stop the container. */
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
 	if (spank_remote(sp) && hk.keeper > 0 && hk.owner == getpid()) {
 		hk_step_stop(hk.keeper);
 		hk.keeper = 0;
+		report_step(sp);
 	}
 	return 0;
 }

@@ -133,7 +133,8 @@ ConstrainCores=yes
 ConstrainRAMSpace=yes
 C
 	: >"$S/etc/plugstack.conf"
-	if [ -n "$plugin" ]; then echo "${HUSK_SPANK_MODE:-required} $plugin" >"$S/etc/plugstack.conf"; fi
+	# accounting records under the state directory: stop removes them
+	if [ -n "$plugin" ]; then echo "${HUSK_SPANK_MODE:-required} $plugin accounting=$S/acct" >"$S/etc/plugstack.conf"; fi
 	cat >"$S/etc/slurmdbd.conf" <<C
 AuthType=auth/munge
 DbdHost=localhost

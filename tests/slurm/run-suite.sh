@@ -22,6 +22,7 @@ if ! out=$(bash "$top/tests/slurm/cluster.sh" start "$plugin" 2>&1); then
 	echo "0 passed, 1 failed"; exit 1
 fi
 export SLURM_CONF=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/slurm.conf
+mapfile -t nodes < <(sinfo -h -N -o %N)
 
 as() { (cd "$jobdir" && timeout 120 runuser -u "$user" -- "$@"); }
 # wait until job JID (and its array tasks) left the queue
@@ -122,6 +123,31 @@ test_mounts_and_workdir() {
 	return 0
 }
 
+# accounting: a step over two nodes leaves one summary per node in the
+# job's AdminComment (concurrent writers merge, none is lost), and the
+# munge-signed per-task records on the node (uid 0 made them)
+test_accounting() {
+	local jid ac f
+	jid=$(as sbatch --parsable -N2 -n2 -o /dev/null \
+		--wrap "srun --container-image=$img sh -c 'i=0; while [ \$i -lt 20000 ]; do i=\$((i+1)); done'; srun -n1 --container-image=$img true") || return 1
+	wait_job "$jid" || return 1
+	for _ in $(seq 20); do
+		ac=$(sacct -n -X -P -j "$jid" -o AdminComment)
+		[ "$(grep -o 'husk:[0-9]*@[^=]*=' <<<"$ac" | sort -u | wc -l)" = 3 ] && break
+		sleep 0.5
+	done
+	for e in "husk:0@${nodes[0]}=tasks:1,rc:0," "husk:0@${nodes[1]}=tasks:1,rc:0," "husk:1@${nodes[0]}=tasks:1,rc:0,"; do
+		grep -q "$e" <<<"$ac" || { echo "AdminComment lacks $e: $ac"; return 1; }
+	done
+	f=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/acct/$jid/0.${nodes[1]}.munge
+	[ -f "$f" ] || { echo "no $f"; ls -R "$(dirname "$f")"; return 1; }
+	local dec
+	dec=$(unmunge <"$f" 2>&1)
+	grep -q '^UID: .*(0)' <<<"$dec" || { echo "not made by uid 0: $dec"; return 1; }
+	grep -q '"schema":"husk-accounting/1"' <<<"$dec" || { echo "no record: $dec"; return 1; }
+	grep -q "\"job\":\"$jid\"" <<<"$dec" || { echo "not the job's: $dec"; return 1; }
+}
+
 # a job array of 50 short container steps (issue 6), all recorded in sacct
 test_job_array() {
 	local jid n=50
@@ -136,6 +162,10 @@ test_job_array() {
 	done
 	[ "$done" = $n ] || { echo "$done of $n array tasks completed"; sacct -j "$jid" | tail; return 1; }
 	[ "$steps" = $n ] || { echo "sacct shows $steps of $n container steps completed"; sacct -j "$jid" | tail; return 1; }
+	# and each has husk's summary of its step in AdminComment
+	local acct
+	acct=$(sacct -n -X -P -j "$jid" -o AdminComment | grep -c 'husk:0@[^=]*=tasks:1,rc:0,')
+	[ "$acct" = $n ] || { echo "$acct of $n array tasks have husk's summary in AdminComment"; return 1; }
 }
 
 # --container-name: a later step of the job sees the writes of an earlier
@@ -237,7 +267,7 @@ test_stop_leaves_nothing() {
 }
 
 tests=(plain_srun help_lists_options two_nodes container_image srun_container_option srun_container_in_sbatch_container two_tasks_bound relative_image
-       mounts_and_workdir job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing
+       mounts_and_workdir accounting job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing
        stop_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
 for t in "${tests[@]}"; do check "$t"; done
