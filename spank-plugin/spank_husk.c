@@ -120,15 +120,30 @@ static bool keep_host(const char *name)
 	return false;
 }
 
+/* --container-name NAME[:auto]: pyxis's form; its other flags (create,
+ * exec, no_exec) mean a running container pyxis attaches to, which husk's
+ * named layers are not, so they are refused with a clear message. */
 static int opt_name(int v, const char *arg, int remote)
 {
-	for (const char *p = arg ? arg : ""; *p; p++)
+	cleanup_free char *name = strdup(arg ? arg : "");
+	char *flag = name ? strchr(name, ':') : NULL;
+
+	if (name == NULL)
+		return -1;
+	if (flag) {
+		*flag++ = '\0';
+		if (strcmp(flag, "auto") != 0) {
+			slurm_error("husk: --container-name %s: husk knows only the flag 'auto' (pyxis's create, exec and no_exec are not supported)", arg);
+			return -1;
+		}
+	}
+	for (const char *p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '.' || *p == '_' || *p == '-') || (p == arg && *p == '.')) {
+		      *p == '.' || *p == '_' || *p == '-') || (p == name && *p == '.')) {
 			slurm_error("husk: --container-name %s: use letters, digits, '.', '_' and '-'", arg);
 			return -1;
 		}
-	return set_str(&hk.name, arg, "container-name");
+	return set_str(&hk.name, name, "container-name");
 }
 
 /* Where a named container's writable layer lives between the steps of a
@@ -145,6 +160,7 @@ static int opt_flag(int v, const char *arg, int remote)
 	case 3: hk.remap_root = true; break;
 	case 4: hk.readonly = false; break;
 	case 5: hk.readonly = true; break;
+	case 6: hk.remap_root = false; break;
 	}
 	return 0;
 }
@@ -179,6 +195,7 @@ static struct spank_option options[] = {
 	{ "container-mount-home", NULL, "[husk] bind the user's home (default)", 0, 1, opt_flag },
 	{ "no-container-mount-home", NULL, "[husk] do not bind the user's home", 0, 2, opt_flag },
 	{ "container-remap-root", NULL, "[husk] be root (uid 0) in the container", 0, 3, opt_flag },
+	{ "no-container-remap-root", NULL, "[husk] keep your own uid in the container (default)", 0, 6, opt_flag },
 	{ "container-writable", NULL, "[husk] a writable tmpfs overlay over the image (default)", 0, 4, opt_flag },
 	{ "container-readonly", NULL, "[husk] keep the image read-only", 0, 5, opt_flag },
 	SPANK_OPTIONS_TABLE_END

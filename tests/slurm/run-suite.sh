@@ -38,8 +38,10 @@ live() { ps -u "$user" -o stat=,comm= | awk -v n="$1" '$1 !~ /^Z/ && $2 == n' | 
 pass=0 fail=0
 check() {
 	local name=$1 out
+	local t0=$SECONDS
 	if out=$("test_$name" 2>&1); then
 		echo "PASS $name"; pass=$((pass + 1))
+		[ -z "${HUSK_TEST_TIMES:-}" ] || echo "    $((SECONDS - t0)) s" >&2
 	else
 		echo "FAIL $name"; echo "$out" | tail -15 | sed 's/^/    /'; fail=$((fail + 1))
 	fi
@@ -54,7 +56,8 @@ test_help_lists_options() {
 	local out o missing=
 	out=$(as srun --help 2>&1)
 	for o in container-image container-mounts container-workdir container-name container-env \
-		container-mount-home no-container-mount-home container-remap-root container-writable container-readonly; do
+		container-mount-home no-container-mount-home container-remap-root no-container-remap-root \
+		container-writable container-readonly; do
 		grep -q -- "--$o" <<<"$out" || missing="$missing --$o"
 	done
 	[ -z "$missing" ] || { echo "srun --help lacks:$missing"; return 1; }
@@ -175,7 +178,7 @@ test_container_name_reuse() {
 	cat > "$jobdir/named.sh" <<S
 #!/bin/sh
 srun --container-image=$img --container-name=keep sh -c 'echo kept > /etc/named-test'
-srun --container-image=$img --container-name=keep cat /etc/named-test
+srun --container-image=$img --container-name=keep:auto cat /etc/named-test
 srun --container-image=$img cat /etc/named-test 2>/dev/null || echo unnamed-sees-nothing
 S
 	chmod 755 "$jobdir/named.sh"
@@ -235,6 +238,8 @@ test_bad_option() {
 	[ $rc -ne 0 ] && grep -q "container-workdir relative: not an absolute path" <<<"$out" || { echo "rc $rc: $out"; return 1; }
 	out=$(as srun --container-image="$img" --container-name='a/b' true 2>&1); rc=$?
 	[ $rc -ne 0 ] && grep -q "container-name a/b" <<<"$out" || { echo "rc $rc: $out"; return 1; }
+	out=$(as srun --container-image="$img" --container-name=x:exec true 2>&1); rc=$?
+	[ $rc -ne 0 ] && grep -q "container-name x:exec: husk knows only the flag 'auto'" <<<"$out" || { echo "rc $rc: $out"; return 1; }
 }
 
 test_scancel_leaves_nothing() {
