@@ -68,7 +68,7 @@ static struct {
 	bool acct_off;
 	bool no_admin_comment; /* plugstack admin_comment=no: records only */
 	long long setup_us, start_unix_us;
-	struct task_acct { int task, status; int64_t user_us, sys_us, mem_peak; } *acct;
+	struct task_acct { int task, status; int64_t user_us, sys_us, mem_peak; const char *backend; } *acct;
 	size_t nacct;
 	bool reported;
 } hk = { .mount_home = -1, .linger = -1 };
@@ -563,6 +563,7 @@ static void task_counters(int task, struct task_acct *t)
 	char line[PATH_MAX], dir[PATH_MAX];
 	FILE *f = fopen("/proc/self/cgroup", "re");
 	t->user_us = t->sys_us = t->mem_peak = -1;
+	t->backend = "none";
 	if (f == NULL)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -582,6 +583,7 @@ static void task_counters(int task, struct task_acct *t)
 				t->user_us = u * 1000000 / hz;
 			if (s >= 0 && hz > 0)
 				t->sys_us = s * 1000000 / hz;
+			t->backend = "v1";
 		} else if (ctl[0] == '\0' && t->user_us < 0) { /* v2 */
 			char *slash = strrchr(path, '/');
 			if (slash == NULL || strcmp(slash, "/slurm") != 0)
@@ -591,6 +593,7 @@ static void task_counters(int task, struct task_acct *t)
 			t->user_us = read_num(dir, "cpu.stat", "user_usec");
 			t->sys_us = read_num(dir, "cpu.stat", "system_usec");
 			t->mem_peak = read_num(dir, "memory.peak", NULL);
+			t->backend = "v2";
 		}
 	}
 	fclose(f);
@@ -705,7 +708,7 @@ static char *records_json(const char *job, const char *step, const char *node)
 		struct task_acct *t = &hk.acct[i];
 		struct cg_record r = {
 			.job = job, .step = step, .node = node, .task = t->task, .ntasks = (long)hk.nacct,
-			.image = hk.c.image, .exit_status = t->status, .backend = "slurm",
+			.image = hk.c.image, .exit_status = t->status, .backend = t->backend,
 			.limit_memory = -1, .limit_pids = -1, .start_unix_us = hk.start_unix_us,
 			.stats = { .cpu_user_us = t->user_us, .cpu_system_us = t->sys_us, .wall_us = -1,
 				   .startup_us = hk.setup_us, .mem_peak_bytes = t->mem_peak, .oom_kills = -1,
