@@ -86,6 +86,11 @@ const char *cg_dist_name(enum cg_dist d);
  * Returns 0, or -1 with *err (bad task, more CPUs asked than the node has). */
 int cg_plan(const cg_topo *t, const struct cg_task *task, cg_set *cpus, cg_set *mems, hk_err *err);
 
+/* The NUMA nodes holding one of cpus, from sysfs (/sys/devices/system/node,
+ * no hwloc: cheap enough for every task of a step). *nodes is empty on a
+ * kernel without NUMA. */
+void cg_nodes_of_cpus(const cg_set *cpus, cg_set *nodes);
+
 /* ---- limits ------------------------------------------------------------- */
 
 enum cg_mempolicy {
@@ -250,6 +255,9 @@ int cg_start_clone(cg_ctx *c, int *fd, hk_err *err);
  * sched_setaffinity to the CPUs and the NUMA memory policy. Async-signal
  * safe apart from errors. Returns 0 or -1 with *err. */
 int cg_child_apply(const cg_ctx *c, hk_err *err);
+/* Free a context that never got a cgroup (only cg_prepare and
+ * cg_child_apply were used, as in a Slurm task). */
+void cg_ctx_free(cg_ctx *c);
 /* After the child was reaped: read the accounting into rec->stats (ru is
  * the child's rusage from wait4, startup_us the caller's start-up time or
  * -1), fill rec's backend, cgroup, cpus, mems and limits, then destroy the

@@ -122,6 +122,13 @@ int cg_prepare(const struct cg_opts *o, cg_ctx **out, hk_err *err)
 	return 0;
 }
 
+void cg_ctx_free(cg_ctx *c)
+{
+	if (c && c->g)
+		cg_destroy(c->g, NULL);
+	ctx_free(c);
+}
+
 const struct cg_limits *cg_ctx_limits(const cg_ctx *c)
 {
 	return &c->lim;

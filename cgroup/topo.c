@@ -189,6 +189,32 @@ static int read_small(const char *path, char *buf, size_t len)
 	return r ? 0 : -1;
 }
 
+void cg_nodes_of_cpus(const cg_set *cpus, cg_set *nodes)
+{
+	char path[320], buf[CG_SET_STRLEN];
+	cg_set_zero(nodes);
+	DIR *d = opendir("/sys/devices/system/node");
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		if (strncmp(e->d_name, "node", 4) != 0)
+			continue;
+		unsigned long n = strtoul(e->d_name + 4, &end, 10);
+		if (end == e->d_name + 4 || *end != '\0' || n >= CG_SET_BITS)
+			continue;
+		cg_set list;
+		snprintf(path, sizeof(path), "/sys/devices/system/node/%s/cpulist", e->d_name);
+		if (read_small(path, buf, sizeof(buf)) < 0 || cg_set_parse(buf, &list, NULL) < 0)
+			continue;
+		cg_set_and(&list, cpus);
+		if (!cg_set_empty(&list))
+			cg_set_add(nodes, (unsigned)n);
+	}
+	closedir(d);
+}
+
 static int load_sysfs(cg_topo *t, hk_err *err)
 {
 	cpu_set_t aff;

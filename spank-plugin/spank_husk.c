@@ -13,7 +13,7 @@
  * accounting apply unchanged. slurm_spank_exit stops the container.
  *
  * plugstack.conf: required /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...]
- *                 [accounting=no|/DIR] [admin_comment=no]
+ *                 [accounting=no|/DIR] [admin_comment=no] [cpu_bind=MODE] [mem_policy=POLICY]
  */
 #include "config.h"
 
@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include <munge.h>
 #endif
 
+#include "cgroup.h"
 #include "container.h"
 #include "step.h"
 #include "rootfs.h"
@@ -55,6 +57,8 @@ static struct {
 	bool readonly;
 	char *name;
 	char *keep_env;   /* --container-env: host values win for these names */
+	int cpu_bind;     /* --container-cpu-bind: enum cg_bind, or BIND_AUTO */
+	int mem_policy;   /* --container-mem-policy: enum cg_mempolicy */
 	/* plugstack.conf */
 	char *allowed;    /* colon-separated image directories, or NULL: any */
 	long linger;      /* -1: husk.conf */
@@ -71,7 +75,9 @@ static struct {
 	struct task_acct { int task, status; int64_t user_us, sys_us, mem_peak; const char *backend; } *acct;
 	size_t nacct;
 	bool reported;
-} hk = { .mount_home = -1, .linger = -1 };
+} hk = { .mount_home = -1, .linger = -1, .cpu_bind = -1, .mem_policy = CG_MPOL_BIND };
+
+#define BIND_AUTO (-1)
 
 #define HK_ACCT_DIR "/var/lib/husk/accounting"
 
@@ -105,6 +111,40 @@ static int opt_env(int v, const char *arg, int remote)
 		}
 	return set_str(&hk.keep_env, arg, "container-env");
 }
+
+/* --container-cpu-bind=auto|none|core|socket|numa and
+ * --container-mem-policy=bind|preferred|interleave|local|none (also the
+ * plugstack.conf defaults cpu_bind= and mem_policy=). */
+static int parse_cpu_bind(const char *arg, const char *what)
+{
+	enum cg_bind b;
+	hk_err err = NULL;
+	if (arg && strcmp(arg, "auto") == 0) {
+		hk.cpu_bind = BIND_AUTO;
+		return 0;
+	}
+	if (arg == NULL || cg_bind_parse(arg, &b, &err) < 0) {
+		slurm_error("husk: %s%s: expected auto, none, core, socket or numa", what, arg ? arg : "");
+		hk_err_free(&err);
+		return -1;
+	}
+	hk.cpu_bind = (int)b;
+	return 0;
+}
+static int parse_mem_policy(const char *arg, const char *what)
+{
+	enum cg_mempolicy p;
+	hk_err err = NULL;
+	if (arg == NULL || cg_mempolicy_parse(arg, &p, &err) < 0) {
+		slurm_error("husk: %s%s: expected bind, preferred, interleave, local or none", what, arg ? arg : "");
+		hk_err_free(&err);
+		return -1;
+	}
+	hk.mem_policy = (int)p;
+	return 0;
+}
+static int opt_cpu_bind(int v, const char *arg, int remote) { return parse_cpu_bind(arg, "--container-cpu-bind "); }
+static int opt_mem_policy(int v, const char *arg, int remote) { return parse_mem_policy(arg, "--container-mem-policy "); }
 
 /* Is name one of --container-env's? */
 static bool keep_host(const char *name)
@@ -198,6 +238,8 @@ static struct spank_option options[] = {
 	{ "no-container-remap-root", NULL, "[husk] keep your own uid in the container (default)", 0, 6, opt_flag },
 	{ "container-writable", NULL, "[husk] a writable tmpfs overlay over the image (default)", 0, 4, opt_flag },
 	{ "container-readonly", NULL, "[husk] keep the image read-only", 0, 5, opt_flag },
+	{ "container-cpu-bind", "auto|none|core|socket|numa", "[husk] bind each task to CPUs where Slurm did not (auto: when Slurm has no CPU binding at all)", 1, 0, opt_cpu_bind },
+	{ "container-mem-policy", "bind|preferred|interleave|local|none", "[husk] NUMA memory policy of each task over the nodes of its CPUs, unless --mem-bind is given (default bind)", 1, 0, opt_mem_policy },
 	SPANK_OPTIONS_TABLE_END
 };
 
@@ -213,6 +255,12 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 			hk.linger = (long)v;
 		} else if (strncmp(av[i], "images=", 7) == 0) {
 			hk.allowed = strdup(av[i] + 7);
+		} else if (strncmp(av[i], "cpu_bind=", 9) == 0) {
+			if (parse_cpu_bind(av[i] + 9, "plugstack.conf: cpu_bind=") < 0)
+				return -1;
+		} else if (strncmp(av[i], "mem_policy=", 11) == 0) {
+			if (parse_mem_policy(av[i] + 11, "plugstack.conf: mem_policy=") < 0)
+				return -1;
 		} else if (strcmp(av[i], "admin_comment=no") == 0) {
 			hk.no_admin_comment = true;
 		} else if (strncmp(av[i], "accounting=", 11) == 0) {
@@ -418,6 +466,63 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	return 0;
 }
 
+/* In the task, before it enters the container (Slurm's task plugins have
+ * set its affinity and memory binding already; nothing from the image is
+ * loaded here): where Slurm left the task free, bind it as cgroup/'s plan
+ * says (the task's place among the node's tasks, within the CPUs Slurm
+ * gave the step), and set the NUMA memory policy over the nodes of the
+ * task's CPUs unless the user asked Slurm for --mem-bind. A binding that
+ * can not be made is a warning: the task still runs as Slurm placed it. */
+static void bind_task(spank_t sp)
+{
+	char type[64] = "", mtype[64] = "", cpt[16] = "";
+	uint32_t ntasks = 1;
+	int local = 0;
+	hk_err err = NULL;
+	struct cg_opts o = { .mem_policy = CG_MPOL_NONE };
+	char mems[CG_SET_STRLEN];
+
+	bool cpu_set = spank_getenv(sp, "SLURM_CPU_BIND_TYPE", type, sizeof(type)) == ESPANK_SUCCESS && type[0];
+	bool cpu_none = cpu_set && strncmp(type, "none", 4) == 0;
+	int bind = hk.cpu_bind;
+	if (bind == BIND_AUTO)
+		bind = cpu_set ? CG_BIND_NONE : CG_BIND_CORE; /* Slurm has no task/affinity */
+	if (cpu_set && !cpu_none)
+		bind = CG_BIND_NONE;                         /* Slurm bound the task */
+	spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks);
+	spank_get_item(sp, S_TASK_ID, &local);
+	if (bind != CG_BIND_NONE && ntasks > 1) {
+		unsigned long n = 1;
+		if (spank_getenv(sp, "SLURM_CPUS_PER_TASK", cpt, sizeof(cpt)) == ESPANK_SUCCESS)
+			hk_parse_uint(cpt, 1, 65536, &n);
+		o.plan = true;
+		o.task = (struct cg_task){ .ntasks = ntasks, .rank = (unsigned)local, .cpus_per_task = (unsigned)n,
+		                           .bind = (enum cg_bind)bind, .dist = CG_DIST_BLOCK };
+	}
+	bool mem_set = spank_getenv(sp, "SLURM_MEM_BIND_TYPE", mtype, sizeof(mtype)) == ESPANK_SUCCESS &&
+	               mtype[0] && strncmp(mtype, "none", 4) != 0;
+	if (!mem_set)
+		o.mem_policy = (enum cg_mempolicy)hk.mem_policy;
+	if (!o.plan && o.mem_policy != CG_MPOL_NONE) {
+		cg_set cpus, nodes;
+		cg_set_zero(&cpus);
+		if (sched_getaffinity(0, sizeof(cpus.w), (cpu_set_t *)(void *)cpus.w) < 0)
+			return;
+		cg_nodes_of_cpus(&cpus, &nodes);
+		if (cg_set_empty(&nodes))
+			return; /* no NUMA here */
+		o.mems = cg_set_format(&nodes, mems, sizeof(mems));
+	}
+	if (!o.plan && o.mem_policy == CG_MPOL_NONE)
+		return;
+	cg_ctx *ctx = NULL;
+	if (cg_prepare(&o, &ctx, &err) < 0 || cg_child_apply(ctx, &err) < 0) {
+		slurm_error("husk: task %d: not bound as asked (%s); it runs as Slurm placed it", local, err->msg);
+		hk_err_free(&err);
+	}
+	cg_ctx_free(ctx);
+}
+
 /* In each task, as the user, just before exec: enter the container. */
 int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
@@ -433,6 +538,7 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 	}
 	if (hk.keeper <= 0)
 		return 0;
+	bind_task(sp);
 	if (hk_step_join(hk.keeper, &hk.c, &envp, &err) < 0)
 		return fail_step("entering the container", &err);
 	free(envp); /* the task's environment is the job's; add the image's */

@@ -57,7 +57,7 @@ test_help_lists_options() {
 	out=$(as srun --help 2>&1)
 	for o in container-image container-mounts container-workdir container-name container-env \
 		container-mount-home no-container-mount-home container-remap-root no-container-remap-root \
-		container-writable container-readonly; do
+		container-writable container-readonly container-cpu-bind container-mem-policy; do
 		grep -q -- "--$o" <<<"$out" || missing="$missing --$o"
 	done
 	[ -z "$missing" ] || { echo "srun --help lacks:$missing"; return 1; }
@@ -106,6 +106,33 @@ test_two_tasks_bound() {
 	out=$(as srun -n2 --cpus-per-task 1 --container-image="$img" sh -c 'cat /etc/image-marker >/dev/null && grep Cpus_allowed_list /proc/self/status' | awk '{print $2}' | sort)
 	[ "$(echo "$out" | wc -l)" = 2 ] && [ "$(echo "$out" | sort -u | wc -l)" = 2 ] ||
 		{ echo "tasks not on distinct CPUs: $out"; return 1; }
+}
+
+# husk's own binding where Slurm leaves the task free, and its NUMA memory
+# policy (shown in /proc/self/numa_maps) unless the user gave --mem-bind
+test_task_binding() {
+	local show='echo "$(grep Cpus_allowed_list /proc/self/status | cut -f2) $(head -n1 /proc/self/numa_maps | cut -d" " -f2)"'
+	local out
+	out=$(as srun -n2 sh -c "$show" | sort)
+	[ "$(echo "$out" | grep -c ' default')" = 2 ] || { echo "without husk the tasks have a memory policy already: $out"; return 1; }
+	out=$(as srun -n2 --container-image="$img" sh -c "$show" | sort) || return 1
+	[ "$(echo "$out" | awk '{print $1}' | sort -u | wc -l)" = 2 ] || { echo "Slurm's binding lost: $out"; return 1; }
+	[ "$(echo "$out" | grep -c ' bind:[0-9]')" = 2 ] || { echo "no NUMA bind policy: $out"; return 1; }
+	out=$(as srun -n2 --cpu-bind=none --container-image="$img" sh -c "$show" | awk '{print $1}' | sort -u)
+	[ "$(echo "$out" | wc -l)" = 1 ] && [ "$(echo "$out" | tr -d '\n')" != 0 ] && [ "$(echo "$out" | tr -d '\n')" != 1 ] ||
+		{ echo "--cpu-bind=none not respected: $out"; return 1; }
+	out=$(as srun -n2 --cpu-bind=none --container-cpu-bind=core --container-image="$img" sh -c "$show" | awk '{print $1}' | sort)
+	[ "$out" = "$(printf '0\n1')" ] || { echo "--container-cpu-bind=core did not bind the tasks apart: $out"; return 1; }
+	out=$(as srun -n1 --container-mem-policy=interleave --container-image="$img" sh -c "$show")
+	grep -q ' interleave:' <<<"$out" || { echo "--container-mem-policy=interleave: $out"; return 1; }
+	out=$(as srun -n1 --container-mem-policy=none --container-image="$img" sh -c "$show")
+	grep -q ' default' <<<"$out" || { echo "--container-mem-policy=none: $out"; return 1; }
+	out=$(as srun -n1 --mem-bind=local --container-mem-policy=interleave --container-image="$img" sh -c "$show")
+	grep -q ' interleave' <<<"$out" && { echo "husk overrode Slurm's --mem-bind: $out"; return 1; }
+	out=$(as srun -n1 --container-cpu-bind=cores2 --container-image="$img" true 2>&1) && { echo "a bad --container-cpu-bind was taken"; return 1; }
+	grep -q 'container-cpu-bind cores2: expected' <<<"$out" || { echo "no clear message: $out"; return 1; }
+	out=$(as srun -n1 --container-mem-policy=firm --container-image="$img" true 2>&1) && { echo "a bad --container-mem-policy was taken"; return 1; }
+	grep -q 'container-mem-policy firm: expected' <<<"$out" || { echo "no clear message: $out"; return 1; }
 }
 
 test_relative_image() {
@@ -271,7 +298,7 @@ test_stop_leaves_nothing() {
 	[ ! -e "$S" ] || { echo "$S is left"; return 1; }
 }
 
-tests=(plain_srun help_lists_options two_nodes container_image srun_container_option srun_container_in_sbatch_container two_tasks_bound relative_image
+tests=(plain_srun help_lists_options two_nodes container_image srun_container_option srun_container_in_sbatch_container two_tasks_bound task_binding relative_image
        mounts_and_workdir accounting job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing
        stop_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
