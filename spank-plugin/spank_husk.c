@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <grp.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -765,41 +766,59 @@ static bool has_entry(const char *s, const char *entry)
 	return false;
 }
 
-/* Merge entry into job's AdminComment (see above). Returns 0 when a read,
- * a pause after the last write, shows it; -1 otherwise. */
-static int admin_comment_add(uint32_t job, const char *entry, bool others)
+/* Merge entry into job's AdminComment (see above). Writers on this node
+ * (concurrent steps of the job) take turns through a lock on the job's
+ * record directory, lockdir; writers on other nodes can not be locked out,
+ * so in a job over several nodes each writer re-reads after a pause longer
+ * than a read-merge-write takes and writes again while its entry is
+ * missing. Returns 0 when a read shows the entry; -1 otherwise. */
+static int admin_comment_add(uint32_t job, const char *entry, const char *lockdir)
 {
 	unsigned seed = (unsigned)getpid() ^ (unsigned)hk_now_us();
 	bool wrote = false;
+	int ret = -1;
+	cleanup_close int lock = lockdir ? open(lockdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 
+	if (lock >= 0)
+		flock(lock, LOCK_EX);
 	for (int round = 0; round < 8; round++) {
 		job_info_msg_t *msg = NULL;
+		long long t0 = hk_now_us();
 		if (slurm_load_job(&msg, job, SHOW_ALL) != SLURM_SUCCESS || msg == NULL || msg->record_count < 1) {
 			if (msg)
 				slurm_free_job_info_msg(msg);
-			return -1;
+			break;
 		}
 		const char *old = msg->job_array[0].admin_comment;
+		bool others = msg->job_array[0].num_nodes > 1;
 		if (wrote && has_entry(old, entry)) {
 			slurm_free_job_info_msg(msg);
-			return 0;
+			ret = 0;
+			break;
 		}
 		cleanup_free char *merged = merge_entry(old, entry);
 		slurm_free_job_info_msg(msg);
 		if (merged == NULL)
-			return -1;
+			break;
 		job_desc_msg_t d;
 		slurm_init_job_desc_msg(&d);
 		d.job_id = job;
 		d.admin_comment = merged;
 		if (slurm_update_job(&d) != SLURM_SUCCESS)
-			return -1;
+			break;
 		wrote = true;
-		if (!others) /* a one-node step: no other node writes now */
-			return 0;
-		usleep(20000 + rand_r(&seed) % 100000); /* longer than another node's read-merge-write */
+		if (!others) { /* every writer of this job is on this node and holds the lock in turn */
+			ret = 0;
+			break;
+		}
+		/* three times our own read-merge-write, and a random part so that
+		 * two nodes do not keep meeting */
+		long long rmw = hk_now_us() - t0;
+		usleep((useconds_t)(3 * rmw + 20000 + rand_r(&seed) % 80000));
 	}
-	return -1;
+	if (lock >= 0)
+		flock(lock, LOCK_UN);
+	return ret;
 }
 
 /* The records as husk-accounting/1 JSON lines. Returns a malloc'ed string. */
@@ -830,20 +849,11 @@ static char *records_json(const char *job, const char *step, const char *node)
 	return out;
 }
 
-/* ACCT_DIR/JOB/STEP.NODE.munge: the records, munge-encoded. */
-static void write_records(const char *job, const char *step, const char *node, const char *json)
+/* ACCT_DIR/JOB, made (root's, 0755) when missing, into dir. Returns 0 or -1. */
+static int job_dir(const char *job, char *dir, size_t len)
 {
-#ifdef HAVE_MUNGE
-	char dir[PATH_MAX], path[PATH_MAX];
-	char *cred = NULL;
-	const char *base = hk.acct_dir ? hk.acct_dir : HK_ACCT_DIR;
-
-	if (munge_encode(&cred, NULL, json, (int)strlen(json)) != EMUNGE_SUCCESS) {
-		slurm_error("husk: accounting: munge_encode failed (is munged running?)");
-		free(cred);
-		return;
-	}
-	snprintf(dir, sizeof(dir), "%s/%s", base, job);
+	if (snprintf(dir, len, "%s/%s", hk.acct_dir ? hk.acct_dir : HK_ACCT_DIR, job) >= (int)len)
+		return -1;
 	for (char *p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) { /* mkdir -p */
 		*p = '\0';
 		mkdir(dir, 0755);
@@ -851,6 +861,20 @@ static void write_records(const char *job, const char *step, const char *node, c
 	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		slurm_error("husk: accounting: %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* DIR/STEP.NODE.munge: the records, munge-encoded. */
+static void write_records(const char *dir, const char *step, const char *node, const char *json)
+{
+#ifdef HAVE_MUNGE
+	char path[PATH_MAX];
+	char *cred = NULL;
+
+	if (munge_encode(&cred, NULL, json, (int)strlen(json)) != EMUNGE_SUCCESS) {
+		slurm_error("husk: accounting: munge_encode failed (is munged running?)");
 		free(cred);
 		return;
 	}
@@ -865,7 +889,7 @@ static void write_records(const char *job, const char *step, const char *node, c
 		close(fd);
 	free(cred);
 #else
-	(void)job; (void)step; (void)node; (void)json;
+	(void)dir; (void)step; (void)node; (void)json;
 #endif
 }
 
@@ -891,18 +915,18 @@ static void report_step(spank_t sp)
 		peak = t->mem_peak > peak ? t->mem_peak : peak;
 		worst = t->status > worst ? t->status : worst;
 	}
+	char dir[PATH_MAX];
+	bool have_dir = job_dir(jobs, dir, sizeof(dir)) == 0;
 	cleanup_free char *json = records_json(jobs, step, node);
-	if (json)
-		write_records(jobs, step, node, json);
+	if (json && have_dir)
+		write_records(dir, step, node, json);
 	snprintf(entry, sizeof(entry), "husk:%s@%s=tasks:%zu,rc:%d,setup_ms:%.1f,cpu_ms:%lld,maxmem_kb:%lld",
 		 step, node, hk.nacct, worst, hk.setup_us / 1000.0, (long long)((user + sys) / 1000),
 		 (long long)(peak >= 0 ? peak / 1024 : -1));
 	hk.reported = true;
 	if (hk.no_admin_comment)
 		return;
-	uint32_t nnodes = 1;
-	spank_get_item(sp, S_JOB_NNODES, &nnodes);
-	if (admin_comment_add(job, entry, nnodes > 1) < 0)
+	if (admin_comment_add(job, entry, have_dir ? dir : NULL) < 0)
 		slurm_error("husk: accounting: could not add to job %u's AdminComment: %s", job, entry);
 }
 

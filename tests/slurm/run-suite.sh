@@ -178,6 +178,27 @@ test_accounting() {
 	grep -q "\"job\":\"$jid\"" <<<"$dec" || { echo "not the job's: $dec"; return 1; }
 }
 
+# concurrent steps of one job, on one node and on both, all keep their
+# summary in the AdminComment (same-node writers take turns, other nodes'
+# are re-checked)
+test_accounting_concurrent_steps() {
+	local jid ac n s
+	jid=$(as sbatch --parsable -N2 -n2 -o /dev/null --wrap "
+for i in 1 2 3; do srun -N1 -n1 -w ${nodes[0]} --container-image=$img true & done
+for i in 1 2 3; do srun -N1 -n1 -w ${nodes[1]} --container-image=$img true & done
+wait") || return 1
+	wait_job "$jid" || return 1
+	for _ in $(seq 20); do
+		ac=$(sacct -n -X -P -j "$jid" -o AdminComment)
+		[ "$(grep -o 'husk:[0-9]*@[^=]*=' <<<"$ac" | sort -u | wc -l)" = 6 ] && break
+		sleep 0.5
+	done
+	for n in "${nodes[0]}" "${nodes[1]}"; do
+		s=$(grep -o "husk:[0-9]*@$n=tasks:1,rc:0," <<<"$ac" | sort -u | wc -l)
+		[ "$s" = 3 ] || { echo "$s of 3 steps on $n in AdminComment: $ac"; return 1; }
+	done
+}
+
 # a job array of 50 short container steps (issue 6), all recorded in sacct
 test_job_array() {
 	local jid n=50
@@ -299,7 +320,7 @@ test_stop_leaves_nothing() {
 }
 
 tests=(plain_srun help_lists_options two_nodes container_image srun_container_option srun_container_in_sbatch_container two_tasks_bound task_binding relative_image
-       mounts_and_workdir accounting job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing
+       mounts_and_workdir accounting accounting_concurrent_steps job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing
        stop_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
 for t in "${tests[@]}"; do check "$t"; done
