@@ -148,6 +148,10 @@ const char *cg_group_path(const cg_group *g);
 
 #define CG_SCHEMA "husk-accounting/1"
 
+/* Where the Slurm plugin keeps its signed records, DIR/JOB/STEP.NODE.munge,
+ * unless plugstack.conf says accounting=/DIR. */
+#define HK_ACCT_DIR "/var/lib/husk/accounting"
+
 /* -1 in an int64_t field means "not known here". */
 struct cg_stats {
 	int64_t cpu_user_us, cpu_system_us;
@@ -211,6 +215,10 @@ int cg_report_fmt_parse(const char *s, enum cg_report_fmt *out, hk_err *err);
  * the file and line of a bad record. */
 int cg_report(FILE *out, char *const *files, int nfiles, enum cg_report_by by,
               enum cg_report_fmt fmt, hk_err *err);
+/* The same over records held in memory: texts[i] (NUL-terminated JSON
+ * lines) is named names[i] in messages. */
+int cg_report_texts(FILE *out, const char *const *names, const char *const *texts, int n,
+                    enum cg_report_by by, enum cg_report_fmt fmt, hk_err *err);
 
 /* ---- the front ends' two calls ------------------------------------------ */
 

@@ -711,46 +711,38 @@ static int add_record(struct row **rows, size_t *n, const struct cg_rec *rec, en
 	return 0;
 }
 
-int cg_report(FILE *out, char *const *files, int nfiles, enum cg_report_by by, enum cg_report_fmt fmt,
-              hk_err *err)
+/* Add the records of one stream (name for messages) to rows. */
+static int add_stream(FILE *f, const char *name, struct row **rows, size_t *nrows, enum cg_report_by by,
+                      hk_err *err)
 {
-	struct row *rows = NULL;
-	size_t nrows = 0;
-	int ret = 0;
 	char *line = NULL;
 	size_t cap = 0;
+	long lineno = 0;
+	ssize_t len;
+	int ret = 0;
 
-	for (int i = 0; i < nfiles && ret == 0; i++) {
-		bool std = strcmp(files[i], "-") == 0;
-		FILE *f = std ? stdin : fopen(files[i], "re");
-		if (!f) {
-			ret = hk_fail(err, errno, "opening %s", files[i]);
+	while (ret == 0 && (len = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		size_t k = strspn(line, " \t\r\n");
+		if (line[k] == '\0')
+			continue;
+		struct cg_rec rec;
+		if (cg_rec_parse(line, &rec, err) < 0) {
+			ret = hk_wrap(err, "%s:%ld", name, lineno);
 			break;
 		}
-		long lineno = 0;
-		ssize_t len;
-		while ((len = getline(&line, &cap, f)) > 0) {
-			lineno++;
-			size_t k = strspn(line, " \t\r\n");
-			if (line[k] == '\0')
-				continue;
-			struct cg_rec rec;
-			if (cg_rec_parse(line, &rec, err) < 0) {
-				ret = hk_wrap(err, "%s:%ld", files[i], lineno);
-				break;
-			}
-			if (add_record(&rows, &nrows, &rec, by) < 0)
-				ret = hk_fail(err, ENOMEM, "report");
-			cg_rec_clear(&rec);
-			if (ret)
-				break;
-		}
-		if (ret == 0 && ferror(f))
-			ret = hk_fail(err, errno, "reading %s", files[i]);
-		if (!std)
-			fclose(f);
+		if (add_record(rows, nrows, &rec, by) < 0)
+			ret = hk_fail(err, ENOMEM, "report");
+		cg_rec_clear(&rec);
 	}
+	if (ret == 0 && ferror(f))
+		ret = hk_fail(err, errno, "reading %s", name);
 	free(line);
+	return ret;
+}
+
+static int finish_report(FILE *out, struct row *rows, size_t nrows, enum cg_report_fmt fmt, int ret, hk_err *err)
+{
 	if (ret == 0) {
 		print_rows(out, rows, nrows, fmt);
 		if (fflush(out) != 0)
@@ -763,4 +755,46 @@ int cg_report(FILE *out, char *const *files, int nfiles, enum cg_report_by by, e
 	}
 	free(rows);
 	return ret;
+}
+
+int cg_report(FILE *out, char *const *files, int nfiles, enum cg_report_by by, enum cg_report_fmt fmt,
+              hk_err *err)
+{
+	struct row *rows = NULL;
+	size_t nrows = 0;
+	int ret = 0;
+
+	for (int i = 0; i < nfiles && ret == 0; i++) {
+		bool std = strcmp(files[i], "-") == 0;
+		FILE *f = std ? stdin : fopen(files[i], "re");
+		if (!f) {
+			ret = hk_fail(err, errno, "opening %s", files[i]);
+			break;
+		}
+		ret = add_stream(f, files[i], &rows, &nrows, by, err);
+		if (!std)
+			fclose(f);
+	}
+	return finish_report(out, rows, nrows, fmt, ret, err);
+}
+
+int cg_report_texts(FILE *out, const char *const *names, const char *const *texts, int n, enum cg_report_by by,
+                    enum cg_report_fmt fmt, hk_err *err)
+{
+	struct row *rows = NULL;
+	size_t nrows = 0;
+	int ret = 0;
+
+	for (int i = 0; i < n && ret == 0; i++) {
+		if (texts[i][0] == '\0')
+			continue;
+		FILE *f = fmemopen((void *)texts[i], strlen(texts[i]), "r");
+		if (!f) {
+			ret = hk_fail(err, errno, "reading %s", names[i]);
+			break;
+		}
+		ret = add_stream(f, names[i], &rows, &nrows, by, err);
+		fclose(f);
+	}
+	return finish_report(out, rows, nrows, fmt, ret, err);
 }

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include "err.h"
 #include "usage.h"
+#include "jobreport.h"
 #include "util.h"
 
 static void print_options(FILE *f)
@@ -116,15 +117,19 @@ static void plan_opts(struct hk_container *c)
 				       .bind = CG_BIND_CORE, .dist = CG_DIST_BLOCK };
 }
 
-/* husk report [--by job|node|task] [--format table|json|csv] FILE... */
+/* husk report [--by job|node|task] [--format table|json|csv] FILE...
+ * husk report --job JOB [--dir DIR] [--by ...] [--format ...] */
 static int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = { { "by", required_argument, NULL, 'b' },
 					      { "format", required_argument, NULL, 'f' },
+					      { "job", required_argument, NULL, 'j' },
+					      { "dir", required_argument, NULL, 'd' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	enum cg_report_by by = CG_BY_TASK;
 	enum cg_report_fmt fmt = CG_FMT_TABLE;
+	const char *job = NULL, *dir = NULL;
 	hk_err err = NULL;
 	int opt;
 
@@ -133,8 +138,19 @@ static int cmd_report(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (opt == 'h') {
 			printf("Usage: husk report [--by job|node|task] [--format table|json|csv] FILE...\n"
-			       "Summarise the JSON lines that husk run --report wrote (- reads stdin).\n");
+			       "       husk report --job JOB [--dir DIR] [--by job|node|task] [--format table|json|csv]\n"
+			       "Summarise the JSON lines that husk run --report wrote (- reads stdin), or the\n"
+			       "records husk's Slurm plugin wrote for job JOB in DIR/JOB (default %s),\n"
+			       "each checked to be signed by root with munge.\n", HK_ACCT_DIR);
 			return 0;
+		}
+		if (opt == 'j') {
+			job = optarg;
+			continue;
+		}
+		if (opt == 'd') {
+			dir = optarg;
+			continue;
 		}
 		if (opt == 'b' && cg_report_by_parse(optarg, &by, &err) == 0)
 			continue;
@@ -148,11 +164,23 @@ static int cmd_report(int argc, char **argv)
 		hk_err_free(&err);
 		return HK_EXIT_FAIL;
 	}
-	if (optind >= argc) {
+	if (job && optind < argc) {
+		fprintf(stderr, "husk: error: report: give either --job JOB or FILEs, not both\n");
+		return HK_EXIT_FAIL;
+	}
+	if (dir && !job) {
+		fprintf(stderr, "husk: error: report: --dir goes with --job\n");
+		return HK_EXIT_FAIL;
+	}
+	if (!job && optind >= argc) {
 		fprintf(stderr, "husk: error: report: no FILE given (husk report --help)\n");
 		return HK_EXIT_FAIL;
 	}
-	if (cg_report(stdout, argv + optind, argc - optind, by, fmt, &err) < 0) {
+	int r = job ? hk_job_report(stdout, dir ? dir : HK_ACCT_DIR, job, by, fmt, &err)
+	            : cg_report(stdout, argv + optind, argc - optind, by, fmt, &err);
+	if (r < 0) {
+		if (job)
+			hk_wrap(&err, "report");
 		hk_err_print(err);
 		hk_err_free(&err);
 		return HK_EXIT_FAIL;

@@ -73,14 +73,12 @@ static struct {
 	bool acct_off;
 	bool no_admin_comment; /* plugstack admin_comment=no: records only */
 	long long setup_us, start_unix_us;
-	struct task_acct { int task, status; int64_t user_us, sys_us, mem_peak; const char *backend; } *acct;
+	struct task_acct { int task, status; int64_t user_us, sys_us, mem_peak, wall_us; const char *backend; } *acct;
 	size_t nacct;
 	bool reported;
 } hk = { .mount_home = -1, .linger = -1, .cpu_bind = -1, .mem_policy = CG_MPOL_BIND };
 
 #define BIND_AUTO (-1)
-
-#define HK_ACCT_DIR "/var/lib/husk/accounting"
 
 static int set_str(char **dst, const char *val, const char *opt)
 {
@@ -638,12 +636,77 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
  *    concurrent read-merge-write may have dropped it).
  * plugstack.conf: accounting=no, accounting=/DIR, admin_comment=no. */
 
+/* Where each local task's counters are: the cgroups it was in when
+ * slurmstepd let it go (slurm_spank_task_post_fork, after proctrack,
+ * jobacct_gather and the task plugin placed it). Slurm 22.05 on cgroup v1
+ * names them differently per controller (measured: memory .../task_LOCAL
+ * by task/cgroup, cpuacct .../task_GLOBAL by jobacct_gather/cgroup), so
+ * they are read from /proc/PID/cgroup, not guessed. */
+struct task_cg {
+	int task;               /* local id */
+	char mem[PATH_MAX];     /* directories under /sys/fs/cgroup, "" if none */
+	char cpu[PATH_MAX];
+	char v2[PATH_MAX];
+	long long t0_us;        /* when slurmstepd let it go */
+};
+static struct task_cg *task_cgs;
+static size_t ntask_cgs;
+
+int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
+{
+	pid_t pid;
+	int task;
+	char path[64], line[PATH_MAX];
+
+	if (!spank_remote(sp) || hk.acct_off || hk.keeper <= 0 || hk.owner != getpid())
+		return 0;
+	if (spank_get_item(sp, S_TASK_PID, &pid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_TASK_ID, &task) != ESPANK_SUCCESS)
+		return 0;
+	struct task_cg *n = realloc(task_cgs, (ntask_cgs + 1) * sizeof(*n));
+	if (n == NULL)
+		return 0;
+	task_cgs = n;
+	struct task_cg *tc = &task_cgs[ntask_cgs++];
+	memset(tc, 0, sizeof(*tc));
+	tc->task = task;
+	tc->t0_us = hk_now_us();
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *ctl = strchr(line, ':'), *cg = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (cg == NULL)
+			continue;
+		*cg++ = '\0';
+		ctl++;
+		/* the controller's mount: "memory", "cpuacct" or "cpu,cpuacct" */
+		bool cpuacct = false;
+		cleanup_free char *list = strdup(ctl);
+		char *save = NULL;
+		for (char *c = list ? strtok_r(list, ",", &save) : NULL; c; c = strtok_r(NULL, ",", &save))
+			cpuacct |= strcmp(c, "cpuacct") == 0;
+		if (strcmp(ctl, "memory") == 0)
+			snprintf(tc->mem, sizeof(tc->mem), "/sys/fs/cgroup/memory%s", cg);
+		else if (cpuacct)
+			snprintf(tc->cpu, sizeof(tc->cpu), "/sys/fs/cgroup/%s%s", ctl, cg);
+		else if (ctl[0] == '\0')
+			snprintf(tc->v2, sizeof(tc->v2), "%s%s", access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ?
+			         "/sys/fs/cgroup" : "/sys/fs/cgroup/unified", cg);
+	}
+	fclose(f);
+	return 0;
+}
+
 /* Read one integer file; -1 when missing. */
 static int64_t read_num(const char *dir, const char *file, const char *key)
 {
 	char path[PATH_MAX], line[256];
 	int64_t v = -1;
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return -1;
 	FILE *f = fopen(path, "re");
 	if (f == NULL)
 		return -1;
@@ -662,48 +725,38 @@ static int64_t read_num(const char *dir, const char *file, const char *key)
 	return v;
 }
 
-/* Slurm's cgroup of local task `task`, found from slurmstepd's own: v1
- * ".../step_S" in the memory hierarchy (tasks in step_S/task_T), v2
- * ".../step_S/slurm" (tasks in step_S/user/task_T). Fills t's counters. */
+/* Local task `task`'s counters from its cgroups: v1 memory and cpuacct,
+ * or v2 (Slurm removes a task's group only when the step ends: they are
+ * still there in slurm_spank_task_exit). */
 static void task_counters(int task, struct task_acct *t)
 {
-	char line[PATH_MAX], dir[PATH_MAX];
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	t->user_us = t->sys_us = t->mem_peak = -1;
+	t->user_us = t->sys_us = t->mem_peak = t->wall_us = -1;
 	t->backend = "none";
-	if (f == NULL)
+	struct task_cg *tc = NULL;
+	for (size_t i = 0; i < ntask_cgs; i++)
+		if (task_cgs[i].task == task)
+			tc = &task_cgs[i];
+	if (tc == NULL)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : NULL;
-		if (path == NULL)
-			continue;
-		*path++ = '\0';
-		ctl++;
-		if (strcmp(ctl, "memory") == 0) {         /* v1 */
-			long hz = sysconf(_SC_CLK_TCK);
-			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory%s/task_%d", path, task);
-			t->mem_peak = read_num(dir, "memory.max_usage_in_bytes", NULL);
-			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/cpuacct%s/task_%d", path, task);
-			int64_t u = read_num(dir, "cpuacct.stat", "user"), s = read_num(dir, "cpuacct.stat", "system");
-			if (u >= 0 && hz > 0)
-				t->user_us = u * 1000000 / hz;
-			if (s >= 0 && hz > 0)
-				t->sys_us = s * 1000000 / hz;
-			t->backend = "v1";
-		} else if (ctl[0] == '\0' && t->user_us < 0) { /* v2 */
-			char *slash = strrchr(path, '/');
-			if (slash == NULL || strcmp(slash, "/slurm") != 0)
-				continue;
-			*slash = '\0';
-			snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s/user/task_%d", path, task);
-			t->user_us = read_num(dir, "cpu.stat", "user_usec");
-			t->sys_us = read_num(dir, "cpu.stat", "system_usec");
-			t->mem_peak = read_num(dir, "memory.peak", NULL);
-			t->backend = "v2";
+	t->wall_us = hk_now_us() - tc->t0_us;
+	if (tc->mem[0] || tc->cpu[0]) {
+		long hz = sysconf(_SC_CLK_TCK);
+		if (tc->mem[0])
+			t->mem_peak = read_num(tc->mem, "memory.max_usage_in_bytes", NULL);
+		if (tc->cpu[0] && hz > 0) {
+			int64_t u = read_num(tc->cpu, "cpuacct.stat", "user"), s = read_num(tc->cpu, "cpuacct.stat", "system");
+			t->user_us = u >= 0 ? u * 1000000 / hz : -1;
+			t->sys_us = s >= 0 ? s * 1000000 / hz : -1;
 		}
+		t->backend = "v1";
 	}
-	fclose(f);
+	if (tc->v2[0] && t->user_us < 0 && t->mem_peak < 0) {
+		t->user_us = read_num(tc->v2, "cpu.stat", "user_usec");
+		t->sys_us = read_num(tc->v2, "cpu.stat", "system_usec");
+		t->mem_peak = read_num(tc->v2, "memory.peak", NULL);
+		if (t->user_us >= 0 || t->mem_peak >= 0)
+			t->backend = "v2";
+	}
 }
 
 static void report_step(spank_t sp);
@@ -723,7 +776,10 @@ int slurm_spank_task_exit(spank_t sp, int ac, char **av)
 		return 0;
 	hk.acct = n;
 	struct task_acct *t = &hk.acct[hk.nacct++];
-	t->task = task;
+	uint32_t global;
+	/* the record names the step's task (srun's rank); Slurm's cgroup of
+	 * the task is named by its local id */
+	t->task = spank_get_item(sp, S_TASK_GLOBAL_ID, &global) == ESPANK_SUCCESS ? (int)global : task;
 	t->status = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
 	task_counters(task, t);
 	/* the step's last local task: report now, before slurmstepd tells srun
@@ -835,7 +891,7 @@ static char *records_json(const char *job, const char *step, const char *node)
 			.job = job, .step = step, .node = node, .task = t->task, .ntasks = (long)hk.nacct,
 			.image = hk.c.image, .exit_status = t->status, .backend = t->backend,
 			.limit_memory = -1, .limit_pids = -1, .start_unix_us = hk.start_unix_us,
-			.stats = { .cpu_user_us = t->user_us, .cpu_system_us = t->sys_us, .wall_us = -1,
+			.stats = { .cpu_user_us = t->user_us, .cpu_system_us = t->sys_us, .wall_us = t->wall_us,
 				   .startup_us = hk.setup_us, .mem_peak_bytes = t->mem_peak, .oom_kills = -1,
 				   .io_read_bytes = -1, .io_write_bytes = -1, .pids_peak = -1,
 				   .src_cpu = t->user_us >= 0 ? "cgroup" : "none",
