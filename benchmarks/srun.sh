@@ -1,26 +1,43 @@
 #!/bin/bash
 # srun with and without a husk container, in the same run, on the cluster
-# of tests/slurm/cluster.sh (started with the plugin): median of
+# of tests/slurm/cluster.sh (started with the plugin):
 # `srun -n 2 --container-image=IMAGE /bin/true` beside `srun -n 2 /bin/true`.
 #
-#   benchmarks/srun.sh [-r RUNS] [-u USER] IMAGE.sqsh     (as root)
+#   benchmarks/srun.sh [-r PAIRS] [-u USER] IMAGE.sqsh     (as root)
+#
+# The two steps alternate (bare, container, container, bare, ...), so that
+# the machine's drift during the run weighs on both alike; the figures are
+# the medians of each, and the median of the per-pair differences.
 set -euo pipefail
-runs=30 user=huskuser
+runs=40 user=huskuser
 while getopts "r:u:" o; do
 	case $o in r) runs=$OPTARG ;; u) user=$OPTARG ;; *) exit 2 ;; esac
 done
 shift $((OPTIND - 1))
-image=$(realpath "${1:?usage: $0 [-r RUNS] [-u USER] IMAGE.sqsh}")
+image=$(realpath "${1:?usage: $0 [-r PAIRS] [-u USER] IMAGE.sqsh}")
 export SLURM_CONF=${SLURM_CONF:-${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/slurm.conf}
 work=$(mktemp -d /var/tmp/husk-srun-bench.XXXXXX)
 chmod 777 "$work"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" hyperfine -N -w 3 -r "$runs" --export-json "$work/r.json" \
-	'srun -n 2 /bin/true' "srun -n 2 --container-image=$image /bin/true" 'srun -n 2 /bin/true' >/dev/null
-b1=$(jq '.results[0].median' "$work/r.json"); c=$(jq '.results[1].median' "$work/r.json"); b2=$(jq '.results[2].median' "$work/r.json")
-base=$(echo "($b1 + $b2) / 2" | bc -l)
-printf '%-48s %10s\n' "command ($runs runs each)" "median ms"
-printf '%-48s %10.1f\n' "srun -n 2 /bin/true (before and after)" "$(echo "$base * 1000" | bc -l)"
-printf '%-48s %10.1f\n' "srun -n 2 --container-image=IMAGE /bin/true" "$(echo "$c * 1000" | bc -l)"
-printf 'husk adds %.1f ms per step (%.2fx)\n' "$(echo "($c - $base) * 1000" | bc -l)" "$(echo "$c / $base" | bc -l)"
+# one line per pair: bare_ns container_ns
+runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" IMAGE="$image" RUNS="$runs" bash -c '
+	t() { local s e; s=$(date +%s%N); "$@" >/dev/null; e=$(date +%s%N); echo $((e - s)); }
+	for _ in 1 2 3; do srun -n 2 /bin/true; srun -n 2 --container-image="$IMAGE" /bin/true; done >/dev/null # warm-up
+	for i in $(seq "$RUNS"); do
+		if [ $((i % 2)) = 1 ]; then
+			b=$(t srun -n 2 /bin/true); c=$(t srun -n 2 --container-image="$IMAGE" /bin/true)
+		else
+			c=$(t srun -n 2 --container-image="$IMAGE" /bin/true); b=$(t srun -n 2 /bin/true)
+		fi
+		echo "$b $c"
+	done' > "$work/pairs"
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+b=$(awk '{ print $1 / 1e6 }' "$work/pairs" | median)
+c=$(awk '{ print $2 / 1e6 }' "$work/pairs" | median)
+d=$(awk '{ print ($2 - $1) / 1e6 }' "$work/pairs" | median)
+printf '%-48s %10s\n' "command ($runs runs each, alternating)" "median ms"
+printf '%-48s %10.1f\n' "srun -n 2 /bin/true" "$b"
+printf '%-48s %10.1f\n' "srun -n 2 --container-image=IMAGE /bin/true" "$c"
+printf 'husk adds %.1f ms per step (%.2fx); median of the pairs'"'"' differences %.1f ms\n' \
+	"$(echo "$c - $b" | bc -l)" "$(echo "$c / $b" | bc -l)" "$d"

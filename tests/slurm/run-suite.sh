@@ -262,8 +262,14 @@ test_job_array() {
 	[ "$done" = $n ] || { echo "$done of $n array tasks completed"; sacct -j "$jid" | tail; return 1; }
 	[ "$steps" = $n ] || { echo "sacct shows $steps of $n container steps completed"; sacct -j "$jid" | tail; return 1; }
 	# and each has husk's summary of its step in AdminComment
+	# (merged by each job's epilog once slurmdbd has the job's record, which
+	# can lag a minute behind 50 jobs ending at once on this machine)
 	local acct
-	acct=$(sacct -n -X -P -j "$jid" -o AdminComment | grep -c 'husk:0@[^=]*=tasks:1,rc:0,')
+	for _ in $(seq 240); do
+		acct=$(sacct -n -X -P -j "$jid" -o AdminComment | grep -c 'husk:0@[^=]*=tasks:1,rc:0,')
+		[ "$acct" = $n ] && break
+		sleep 0.5
+	done
 	[ "$acct" = $n ] || { echo "$acct of $n array tasks have husk's summary in AdminComment"; return 1; }
 }
 
