@@ -895,7 +895,8 @@ static bool has_entry(const char *s, const char *entry)
 }
 
 /* The job's AdminComment as slurmdbd has it: 0 and *out (malloc'ed, maybe
- * NULL) and *nnodes, or -1. */
+ * NULL) and *nnodes; -1 when slurmdbd has no record of the job (yet), -2
+ * when it did not answer. */
 static int dbd_comment(void *db, uint32_t job, char **out, uint32_t *nnodes)
 {
 	slurmdb_job_cond_t cond;
@@ -915,7 +916,7 @@ static int dbd_comment(void *db, uint32_t job, char **out, uint32_t *nnodes)
 	List jobs = slurmdb_jobs_get(db, &cond);
 	slurm_list_destroy(cond.step_list);
 	if (jobs == NULL)
-		return -1;
+		return -2; /* slurmdbd did not answer */
 	int ret = -1;
 	ListIterator it = slurm_list_iterator_create(jobs);
 	slurmdb_job_rec_t *rec;
@@ -956,7 +957,10 @@ static int job_comment_merge(uint32_t job, const char *entries)
 		cleanup_free char *old = NULL;
 		uint32_t nnodes = 1;
 		long long t0 = hk_now_us();
-		if (dbd_comment(db, job, &old, &nnodes) < 0) {
+		int got = dbd_comment(db, job, &old, &nnodes);
+		if (got == -2)
+			break;
+		if (got < 0) {
 			/* slurmctld's records of short jobs reach slurmdbd late
 			 * when many end at once (measured: over a minute for a
 			 * 50-task array here, ~0.1 s an operation): wait for it,
