@@ -13,6 +13,7 @@
  * accounting apply unchanged. slurm_spank_exit stops the container.
  *
  * plugstack.conf: required /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...]
+ *                 [mount=writable|readonly] [mount_home=yes|no]
  *                 [accounting=no|/DIR] [admin_comment=no] [cpu_bind=MODE] [mem_policy=POLICY]
  */
 #include "config.h"
@@ -259,6 +260,10 @@ static int parse_args(int ac, char **av)
 			hk.linger = (long)v;
 		} else if (strncmp(av[i], "images=", 7) == 0) {
 			hk.allowed = strdup(av[i] + 7);
+		} else if (strcmp(av[i], "mount=readonly") == 0 || strcmp(av[i], "mount=writable") == 0) {
+			hk.readonly = av[i][6] == 'r'; /* the default; --container-writable/-readonly win */
+		} else if (strcmp(av[i], "mount_home=no") == 0 || strcmp(av[i], "mount_home=yes") == 0) {
+			hk.mount_home = av[i][11] == 'y';
 		} else if (strncmp(av[i], "cpu_bind=", 9) == 0) {
 			if (parse_cpu_bind(av[i] + 9, "plugstack.conf: cpu_bind=") < 0)
 				return -1;

@@ -135,6 +135,20 @@ test_task_binding() {
 	grep -q 'container-mem-policy firm: expected' <<<"$out" || { echo "no clear message: $out"; return 1; }
 }
 
+# plugstack.conf's site defaults: a read-only image and no home, which the
+# user's options still override
+test_site_defaults() {
+	local conf=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/plugstack.conf out rc
+	cp "$conf" "$work/plugstack.saved"
+	sed -i 's|$| mount=readonly mount_home=no|' "$conf"
+	out=$(as srun --container-image="$img" sh -c 'touch /etc/x 2>/dev/null && echo wrote; [ -d "$HOME" ] && echo home; true' 2>&1); rc=$?
+	local out2
+	out2=$(as srun --container-image="$img" --container-writable --container-mount-home sh -c 'touch /etc/x && echo wrote; [ -d "$HOME" ] && echo home' 2>&1)
+	cp "$work/plugstack.saved" "$conf"
+	[ $rc = 0 ] && [ -z "$out" ] || { echo "mount=readonly mount_home=no not applied (rc $rc): $out"; return 1; }
+	[ "$out2" = "$(printf 'wrote\nhome')" ] || { echo "the user's options did not win: $out2"; return 1; }
+}
+
 test_relative_image() {
 	cp "$img" "$jobdir/rel.sqsh"; chmod 644 "$jobdir/rel.sqsh"
 	local out
@@ -336,6 +350,10 @@ test_bad_option() {
 	[ $rc -ne 0 ] && grep -q "container-mounts" <<<"$out" || { echo "rc $rc: $out"; return 1; }
 	out=$(as srun --container-image="$work/img/nothere.sqsh" true 2>&1); rc=$?
 	[ $rc = 125 ] && grep -q "nothere.sqsh" <<<"$out" || { echo "rc $rc: $out"; return 1; }
+	# opened with the user's rights, not slurmstepd's (root)
+	install -m 0600 "$img" "$work/img/secret.sqsh"
+	out=$(as srun --container-image="$work/img/secret.sqsh" true 2>&1); rc=$?
+	[ $rc = 125 ] && grep -q "secret.sqsh.*ermission denied" <<<"$out" || { echo "rc $rc: $out"; return 1; }
 	out=$(as srun --container-image="$img" --container-workdir=relative true 2>&1); rc=$?
 	[ $rc -ne 0 ] && grep -q "container-workdir relative: not an absolute path" <<<"$out" || { echo "rc $rc: $out"; return 1; }
 	out=$(as srun --container-image="$img" --container-name='a/b' true 2>&1); rc=$?
@@ -376,7 +394,7 @@ test_stop_leaves_nothing() {
 	[ ! -e "$S" ] || { echo "$S is left"; return 1; }
 }
 
-tests=(plain_srun help_lists_options two_nodes container_image srun_container_option srun_container_in_sbatch_container two_tasks_bound task_binding relative_image
+tests=(plain_srun help_lists_options two_nodes container_image srun_container_option srun_container_in_sbatch_container two_tasks_bound task_binding site_defaults relative_image
        mounts_and_workdir accounting accounting_concurrent_steps report_job job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing
        stop_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
