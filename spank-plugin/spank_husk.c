@@ -13,7 +13,7 @@
  * accounting apply unchanged. slurm_spank_exit stops the container.
  *
  * plugstack.conf: required /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...]
- *                 [mount=writable|readonly] [mount_home=yes|no]
+ *                 [mount=writable|readonly] [mount_home=yes|no] [holder_cgroup=/PATH]
  *                 [accounting=no|/DIR] [admin_comment=no] [cpu_bind=MODE] [mem_policy=POLICY]
  */
 #include "config.h"
@@ -66,6 +66,7 @@ static struct {
 	int mem_policy;   /* --container-mem-policy: enum cg_mempolicy */
 	/* plugstack.conf */
 	char *allowed;    /* colon-separated image directories, or NULL: any */
+	char *holder_cg;  /* plugstack holder_cgroup=: where lingering holders go ("/": the root) */
 	long linger;      /* -1: husk.conf */
 	/* slurmstepd */
 	pid_t keeper;
@@ -264,6 +265,9 @@ static int parse_args(int ac, char **av)
 			hk.readonly = av[i][6] == 'r'; /* the default; --container-writable/-readonly win */
 		} else if (strcmp(av[i], "mount_home=no") == 0 || strcmp(av[i], "mount_home=yes") == 0) {
 			hk.mount_home = av[i][11] == 'y';
+		} else if (strncmp(av[i], "holder_cgroup=/", 15) == 0) {
+			free(hk.holder_cg);
+			hk.holder_cg = strdup(av[i] + 14);
 		} else if (strncmp(av[i], "cpu_bind=", 9) == 0) {
 			if (parse_cpu_bind(av[i] + 9, "plugstack.conf: cpu_bind=") < 0)
 				return -1;
@@ -729,13 +733,22 @@ struct task_cg {
 static struct task_cg *task_cgs;
 static size_t ntask_cgs;
 
+static void release_holders(spank_t sp);
+
 int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
 {
 	pid_t pid;
 	int task;
 	char path[64], line[PATH_MAX];
+	static bool released;
 
-	if (!spank_remote(sp) || hk.acct_off || hk.keeper <= 0 || hk.owner != getpid())
+	if (!spank_remote(sp) || hk.keeper <= 0 || hk.owner != getpid())
+		return 0;
+	if (!released) { /* the step's first task: the holder exists by now */
+		released = true;
+		release_holders(sp);
+	}
+	if (hk.acct_off)
 		return 0;
 	if (spank_get_item(sp, S_TASK_PID, &pid) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_TASK_ID, &task) != ESPANK_SUCCESS)
@@ -842,30 +855,34 @@ static void report_step(spank_t sp);
 int slurm_spank_task_exit(spank_t sp, int ac, char **av)
 {
 	int task, status;
+	static uint32_t ended;
 
-	if (!spank_remote(sp) || hk.acct_off || hk.keeper <= 0 || hk.owner != getpid())
+	if (!spank_remote(sp) || hk.keeper <= 0 || hk.owner != getpid())
 		return 0;
-	if (spank_get_item(sp, S_TASK_ID, &task) != ESPANK_SUCCESS ||
-	    spank_get_item(sp, S_TASK_EXIT_STATUS, &status) != ESPANK_SUCCESS)
-		return 0;
-	struct task_acct *n = realloc(hk.acct, (hk.nacct + 1) * sizeof(*n));
-	if (n == NULL)
-		return 0;
-	hk.acct = n;
-	struct task_acct *t = &hk.acct[hk.nacct++];
-	uint32_t global;
-	/* the record names the step's task (srun's rank); Slurm's cgroup of
-	 * the task is named by its local id */
-	t->task = spank_get_item(sp, S_TASK_GLOBAL_ID, &global) == ESPANK_SUCCESS ? (int)global : task;
-	t->status = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
-	task_counters(task, t);
-	/* the step's last local task: report now, before slurmstepd tells srun
-	 * the tasks ended (after that srun, and with it the job, may end
-	 * before slurm_spank_exit runs, and slurmctld refuses updates of a
-	 * finished job) */
+	ended++;
+	if (!hk.acct_off && spank_get_item(sp, S_TASK_ID, &task) == ESPANK_SUCCESS &&
+	    spank_get_item(sp, S_TASK_EXIT_STATUS, &status) == ESPANK_SUCCESS) {
+		struct task_acct *n = realloc(hk.acct, (hk.nacct + 1) * sizeof(*n));
+		if (n != NULL) {
+			hk.acct = n;
+			struct task_acct *t = &hk.acct[hk.nacct++];
+			uint32_t global;
+			/* the record names the step's task (srun's rank); Slurm's
+			 * cgroup of the task is named by its local id */
+			t->task = spank_get_item(sp, S_TASK_GLOBAL_ID, &global) == ESPANK_SUCCESS ? (int)global : task;
+			t->status = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+			task_counters(task, t);
+		}
+	}
+	/* the step's last local task: stop the keeper now (it sits in the
+	 * step's cgroups, which Slurm removes before slurm_spank_exit runs)
+	 * and write the records */
 	uint32_t ntasks = 0;
-	if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) == ESPANK_SUCCESS && hk.nacct >= ntasks)
+	if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) == ESPANK_SUCCESS && ended >= ntasks) {
+		hk_step_stop(hk.keeper);
+		hk.keeper = -1; /* stopped; slurm_spank_exit has nothing to stop */
 		report_step(sp);
+	}
 	return 0;
 }
 
@@ -1152,11 +1169,110 @@ static void report_step(spank_t sp)
 		close(fd);
 }
 
+/* Move pid into DIR (a path inside each of its cgroup hierarchies) in the
+ * hierarchies where it sits under job_JOB; DIR is made when missing (a v1
+ * cpuset group gets its parent's CPUs and nodes). */
+static void move_out_of_job(pid_t pid, uint32_t job, const char *dir)
+{
+	char path[64], line[PATH_MAX], mark[32];
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	snprintf(mark, sizeof(mark), "/job_%u", (unsigned)job);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *ctl = strchr(line, ':'), *cg = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (cg == NULL)
+			continue;
+		*cg++ = '\0';
+		ctl++;
+		char *m = strstr(cg, mark);
+		if (m == NULL || (m[strlen(mark)] != '/' && m[strlen(mark)] != '\0') || strncmp(ctl, "name=", 5) == 0)
+			continue;
+		char base[PATH_MAX], target[PATH_MAX], procs[PATH_MAX + 16];
+		if (ctl[0])
+			snprintf(base, sizeof(base), "/sys/fs/cgroup/%s", ctl);
+		else
+			snprintf(base, sizeof(base), "%s", access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ?
+			         "/sys/fs/cgroup" : "/sys/fs/cgroup/unified");
+		if (snprintf(target, sizeof(target), "%s%s", base, strcmp(dir, "/") == 0 ? "" : dir) >= (int)sizeof(target))
+			continue;
+		if (mkdir(target, 0755) == 0 && strstr(ctl, "cpuset")) {
+			char v[4096];
+			for (int k = 0; k < 2; k++) {
+				const char *file = k ? "cpuset.mems" : "cpuset.cpus";
+				char src[PATH_MAX + 16], dst[PATH_MAX + 16];
+				snprintf(src, sizeof(src), "%s/%s", base, file);
+				snprintf(dst, sizeof(dst), "%s/%s", target, file);
+				int in = open(src, O_RDONLY | O_CLOEXEC), out = open(dst, O_WRONLY | O_CLOEXEC);
+				ssize_t n = in >= 0 ? read(in, v, sizeof(v)) : -1;
+				if (n > 0 && out >= 0 && write(out, v, (size_t)n) < 0)
+					slurm_error("husk: %s: %s", dst, strerror(errno));
+				if (in >= 0)
+					close(in);
+				if (out >= 0)
+					close(out);
+			}
+		}
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", target);
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || dprintf(fd, "%d\n", (int)pid) < 0)
+			slurm_error("husk: moving the image holder %d to %s: %s", (int)pid, procs, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	fclose(f);
+}
+
+/* A holder started in a step (it serves the image's mount to later steps
+ * and jobs of the user for its linger time) was born in the step's
+ * cgroups; there it would keep Slurm from removing the step's and job's
+ * groups, for good, and be charged to a job that ended. So the user's
+ * holders under this job's groups move to the
+ * site's holder_cgroup (default the root group, where slurmstepd itself
+ * moves before it removes its groups), as soon as the step's first task
+ * is forked (slurm_spank_task_post_fork, root): by slurm_spank_exit Slurm
+ * has tried to remove the step's groups already. */
+static void release_holders(spank_t sp)
+{
+	uint32_t job;
+	uid_t uid;
+	char path[64], comm[32];
+	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS || spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS)
+		return;
+	DIR *d = opendir("/proc");
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		struct stat st;
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			continue;
+		comm[n] = '\0';
+		snprintf(path, sizeof(path), "/proc/%ld", pid);
+		if (strcmp(comm, "husk-holder\n") != 0 || stat(path, &st) < 0 || st.st_uid != uid)
+			continue;
+		move_out_of_job((pid_t)pid, job, hk.holder_cg ? hk.holder_cg : "/");
+	}
+	closedir(d);
+}
+
 /* The end of the step in slurmstepd: stop the container. */
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
-	if (spank_remote(sp) && hk.keeper > 0 && hk.owner == getpid()) {
-		hk_step_stop(hk.keeper);
+	if (spank_remote(sp) && hk.keeper != 0 && hk.owner == getpid()) {
+		if (hk.keeper > 0)
+			hk_step_stop(hk.keeper);
 		hk.keeper = 0;
 		report_step(sp);
 	}

@@ -25,6 +25,7 @@ host=$(hostname -s)
 export SLURM_CONF=$S/etc/slurm.conf
 nodes=()
 for i in $(seq "$nnodes"); do nodes+=("$host$i"); done
+holders=husk-slurm-test-holders
 
 die() { echo "cluster.sh: error: $*" >&2; exit 1; }
 logtail() {
@@ -134,7 +135,9 @@ ConstrainRAMSpace=yes
 C
 	: >"$S/etc/plugstack.conf"
 	# accounting records under the state directory: stop removes them
-	if [ -n "$plugin" ]; then echo "${HUSK_SPANK_MODE:-required} $plugin accounting=$S/acct" >"$S/etc/plugstack.conf"; fi
+	# the image holders that steps start outlive them: the plugin moves them
+	# to a group of their own, which stop removes
+	if [ -n "$plugin" ]; then echo "${HUSK_SPANK_MODE:-required} $plugin accounting=$S/acct holder_cgroup=/$holders" >"$S/etc/plugstack.conf"; fi
 	cat >"$S/etc/slurmdbd.conf" <<C
 AuthType=auth/munge
 DbdHost=localhost
@@ -193,6 +196,7 @@ slurm_cgroups() {
 		find /sys/fs/cgroup -maxdepth 2 -type d -name "slurm_$n" 2>/dev/null
 	done
 }
+holder_cgroups() { find /sys/fs/cgroup -maxdepth 2 -type d -name "$holders" 2>/dev/null; }
 
 stop() {
 	local f pids=() left
@@ -207,8 +211,9 @@ stop() {
 	done
 	[ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null
 	waitpids 10 "${pids[@]}"
-	# what is left in Slurm's cgroups of our nodes (slurmstepd, tasks) is ours
-	for d in $(slurm_cgroups); do
+	# what is left in Slurm's cgroups of our nodes (slurmstepd, tasks) and in
+	# the holders' group is ours
+	for d in $(slurm_cgroups) $(holder_cgroups); do
 		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null; done || true
 	done
 	pids=()
@@ -219,11 +224,11 @@ stop() {
 	fi
 	waitpids 30 "${pids[@]}"
 	for _ in $(seq 20); do
-		for d in $(slurm_cgroups); do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
-		[ -z "$(slurm_cgroups)" ] && break
+		for d in $(slurm_cgroups) $(holder_cgroups); do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
+		[ -z "$(slurm_cgroups)$(holder_cgroups)" ] && break
 		sleep 0.3
 	done
-	left=$(slurm_cgroups | tr '\n' ' ')
+	left=$( (slurm_cgroups; holder_cgroups) | tr '\n' ' ')
 	[ -z "$left" ] || echo "cluster.sh: warning: cgroups left: $left" >&2
 	rm -rf "$S"
 }

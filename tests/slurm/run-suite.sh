@@ -106,6 +106,9 @@ test_two_tasks_bound() {
 	out=$(as srun -n2 --cpus-per-task 1 --container-image="$img" sh -c 'cat /etc/image-marker >/dev/null && grep Cpus_allowed_list /proc/self/status' | awk '{print $2}' | sort)
 	[ "$(echo "$out" | wc -l)" = 2 ] && [ "$(echo "$out" | sort -u | wc -l)" = 2 ] ||
 		{ echo "tasks not on distinct CPUs: $out"; return 1; }
+	# two CPUs a task: a node's two CPUs each
+	out=$(as srun -N2 -n2 --cpus-per-task 2 --container-image="$img" sh -c 'cat /etc/image-marker >/dev/null && grep Cpus_allowed_list /proc/self/status' | awk '{print $2}')
+	[ "$out" = "$(printf '0-1\n0-1')" ] || { echo "--cpus-per-task 2 did not give each task two CPUs: $out"; return 1; }
 }
 
 # husk's own binding where Slurm leaves the task free, and its NUMA memory
@@ -371,7 +374,41 @@ test_scancel_leaves_nothing() {
 	for _ in $(seq 60); do [ "$(live husk-keeper)" = 0 ] && [ "$(live sleep)" = 0 ] && break; sleep 0.5; done
 	[ "$(live husk-keeper)" = 0 ] || { echo "a keeper is left"; return 1; }
 	[ "$(live sleep)" = 0 ] || { echo "the task is left"; return 1; }
+	# the image's mount (in its holder's namespaces) lingers for the next
+	# step (husk ps); gc ends it
 	runuser -u "$user" -- "$top/husk" gc >/dev/null 2>&1
+	for _ in $(seq 20); do [ "$(live husk-holder)" = 0 ] && break; sleep 0.5; done
+	[ "$(live husk-holder)" = 0 ] || { echo "a holder (and its mount) is left"; return 1; }
+	# (the step moved the lingering holder out of the job's cgroups, or
+	# Slurm could not have removed them)
+	local left
+	for _ in $(seq 40); do
+		left=$(find /sys/fs/cgroup/*/slurm_*/ -maxdepth 3 -type d -name "job_$jid" 2>/dev/null)
+		[ -z "$left" ] && break
+		sleep 0.5
+	done
+	[ -z "$left" ] || { echo "the job's cgroups are left: $left"; return 1; }
+}
+
+# a holder that lingers after a step (the image stays mounted for the next
+# one) is out of the job's cgroups, and Slurm removed them
+test_holder_outside_job() {
+	local jid pid left
+	jid=$(as sbatch --parsable -o /dev/null --wrap "srun --container-image=$img true") || return 1
+	wait_job "$jid" || return 1
+	pid=$(pgrep -u "$user" -x husk-holder | head -1)
+	[ -n "$pid" ] || { echo "no lingering holder"; return 1; }
+	grep -q "/job_" "/proc/$pid/cgroup" && { echo "the holder is in a job's cgroups:"; cat "/proc/$pid/cgroup"; return 1; }
+	grep -q "husk-slurm-test-holders" "/proc/$pid/cgroup" || { echo "the holder is not in holder_cgroup:"; cat "/proc/$pid/cgroup"; return 1; }
+	for _ in $(seq 40); do
+		left=$(find /sys/fs/cgroup/*/slurm_*/ -maxdepth 3 -type d -name "job_$jid" 2>/dev/null)
+		[ -z "$left" ] && break
+		sleep 0.5
+	done
+	[ -z "$left" ] || { echo "the job's cgroups are left: $left"; return 1; }
+	# the next job's step still joins it
+	as srun --container-image="$img" true || return 1
+	[ "$(pgrep -u "$user" -x husk-holder | head -1)" = "$pid" ] || { echo "the next step did not use the lingering holder"; return 1; }
 }
 
 # last: cluster.sh stop leaves no daemon, no step and no cgroup of Slurm's
@@ -391,11 +428,13 @@ test_stop_leaves_nothing() {
 		f=$(find /sys/fs/cgroup -maxdepth 2 -name "slurm_$n")
 		[ -z "$f" ] || { echo "cgroups left: $f"; return 1; }
 	done
+	f=$(find /sys/fs/cgroup -maxdepth 2 -type d -name husk-slurm-test-holders)
+	[ -z "$f" ] || { echo "the holders' cgroups are left: $f"; return 1; }
 	[ ! -e "$S" ] || { echo "$S is left"; return 1; }
 }
 
 tests=(plain_srun help_lists_options two_nodes container_image srun_container_option srun_container_in_sbatch_container two_tasks_bound task_binding site_defaults relative_image
-       mounts_and_workdir accounting accounting_concurrent_steps report_job job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option scancel_leaves_nothing
+       mounts_and_workdir accounting accounting_concurrent_steps report_job job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option holder_outside_job scancel_leaves_nothing
        stop_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
 for t in "${tests[@]}"; do check "$t"; done
