@@ -702,19 +702,16 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 
 /* ---- accounting ---------------------------------------------------------
  * slurmstepd (root) keeps one record per local task (slurm_spank_task_exit:
- * exit status, and CPU and peak memory from Slurm's own task cgroup, where
- * the task ran). When the step's last local task has ended (still in
- * slurm_spank_task_exit: srun hears of the tasks' end only after it, so the
- * job is still RUNNING in slurmctld; by slurm_spank_exit srun may have
- * returned and the job ended), it
- *  - writes the records, husk-accounting/1 JSON lines, munge-encoded (the
+ * exit status, wall time, and CPU and peak memory from Slurm's own task
+ * cgroups, where the task ran). When the step's last local task has ended
+ * (still in slurm_spank_task_exit, before srun hears of it), it writes
+ *  - the records, husk-accounting/1 JSON lines, munge-encoded (the
  *    credential says uid 0 made them: a user can neither forge nor alter
  *    them) to ACCT_DIR/JOB/STEP.NODE.munge, root's, mode 0644;
- *  - merges a one-line summary "husk:STEP@NODE=..." into the job's
- *    AdminComment (sacct -o AdminComment), keeping every other entry. Slurm
- *    can not append, so: read, merge, write; for a step on several nodes,
- *    re-read after a pause until the entry is there (another node's
- *    concurrent read-merge-write may have dropped it).
+ *  - a one-line summary "husk:STEP@NODE=..." to ACCT_DIR/JOB/STEP.NODE.summary.
+ * The job's epilog on each node merges that node's summaries into the
+ * job's AdminComment (sacct -o AdminComment) through slurmdbd, keeping
+ * every other entry (job_comment_merge). docs/slurm.md says why there.
  * plugstack.conf: accounting=no, accounting=/DIR, admin_comment=no. */
 
 /* Where each local task's counters are: the cgroups it was in when
@@ -874,15 +871,11 @@ int slurm_spank_task_exit(spank_t sp, int ac, char **av)
 			task_counters(task, t);
 		}
 	}
-	/* the step's last local task: stop the keeper now (it sits in the
-	 * step's cgroups, which Slurm removes before slurm_spank_exit runs)
-	 * and write the records */
+	/* the step's last local task: write the records now, before srun
+	 * hears that the tasks ended */
 	uint32_t ntasks = 0;
-	if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) == ESPANK_SUCCESS && ended >= ntasks) {
-		hk_step_stop(hk.keeper);
-		hk.keeper = -1; /* stopped; slurm_spank_exit has nothing to stop */
+	if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) == ESPANK_SUCCESS && ended >= ntasks)
 		report_step(sp);
-	}
 	return 0;
 }
 
@@ -1225,32 +1218,60 @@ static void move_out_of_job(pid_t pid, uint32_t job, const char *dir)
 	fclose(f);
 }
 
-/* A holder started in a step (it serves the image's mount to later steps
- * and jobs of the user for its linger time) was born in the step's
- * cgroups; there it would keep Slurm from removing the step's and job's
- * groups, for good, and be charged to a job that ended. So the user's
- * holders under this job's groups move to the
- * site's holder_cgroup (default the root group, where slurmstepd itself
- * moves before it removes its groups), as soon as the step's first task
- * is forked (slurm_spank_task_post_fork, root): by slurm_spank_exit Slurm
- * has tried to remove the step's groups already. */
+/* The step's keeper, and a holder it started (which serves the image's
+ * mount to later steps and jobs of the user for its linger time), are born
+ * in the step's cgroups. A holder left there keeps Slurm from removing the
+ * step's and the job's groups, for good, and is charged to a job that has
+ * ended; a keeper there, stopped before Slurm's clean-up (at the last
+ * task's end), made each step 5 ms slower (measured: Slurm's clean-up then
+ * empties a group that held the container's mounts), and stopped after it
+ * leaves the groups behind. So both move, as root, to the site's
+ * holder_cgroup (default the root group, where slurmstepd itself moves
+ * before it removes its groups) when the step's first task is forked
+ * (slurm_spank_task_post_fork); slurm_spank_exit stops the keeper. The
+ * tasks never were in those processes' groups. */
 static void release_holders(spank_t sp)
 {
 	uint32_t job;
 	uid_t uid;
-	char path[64], comm[32];
+	char path[PATH_MAX + 32], line[PATH_MAX], comm[32];
 	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS || spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS)
 		return;
-	DIR *d = opendir("/proc");
-	if (d == NULL)
+	/* a new holder was started by the keeper, in the keeper's groups:
+	 * look there, not through all of /proc */
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)hk.keeper);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
 		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		char *end;
-		long pid = strtol(e->d_name, &end, 10);
-		struct stat st;
-		if (*end || pid <= 0)
+	char procs[PATH_MAX + 64] = "";
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *ctl = strchr(line, ':'), *cg = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (cg == NULL)
 			continue;
+		*cg++ = '\0';
+		ctl++;
+		if (strncmp(ctl, "name=", 5) == 0 || strstr(cg, "/job_") == NULL)
+			continue;
+		if (ctl[0])
+			snprintf(procs, sizeof(procs), "/sys/fs/cgroup/%s%s/cgroup.procs", ctl, cg);
+		else
+			snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ?
+			         "/sys/fs/cgroup" : "/sys/fs/cgroup/unified", cg);
+		break;
+	}
+	fclose(f);
+	if (!procs[0] || (f = fopen(procs, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		long pid = strtol(line, NULL, 10);
+		struct stat st;
+		if (pid <= 0)
+			continue;
+		if (pid == hk.keeper) { /* see the function's comment */
+			move_out_of_job((pid_t)pid, job, hk.holder_cg ? hk.holder_cg : "/");
+			continue;
+		}
 		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
@@ -1264,7 +1285,7 @@ static void release_holders(spank_t sp)
 			continue;
 		move_out_of_job((pid_t)pid, job, hk.holder_cg ? hk.holder_cg : "/");
 	}
-	closedir(d);
+	fclose(f);
 }
 
 /* The end of the step in slurmstepd: stop the container. */
