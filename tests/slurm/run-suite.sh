@@ -173,16 +173,24 @@ test_mounts_and_workdir() {
 # accounting: a step over two nodes leaves one summary per node in the
 # job's AdminComment (concurrent writers merge, none is lost), and the
 # munge-signed per-task records on the node (uid 0 made them)
+# wait_comment JID N: the job's AdminComment once it holds N husk entries
+# (the epilogs merge them through slurmdbd a moment after the job), or
+# after 60 s
+wait_comment() {
+	local ac
+	for _ in $(seq 120); do
+		ac=$(sacct -n -X -P -j "$1" -o AdminComment)
+		[ "$(grep -o 'husk:[0-9]*@[^=]*=' <<<"$ac" | sort -u | wc -l)" = "$2" ] && break
+		sleep 0.5
+	done
+	echo "$ac"
+}
 test_accounting() {
 	local jid ac f
 	jid=$(as sbatch --parsable -N2 -n2 -o /dev/null \
 		--wrap "srun --container-image=$img sh -c 'i=0; while [ \$i -lt 20000 ]; do i=\$((i+1)); done'; srun -n1 --container-image=$img true") || return 1
 	wait_job "$jid" || return 1
-	for _ in $(seq 20); do
-		ac=$(sacct -n -X -P -j "$jid" -o AdminComment)
-		[ "$(grep -o 'husk:[0-9]*@[^=]*=' <<<"$ac" | sort -u | wc -l)" = 3 ] && break
-		sleep 0.5
-	done
+	ac=$(wait_comment "$jid" 3)
 	for e in "husk:0@${nodes[0]}=tasks:1,rc:0," "husk:0@${nodes[1]}=tasks:1,rc:0," "husk:1@${nodes[0]}=tasks:1,rc:0,"; do
 		grep -q "$e" <<<"$ac" || { echo "AdminComment lacks $e: $ac"; return 1; }
 	done
@@ -196,8 +204,8 @@ test_accounting() {
 }
 
 # concurrent steps of one job, on one node and on both, all keep their
-# summary in the AdminComment (same-node writers take turns, other nodes'
-# are re-checked)
+# summary in the AdminComment (each node's epilog merges its steps; the two
+# nodes' merges run at once and re-check)
 test_accounting_concurrent_steps() {
 	local jid ac n s
 	jid=$(as sbatch --parsable -N2 -n2 -o /dev/null --wrap "
@@ -205,11 +213,7 @@ for i in 1 2 3; do srun -N1 -n1 -w ${nodes[0]} --container-image=$img true & don
 for i in 1 2 3; do srun -N1 -n1 -w ${nodes[1]} --container-image=$img true & done
 wait") || return 1
 	wait_job "$jid" || return 1
-	for _ in $(seq 20); do
-		ac=$(sacct -n -X -P -j "$jid" -o AdminComment)
-		[ "$(grep -o 'husk:[0-9]*@[^=]*=' <<<"$ac" | sort -u | wc -l)" = 6 ] && break
-		sleep 0.5
-	done
+	ac=$(wait_comment "$jid" 6)
 	for n in "${nodes[0]}" "${nodes[1]}"; do
 		s=$(grep -o "husk:[0-9]*@$n=tasks:1,rc:0," <<<"$ac" | sort -u | wc -l)
 		[ "$s" = 3 ] || { echo "$s of 3 steps on $n in AdminComment: $ac"; return 1; }
