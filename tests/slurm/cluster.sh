@@ -14,7 +14,8 @@
 # Everything lives under $HUSK_SLURM_DIR (default /var/tmp/husk-slurm): the
 # configuration (slurm.conf, slurmdbd.conf, cgroup.conf, plugstack.conf),
 # the daemons' logs (log/), pid files and spool directories.
-# $HUSK_SPANK_MODE: "required" (default) or "optional" in plugstack.conf.
+# $HUSK_SPANK_MODE: "required" (default) or "optional" in plugstack.conf;
+# $HUSK_SLURM_TASK_PLUGIN: TaskPlugin (default task/affinity,task/cgroup).
 # $HUSK_SLURM_NODES (default 2) node names, $HUSK_SLURM_USER (default
 # huskuser) runs the start-up checks.
 set -euo pipefail
@@ -107,7 +108,7 @@ SlurmdLogFile=$S/log/slurmd-%n.log
 SlurmctldDebug=info
 SlurmdDebug=${HUSK_SLURMD_DEBUG:-info}
 ProctrackType=proctrack/cgroup
-TaskPlugin=task/affinity,task/cgroup
+TaskPlugin=${HUSK_SLURM_TASK_PLUGIN:-task/affinity,task/cgroup}
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=512

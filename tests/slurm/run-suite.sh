@@ -415,6 +415,22 @@ test_holder_outside_job() {
 	[ "$(pgrep -u "$user" -x husk-holder | head -1)" = "$pid" ] || { echo "the next step did not use the lingering holder"; return 1; }
 }
 
+# a cluster without task/affinity leaves tasks unbound: there husk's
+# --container-cpu-bind=auto (the default) binds them apart, =none does not
+# (the cluster is restarted with TaskPlugin=task/cgroup for the tests after)
+test_cpu_bind_auto_without_affinity() {
+	local out show='echo "${SLURM_CPU_BIND_TYPE:-unset} $(grep Cpus_allowed_list /proc/self/status | cut -f2)"'
+	bash "$top/tests/slurm/cluster.sh" stop >/dev/null 2>&1
+	out=$(HUSK_SLURM_TASK_PLUGIN=task/cgroup bash "$top/tests/slurm/cluster.sh" start "$plugin" 2>&1) ||
+		{ echo "restarting the cluster failed: $out"; return 1; }
+	out=$(as srun -n2 sh -c "$show" | sort)
+	[ "$out" = "$(printf 'unset 0-1\nunset 0-1')" ] || { echo "without husk: $out"; return 1; }
+	out=$(as srun -n2 --container-image="$img" sh -c "$show" | sort)
+	[ "$out" = "$(printf 'unset 0\nunset 1')" ] || { echo "auto did not bind the tasks apart: $out"; return 1; }
+	out=$(as srun -n2 --container-cpu-bind=none --container-image="$img" sh -c "$show" | sort)
+	[ "$out" = "$(printf 'unset 0-1\nunset 0-1')" ] || { echo "--container-cpu-bind=none bound them: $out"; return 1; }
+}
+
 # last: cluster.sh stop leaves no daemon, no step and no cgroup of Slurm's
 test_stop_leaves_nothing() {
 	local S=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm} pids=() f n
@@ -438,7 +454,7 @@ test_stop_leaves_nothing() {
 }
 
 tests=(plain_srun help_lists_options two_nodes container_image srun_container_option srun_container_in_sbatch_container two_tasks_bound task_binding site_defaults relative_image
-       mounts_and_workdir accounting accounting_concurrent_steps report_job job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option holder_outside_job scancel_leaves_nothing
+       mounts_and_workdir accounting accounting_concurrent_steps report_job job_array container_name_reuse sbatch_salloc image_env corrupt_image bad_option holder_outside_job scancel_leaves_nothing cpu_bind_auto_without_affinity
        stop_leaves_nothing)
 [ $# -gt 0 ] && tests=("$@")
 for t in "${tests[@]}"; do check "$t"; done
