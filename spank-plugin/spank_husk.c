@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <ftw.h>
 #include <grp.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <syslog.h>
@@ -53,6 +52,8 @@
 
 SPANK_PLUGIN(husk, 1);
 
+#define BIND_AUTO (-1) /* --container-cpu-bind=auto */
+
 static struct {
 	char *image;
 	char *mounts;
@@ -74,16 +75,14 @@ static struct {
 	bool failed;      /* the container could not be made: no task may run */
 	struct hk_container c;
 	/* accounting (slurmstepd, root): one record per local task */
-	char *acct_dir;   /* plugstack accounting=DIR|no; NULL: no files */
+	char *acct_dir;   /* plugstack accounting=/DIR; NULL: HK_ACCT_DIR */
 	bool acct_off;
 	bool no_admin_comment; /* plugstack admin_comment=no: records only */
 	long long setup_us, start_unix_us;
 	struct task_acct { int task, status; int64_t user_us, sys_us, mem_peak, wall_us; const char *backend; } *acct;
 	size_t nacct;
 	bool reported;
-} hk = { .mount_home = -1, .linger = -1, .cpu_bind = -1, .mem_policy = CG_MPOL_BIND };
-
-#define BIND_AUTO (-1)
+} hk = { .mount_home = -1, .linger = -1, .cpu_bind = BIND_AUTO, .mem_policy = CG_MPOL_BIND };
 
 static int set_str(char **dst, const char *val, const char *opt)
 {
@@ -265,7 +264,11 @@ static int parse_args(int ac, char **av)
 			hk.readonly = av[i][6] == 'r'; /* the default; --container-writable/-readonly win */
 		} else if (strcmp(av[i], "mount_home=no") == 0 || strcmp(av[i], "mount_home=yes") == 0) {
 			hk.mount_home = av[i][11] == 'y';
-		} else if (strncmp(av[i], "holder_cgroup=/", 15) == 0) {
+		} else if (strncmp(av[i], "holder_cgroup=", 14) == 0) {
+			if (av[i][14] != '/') {
+				slurm_error("husk: plugstack.conf: %s: expected holder_cgroup=/PATH", av[i]);
+				return -1;
+			}
 			free(hk.holder_cg);
 			hk.holder_cg = strdup(av[i] + 14);
 		} else if (strncmp(av[i], "cpu_bind=", 9) == 0) {
@@ -700,6 +703,56 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 	_exit(0);
 }
 
+/* ---- cgroups of a process ----------------------------------------------- */
+
+/* The v2 hierarchy's mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified in a
+ * hybrid set-up. */
+static const char *v2_mount(void)
+{
+	static const char *mnt;
+	if (mnt == NULL)
+		mnt = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+	return mnt;
+}
+
+/* Call fn for each cgroup hierarchy pid is in (named ones, "name=...",
+ * left out): ctl its controllers ("memory", "cpu,cpuacct"; "" for v2), mnt
+ * its mount under /sys/fs/cgroup, path pid's group in it. fn returns false
+ * to stop. */
+typedef bool (*cg_fn)(const char *ctl, const char *mnt, const char *path, void *arg);
+static void each_cgroup(pid_t pid, cg_fn fn, void *arg)
+{
+	char file[64], line[PATH_MAX], mnt[PATH_MAX];
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	FILE *f = fopen(file, "re");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (path == NULL)
+			continue;
+		*path++ = '\0';
+		ctl++;
+		if (strncmp(ctl, "name=", 5) == 0)
+			continue;
+		snprintf(mnt, sizeof(mnt), ctl[0] ? "/sys/fs/cgroup/%s" : "%s", ctl[0] ? ctl : v2_mount());
+		if (!fn(ctl, mnt, path, arg))
+			break;
+	}
+	fclose(f);
+}
+
+/* Is word one of the comma-separated words of list? */
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 /* ---- accounting ---------------------------------------------------------
  * slurmstepd (root) keeps one record per local task (slurm_spank_task_exit:
  * exit status, wall time, and CPU and peak memory from Slurm's own task
@@ -732,11 +785,22 @@ static size_t ntask_cgs;
 
 static void release_holders(spank_t sp);
 
+static bool note_task_cg(const char *ctl, const char *mnt, const char *path, void *arg)
+{
+	struct task_cg *tc = arg;
+	if (strcmp(ctl, "memory") == 0)
+		snprintf(tc->mem, sizeof(tc->mem), "%s%s", mnt, path);
+	else if (has_word(ctl, "cpuacct"))
+		snprintf(tc->cpu, sizeof(tc->cpu), "%s%s", mnt, path);
+	else if (ctl[0] == '\0')
+		snprintf(tc->v2, sizeof(tc->v2), "%s%s", mnt, path);
+	return true;
+}
+
 int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
 {
 	pid_t pid;
 	int task;
-	char path[64], line[PATH_MAX];
 	static bool released;
 
 	if (!spank_remote(sp) || hk.keeper <= 0 || hk.owner != getpid())
@@ -758,32 +822,7 @@ int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
 	memset(tc, 0, sizeof(*tc));
 	tc->task = task;
 	tc->t0_us = hk_now_us();
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *ctl = strchr(line, ':'), *cg = ctl ? strchr(ctl + 1, ':') : NULL;
-		if (cg == NULL)
-			continue;
-		*cg++ = '\0';
-		ctl++;
-		/* the controller's mount: "memory", "cpuacct" or "cpu,cpuacct" */
-		bool cpuacct = false;
-		cleanup_free char *list = strdup(ctl);
-		char *save = NULL;
-		for (char *c = list ? strtok_r(list, ",", &save) : NULL; c; c = strtok_r(NULL, ",", &save))
-			cpuacct |= strcmp(c, "cpuacct") == 0;
-		if (strcmp(ctl, "memory") == 0)
-			snprintf(tc->mem, sizeof(tc->mem), "/sys/fs/cgroup/memory%s", cg);
-		else if (cpuacct)
-			snprintf(tc->cpu, sizeof(tc->cpu), "/sys/fs/cgroup/%s%s", ctl, cg);
-		else if (ctl[0] == '\0')
-			snprintf(tc->v2, sizeof(tc->v2), "%s%s", access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ?
-			         "/sys/fs/cgroup" : "/sys/fs/cgroup/unified", cg);
-	}
-	fclose(f);
+	each_cgroup(pid, note_task_cg, tc);
 	return 0;
 }
 
@@ -909,13 +948,11 @@ static bool has_entry(const char *s, const char *entry)
 	return false;
 }
 
-/* The job's AdminComment as slurmdbd has it: 0 and *out (malloc'ed, maybe
- * NULL) and *nnodes; -1 when slurmdbd has no record of the job (yet), -2
- * when it did not answer. */
-static int dbd_comment(void *db, uint32_t job, char **out, uint32_t *nnodes)
+/* A condition selecting job (its step_list freed with
+ * slurm_list_destroy). Returns 0 or -1. */
+static int job_cond(slurmdb_job_cond_t *cond, uint32_t job)
 {
-	slurmdb_job_cond_t cond;
-	memset(&cond, 0, sizeof(cond));
+	memset(cond, 0, sizeof(*cond));
 	slurm_selected_step_t *sel = calloc(1, sizeof(*sel));
 	if (sel == NULL)
 		return -1;
@@ -924,10 +961,21 @@ static int dbd_comment(void *db, uint32_t job, char **out, uint32_t *nnodes)
 	sel->step_id.job_id = job;
 	sel->step_id.step_id = NO_VAL;
 	sel->step_id.step_het_comp = NO_VAL;
-	cond.step_list = slurm_list_create(free);
-	slurm_list_append(cond.step_list, sel);
+	cond->step_list = slurm_list_create(free);
+	slurm_list_append(cond->step_list, sel);
+	cond->db_flags = SLURMDB_JOB_FLAG_NOTSET; /* 0 would ask for jobs without flags only */
+	return 0;
+}
+
+/* The job's AdminComment as slurmdbd has it: 0 and *out (malloc'ed, maybe
+ * NULL) and *nnodes; -1 when slurmdbd has no record of the job (yet), -2
+ * when it did not answer. */
+static int dbd_comment(void *db, uint32_t job, char **out, uint32_t *nnodes)
+{
+	slurmdb_job_cond_t cond;
+	if (job_cond(&cond, job) < 0)
+		return -1;
 	cond.flags = JOBCOND_FLAG_NO_STEP | JOBCOND_FLAG_DUP;
-	cond.db_flags = SLURMDB_JOB_FLAG_NOTSET; /* 0 would ask for jobs without flags only */
 	List jobs = slurmdb_jobs_get(db, &cond);
 	slurm_list_destroy(cond.step_list);
 	if (jobs == NULL)
@@ -1008,18 +1056,8 @@ static int job_comment_merge(uint32_t job, const char *entries)
 			break;
 		}
 		slurmdb_job_cond_t cond;
-		memset(&cond, 0, sizeof(cond));
-		slurm_selected_step_t *sel = calloc(1, sizeof(*sel));
-		if (sel == NULL)
+		if (job_cond(&cond, job) < 0)
 			break;
-		sel->array_task_id = NO_VAL;
-		sel->het_job_offset = NO_VAL;
-		sel->step_id.job_id = job;
-		sel->step_id.step_id = NO_VAL;
-		sel->step_id.step_het_comp = NO_VAL;
-		cond.step_list = slurm_list_create(free);
-		slurm_list_append(cond.step_list, sel);
-		cond.db_flags = SLURMDB_JOB_FLAG_NOTSET;
 		/* only the AdminComment: a modify sets every field it is given
 		 * (derived_ec NO_VAL: not given) */
 		slurmdb_job_rec_t rec;
@@ -1091,11 +1129,21 @@ static int job_dir(const char *job, char *dir, size_t len)
 	return 0;
 }
 
+/* DIR/STEP.NODE.EXT, root's, mode 0644: text and a newline. */
+static void write_line(const char *dir, const char *step, const char *node, const char *ext, const char *text)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/%s.%s.%s", dir, step, node, ext) >= (int)sizeof(path))
+		return;
+	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || dprintf(fd, "%s\n", text) < 0)
+		slurm_error("husk: accounting: %s: %s", path, strerror(errno));
+}
+
 /* DIR/STEP.NODE.munge: the records, munge-encoded. */
 static void write_records(const char *dir, const char *step, const char *node, const char *json)
 {
 #ifdef HAVE_MUNGE
-	char path[PATH_MAX];
 	char *cred = NULL;
 
 	if (munge_encode(&cred, NULL, json, (int)strlen(json)) != EMUNGE_SUCCESS) {
@@ -1103,15 +1151,7 @@ static void write_records(const char *dir, const char *step, const char *node, c
 		free(cred);
 		return;
 	}
-	if (snprintf(path, sizeof(path), "%s/%s.%s.munge", dir, step, node) >= (int)sizeof(path)) {
-		free(cred);
-		return;
-	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, cred, strlen(cred)) < 0 || write(fd, "\n", 1) < 0)
-		slurm_error("husk: accounting: %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	write_line(dir, step, node, "munge", cred);
 	free(cred);
 #else
 	(void)dir; (void)step; (void)node; (void)json;
@@ -1151,71 +1191,54 @@ static void report_step(spank_t sp)
 	hk.reported = true;
 	if (hk.no_admin_comment || !have_dir)
 		return;
-	/* the job's epilog merges it into the AdminComment */
-	char path[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s/%s.%s.summary", dir, step, node) >= (int)sizeof(path))
-		return;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || dprintf(fd, "%s\n", entry) < 0)
-		slurm_error("husk: accounting: %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	write_line(dir, step, node, "summary", entry); /* the job's epilog merges it into the AdminComment */
 }
 
-/* Move pid into DIR (a path inside each of its cgroup hierarchies) in the
- * hierarchies where it sits under job_JOB; DIR is made when missing (a v1
- * cpuset group gets its parent's CPUs and nodes). */
+/* Move a process, in the hierarchies where it sits under job_JOB, to DIR
+ * (a path inside each; made when missing, a v1 cpuset group with its
+ * parent's CPUs and nodes). */
+struct move { pid_t pid; char mark[32]; const char *dir; };
+static bool move_one(const char *ctl, const char *mnt, const char *path, void *arg)
+{
+	struct move *mv = arg;
+	char target[PATH_MAX], file[PATH_MAX + 32], v[4096];
+	const char *m = strstr(path, mv->mark);
+	size_t n = strlen(mv->mark);
+	if (m == NULL || (m[n] != '/' && m[n] != '\0'))
+		return true;
+	if (snprintf(target, sizeof(target), "%s%s", mnt, strcmp(mv->dir, "/") == 0 ? "" : mv->dir) >= (int)sizeof(target))
+		return true;
+	if (mkdir(target, 0755) == 0 && has_word(ctl, "cpuset"))
+		for (int k = 0; k < 2; k++) {
+			const char *name = k ? "cpuset.mems" : "cpuset.cpus";
+			snprintf(file, sizeof(file), "%s/%s", mnt, name);
+			cleanup_close int in = open(file, O_RDONLY | O_CLOEXEC);
+			ssize_t len = in >= 0 ? read(in, v, sizeof(v)) : -1;
+			snprintf(file, sizeof(file), "%s/%s", target, name);
+			if (len > 0 && hk_write_file(file, v, (size_t)len) < 0)
+				slurm_error("husk: %s: %s", file, strerror(errno));
+		}
+	snprintf(file, sizeof(file), "%s/cgroup.procs", target);
+	int len = snprintf(v, sizeof(v), "%d\n", (int)mv->pid);
+	if (hk_write_file(file, v, (size_t)len) < 0)
+		slurm_error("husk: moving process %d to %s: %s", (int)mv->pid, file, strerror(errno));
+	return true;
+}
+
 static void move_out_of_job(pid_t pid, uint32_t job, const char *dir)
 {
-	char path[64], line[PATH_MAX], mark[32];
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	snprintf(mark, sizeof(mark), "/job_%u", (unsigned)job);
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *ctl = strchr(line, ':'), *cg = ctl ? strchr(ctl + 1, ':') : NULL;
-		if (cg == NULL)
-			continue;
-		*cg++ = '\0';
-		ctl++;
-		char *m = strstr(cg, mark);
-		if (m == NULL || (m[strlen(mark)] != '/' && m[strlen(mark)] != '\0') || strncmp(ctl, "name=", 5) == 0)
-			continue;
-		char base[PATH_MAX], target[PATH_MAX], procs[PATH_MAX + 16];
-		if (ctl[0])
-			snprintf(base, sizeof(base), "/sys/fs/cgroup/%s", ctl);
-		else
-			snprintf(base, sizeof(base), "%s", access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ?
-			         "/sys/fs/cgroup" : "/sys/fs/cgroup/unified");
-		if (snprintf(target, sizeof(target), "%s%s", base, strcmp(dir, "/") == 0 ? "" : dir) >= (int)sizeof(target))
-			continue;
-		if (mkdir(target, 0755) == 0 && strstr(ctl, "cpuset")) {
-			char v[4096];
-			for (int k = 0; k < 2; k++) {
-				const char *file = k ? "cpuset.mems" : "cpuset.cpus";
-				char src[PATH_MAX + 16], dst[PATH_MAX + 16];
-				snprintf(src, sizeof(src), "%s/%s", base, file);
-				snprintf(dst, sizeof(dst), "%s/%s", target, file);
-				int in = open(src, O_RDONLY | O_CLOEXEC), out = open(dst, O_WRONLY | O_CLOEXEC);
-				ssize_t n = in >= 0 ? read(in, v, sizeof(v)) : -1;
-				if (n > 0 && out >= 0 && write(out, v, (size_t)n) < 0)
-					slurm_error("husk: %s: %s", dst, strerror(errno));
-				if (in >= 0)
-					close(in);
-				if (out >= 0)
-					close(out);
-			}
-		}
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", target);
-		int fd = open(procs, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || dprintf(fd, "%d\n", (int)pid) < 0)
-			slurm_error("husk: moving the image holder %d to %s: %s", (int)pid, procs, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	}
-	fclose(f);
+	struct move mv = { .pid = pid, .dir = dir };
+	snprintf(mv.mark, sizeof(mv.mark), "/job_%u", (unsigned)job);
+	each_cgroup(pid, move_one, &mv);
+}
+
+/* The first of a process's groups that is under a job: its cgroup.procs. */
+static bool job_procs(const char *ctl, const char *mnt, const char *path, void *arg)
+{
+	if (strstr(path, "/job_") == NULL)
+		return true;
+	snprintf(arg, PATH_MAX + 64, "%s%s/cgroup.procs", mnt, path);
+	return false;
 }
 
 /* The step's keeper, and a holder it started (which serves the image's
@@ -1230,60 +1253,38 @@ static void move_out_of_job(pid_t pid, uint32_t job, const char *dir)
  * before it removes its groups) when the step's first task is forked
  * (slurm_spank_task_post_fork); slurm_spank_exit stops the keeper. The
  * tasks never were in those processes' groups. */
+/* Is pid a mount holder of uid's? */
+static bool is_holder(long pid, uid_t uid)
+{
+	char path[64], comm[32];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+	if (n <= 0)
+		return false;
+	comm[n] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld", pid);
+	return strcmp(comm, "husk-holder\n") == 0 && stat(path, &st) == 0 && st.st_uid == uid;
+}
+
 static void release_holders(spank_t sp)
 {
 	uint32_t job;
 	uid_t uid;
-	char path[PATH_MAX + 32], line[PATH_MAX], comm[32];
+	char line[64], procs[PATH_MAX + 64] = "";
 	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS || spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS)
 		return;
 	/* a new holder was started by the keeper, in the keeper's groups:
 	 * look there, not through all of /proc */
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)hk.keeper);
-	FILE *f = fopen(path, "re");
+	each_cgroup(hk.keeper, job_procs, procs);
+	FILE *f = procs[0] ? fopen(procs, "re") : NULL;
 	if (f == NULL)
-		return;
-	char procs[PATH_MAX + 64] = "";
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *ctl = strchr(line, ':'), *cg = ctl ? strchr(ctl + 1, ':') : NULL;
-		if (cg == NULL)
-			continue;
-		*cg++ = '\0';
-		ctl++;
-		if (strncmp(ctl, "name=", 5) == 0 || strstr(cg, "/job_") == NULL)
-			continue;
-		if (ctl[0])
-			snprintf(procs, sizeof(procs), "/sys/fs/cgroup/%s%s/cgroup.procs", ctl, cg);
-		else
-			snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ?
-			         "/sys/fs/cgroup" : "/sys/fs/cgroup/unified", cg);
-		break;
-	}
-	fclose(f);
-	if (!procs[0] || (f = fopen(procs, "re")) == NULL)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		long pid = strtol(line, NULL, 10);
-		struct stat st;
-		if (pid <= 0)
-			continue;
-		if (pid == hk.keeper) { /* see the function's comment */
+		if (pid > 0 && (pid == hk.keeper || is_holder(pid, uid)))
 			move_out_of_job((pid_t)pid, job, hk.holder_cg ? hk.holder_cg : "/");
-			continue;
-		}
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
-		if (fd >= 0)
-			close(fd);
-		if (n <= 0)
-			continue;
-		comm[n] = '\0';
-		snprintf(path, sizeof(path), "/proc/%ld", pid);
-		if (strcmp(comm, "husk-holder\n") != 0 || stat(path, &st) < 0 || st.st_uid != uid)
-			continue;
-		move_out_of_job((pid_t)pid, job, hk.holder_cg ? hk.holder_cg : "/");
 	}
 	fclose(f);
 }
@@ -1291,9 +1292,8 @@ static void release_holders(spank_t sp)
 /* The end of the step in slurmstepd: stop the container. */
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
-	if (spank_remote(sp) && hk.keeper != 0 && hk.owner == getpid()) {
-		if (hk.keeper > 0)
-			hk_step_stop(hk.keeper);
+	if (spank_remote(sp) && hk.keeper > 0 && hk.owner == getpid()) {
+		hk_step_stop(hk.keeper);
 		hk.keeper = 0;
 		report_step(sp);
 	}
