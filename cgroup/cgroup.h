@@ -86,10 +86,17 @@ const char *cg_dist_name(enum cg_dist d);
  * Returns 0, or -1 with *err (bad task, more CPUs asked than the node has). */
 int cg_plan(const cg_topo *t, const struct cg_task *task, cg_set *cpus, cg_set *mems, hk_err *err);
 
-/* The NUMA nodes holding one of cpus, from sysfs (/sys/devices/system/node,
- * no hwloc: cheap enough for every task of a step). *nodes is empty on a
- * kernel without NUMA. */
-void cg_nodes_of_cpus(const cg_set *cpus, cg_set *nodes);
+/* The machine's NUMA nodes and their CPUs, from sysfs
+ * (/sys/devices/system/node; no hwloc): read once, for instance before a
+ * Slurm step's tasks are forked, then asked for each task. */
+struct cg_numa {
+	unsigned n; /* 0 on a kernel without NUMA */
+	struct cg_numa_node { unsigned os; cg_set cpus; } *nodes;
+};
+void cg_numa_load(struct cg_numa *m);
+void cg_numa_free(struct cg_numa *m);
+/* The nodes holding one of cpus (empty when m has none). */
+void cg_numa_nodes_of(const struct cg_numa *m, const cg_set *cpus, cg_set *nodes);
 
 /* ---- limits ------------------------------------------------------------- */
 
@@ -263,6 +270,9 @@ int cg_start_clone(cg_ctx *c, int *fd, hk_err *err);
  * sched_setaffinity to the CPUs and the NUMA memory policy. Async-signal
  * safe apart from errors. Returns 0 or -1 with *err. */
 int cg_child_apply(const cg_ctx *c, hk_err *err);
+/* The NUMA memory policy p over the nodes mems (cg_child_apply's second
+ * half, for a caller with no plan). Returns 0 or -1 with *err. */
+int cg_set_mempolicy(enum cg_mempolicy p, const cg_set *mems, hk_err *err);
 /* Free a context that never got a cgroup (only cg_prepare and
  * cg_child_apply were used, as in a Slurm task). */
 void cg_ctx_free(cg_ctx *c);

@@ -198,28 +198,19 @@ int cg_start(cg_ctx *c, pid_t child, hk_err *err)
 	return 0;
 }
 
-int cg_child_apply(const cg_ctx *c, hk_err *err)
+int cg_set_mempolicy(enum cg_mempolicy p, const cg_set *mems, hk_err *err)
 {
-	if (!c)
-		return 0;
-	/* a cg_set is laid out as the kernel's CPU mask: no copy, no malloc */
-	if (!cg_set_empty(&c->lim.cpus) &&
-	    sched_setaffinity(0, sizeof(c->lim.cpus.w), (const cpu_set_t *)(const void *)c->lim.cpus.w) < 0) {
-		char buf[CG_SET_STRLEN];
-		return hk_fail(err, errno, "binding to CPUs %s (sched_setaffinity)",
-		               cg_set_format(&c->lim.cpus, buf, sizeof(buf)));
-	}
-	if (c->mpol == CG_MPOL_NONE)
+	if (p == CG_MPOL_NONE)
 		return 0;
 	int mode = MPOL_DEFAULT;
-	cg_set nodes = c->lim.mems;
-	switch (c->mpol) {
+	cg_set nodes = *mems;
+	switch (p) {
 	case CG_MPOL_NONE: break;
 	case CG_MPOL_LOCAL: mode = MPOL_LOCAL; cg_set_zero(&nodes); break;
 	case CG_MPOL_BIND: mode = MPOL_BIND; break;
 	case CG_MPOL_INTERLEAVE: mode = MPOL_INTERLEAVE; break;
 	case CG_MPOL_PREFERRED: {
-		int first = cg_set_next(&c->lim.mems, 0);
+		int first = cg_set_next(mems, 0);
 		cg_set_zero(&nodes);
 		if (first >= 0)
 			cg_set_add(&nodes, (unsigned)first);
@@ -234,13 +225,27 @@ int cg_child_apply(const cg_ctx *c, hk_err *err)
 	long r = syscall(SYS_set_mempolicy, mode, mode == MPOL_LOCAL ? NULL : (const unsigned long *)nodes.w,
 	                 mode == MPOL_LOCAL ? 0UL : (unsigned long)CG_SET_BITS + 1);
 	if (r < 0) {
-		if (errno == ENOSYS && cg_set_count(&c->lim.mems) <= 1)
+		if (errno == ENOSYS && cg_set_count(mems) <= 1)
 			return 0; /* a kernel without NUMA: one node, nothing to do */
 		char buf[CG_SET_STRLEN];
-		return hk_fail(err, errno, "--mem-policy %s on nodes %s (set_mempolicy)", cg_mempolicy_name(c->mpol),
-		               cg_set_format(&c->lim.mems, buf, sizeof(buf)));
+		return hk_fail(err, errno, "--mem-policy %s on nodes %s (set_mempolicy)", cg_mempolicy_name(p),
+		               cg_set_format(mems, buf, sizeof(buf)));
 	}
 	return 0;
+}
+
+int cg_child_apply(const cg_ctx *c, hk_err *err)
+{
+	if (!c)
+		return 0;
+	/* a cg_set is laid out as the kernel's CPU mask: no copy, no malloc */
+	if (!cg_set_empty(&c->lim.cpus) &&
+	    sched_setaffinity(0, sizeof(c->lim.cpus.w), (const cpu_set_t *)(const void *)c->lim.cpus.w) < 0) {
+		char buf[CG_SET_STRLEN];
+		return hk_fail(err, errno, "binding to CPUs %s (sched_setaffinity)",
+		               cg_set_format(&c->lim.cpus, buf, sizeof(buf)));
+	}
+	return cg_set_mempolicy(c->mpol, &c->lim.mems, err);
 }
 
 int cg_finish(cg_ctx *c, const struct rusage *ru, int64_t startup_us, struct cg_record *rec, hk_err *err)

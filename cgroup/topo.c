@@ -189,10 +189,11 @@ static int read_small(const char *path, char *buf, size_t len)
 	return r ? 0 : -1;
 }
 
-void cg_nodes_of_cpus(const cg_set *cpus, cg_set *nodes)
+void cg_numa_load(struct cg_numa *m)
 {
 	char path[320], buf[CG_SET_STRLEN];
-	cg_set_zero(nodes);
+	m->n = 0;
+	m->nodes = NULL;
 	DIR *d = opendir("/sys/devices/system/node");
 	if (d == NULL)
 		return;
@@ -201,18 +202,38 @@ void cg_nodes_of_cpus(const cg_set *cpus, cg_set *nodes)
 		char *end;
 		if (strncmp(e->d_name, "node", 4) != 0)
 			continue;
-		unsigned long n = strtoul(e->d_name + 4, &end, 10);
-		if (end == e->d_name + 4 || *end != '\0' || n >= CG_SET_BITS)
+		unsigned long os = strtoul(e->d_name + 4, &end, 10);
+		if (end == e->d_name + 4 || *end != '\0' || os >= CG_SET_BITS)
 			continue;
 		cg_set list;
 		snprintf(path, sizeof(path), "/sys/devices/system/node/%s/cpulist", e->d_name);
 		if (read_small(path, buf, sizeof(buf)) < 0 || cg_set_parse(buf, &list, NULL) < 0)
 			continue;
-		cg_set_and(&list, cpus);
-		if (!cg_set_empty(&list))
-			cg_set_add(nodes, (unsigned)n);
+		struct cg_numa_node *nn = realloc(m->nodes, (m->n + 1) * sizeof(*nn));
+		if (nn == NULL)
+			break;
+		m->nodes = nn;
+		m->nodes[m->n++] = (struct cg_numa_node){ .os = (unsigned)os, .cpus = list };
 	}
 	closedir(d);
+}
+
+void cg_numa_free(struct cg_numa *m)
+{
+	free(m->nodes);
+	m->nodes = NULL;
+	m->n = 0;
+}
+
+void cg_numa_nodes_of(const struct cg_numa *m, const cg_set *cpus, cg_set *nodes)
+{
+	cg_set_zero(nodes);
+	for (unsigned i = 0; i < m->n; i++) {
+		cg_set both = m->nodes[i].cpus;
+		cg_set_and(&both, cpus);
+		if (!cg_set_empty(&both))
+			cg_set_add(nodes, m->nodes[i].os);
+	}
 }
 
 static int load_sysfs(cg_topo *t, hk_err *err)

@@ -65,6 +65,7 @@ static struct {
 	char *keep_env;   /* --container-env: host values win for these names */
 	int cpu_bind;     /* --container-cpu-bind: enum cg_bind, or BIND_AUTO */
 	int mem_policy;   /* --container-mem-policy: enum cg_mempolicy */
+	struct cg_numa numa; /* the node's NUMA nodes, read once a step for its tasks */
 	/* plugstack.conf */
 	char *allowed;    /* colon-separated image directories, or NULL: any */
 	char *holder_cg;  /* plugstack holder_cgroup=: where lingering holders go ("/": the root) */
@@ -486,6 +487,8 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 		return fail_step("starting the container", &err);
 	hk.setup_us = hk_now_us() - t0;
 	hk.owner = getpid();
+	if (hk.mem_policy != CG_MPOL_NONE)
+		cg_numa_load(&hk.numa); /* here, not in each task */
 	return 0;
 }
 
@@ -496,6 +499,12 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
  * gave the step), and set the NUMA memory policy over the nodes of the
  * task's CPUs unless the user asked Slurm for --mem-bind. A binding that
  * can not be made is a warning: the task still runs as Slurm placed it. */
+static void warn_unbound(int task, hk_err *err)
+{
+	slurm_error("husk: task %d: not bound as asked (%s); it runs as Slurm placed it", task, (*err)->msg);
+	hk_err_free(err);
+}
+
 static void bind_task(spank_t sp)
 {
 	char type[64] = "", mtype[64] = "", cpt[16] = "";
@@ -503,7 +512,6 @@ static void bind_task(spank_t sp)
 	int local = 0;
 	hk_err err = NULL;
 	struct cg_opts o = { .mem_policy = CG_MPOL_NONE };
-	char mems[CG_SET_STRLEN];
 
 	bool cpu_set = spank_getenv(sp, "SLURM_CPU_BIND_TYPE", type, sizeof(type)) == ESPANK_SUCCESS && type[0];
 	bool cpu_none = cpu_set && strncmp(type, "none", 4) == 0;
@@ -526,23 +534,21 @@ static void bind_task(spank_t sp)
 	               mtype[0] && strncmp(mtype, "none", 4) != 0;
 	if (!mem_set)
 		o.mem_policy = (enum cg_mempolicy)hk.mem_policy;
-	if (!o.plan && o.mem_policy != CG_MPOL_NONE) {
+	if (!o.plan) {
+		/* the policy alone, over the nodes of the CPUs Slurm gave it */
 		cg_set cpus, nodes;
 		cg_set_zero(&cpus);
-		if (sched_getaffinity(0, sizeof(cpus.w), (cpu_set_t *)(void *)cpus.w) < 0)
+		if (o.mem_policy == CG_MPOL_NONE || hk.numa.n == 0 ||
+		    sched_getaffinity(0, sizeof(cpus.w), (cpu_set_t *)(void *)cpus.w) < 0)
 			return;
-		cg_nodes_of_cpus(&cpus, &nodes);
-		if (cg_set_empty(&nodes))
-			return; /* no NUMA here */
-		o.mems = cg_set_format(&nodes, mems, sizeof(mems));
-	}
-	if (!o.plan && o.mem_policy == CG_MPOL_NONE)
+		cg_numa_nodes_of(&hk.numa, &cpus, &nodes);
+		if (!cg_set_empty(&nodes) && cg_set_mempolicy(o.mem_policy, &nodes, &err) < 0)
+			warn_unbound(local, &err);
 		return;
-	cg_ctx *ctx = NULL;
-	if (cg_prepare(&o, &ctx, &err) < 0 || cg_child_apply(ctx, &err) < 0) {
-		slurm_error("husk: task %d: not bound as asked (%s); it runs as Slurm placed it", local, err->msg);
-		hk_err_free(&err);
 	}
+	cg_ctx *ctx = NULL;
+	if (cg_prepare(&o, &ctx, &err) < 0 || cg_child_apply(ctx, &err) < 0)
+		warn_unbound(local, &err);
 	cg_ctx_free(ctx);
 }
 
