@@ -48,36 +48,18 @@ static int munge_open(hk_err *err)
 	return 0;
 }
 
-/* A whole small file, NUL-terminated, trailing newlines cut. */
+/* A credential file, NUL-terminated, trailing newlines cut. */
 static char *slurp(int dirfd, const char *name, hk_err *err)
 {
+	size_t len;
 	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
+	char *buf = fd >= 0 ? hk_read_fd(fd, 16u << 20, &len) : NULL;
+	if (buf == NULL) {
 		hk_fail(err, errno, "%s", name);
 		return NULL;
 	}
-	size_t len = 0, cap = 8192;
-	char *buf = malloc(cap);
-	ssize_t r;
-	while (buf && (r = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)r;
-		if (len + 1 == cap) {
-			char *nb = cap < (16u << 20) ? realloc(buf, cap *= 2) : NULL;
-			if (nb == NULL) {
-				free(buf);
-				hk_fail(err, EFBIG, "%s", name);
-				return NULL;
-			}
-			buf = nb;
-		}
-	}
-	if (buf == NULL) {
-		hk_fail(err, ENOMEM, "%s", name);
-		return NULL;
-	}
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	buf[len] = '\0';
+		buf[--len] = '\0';
 	return buf;
 }
 

@@ -311,40 +311,24 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
  * buffer behind it in *buf. Returns n, or -1. */
 static int own_cmdline(char **buf, char ***vec)
 {
-	size_t len = 0, cap = 4096;
-	char *b = malloc(cap);
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	ssize_t r;
-
-	if (b == NULL || fd < 0)
-		goto fail;
-	while ((r = read(fd, b + len, cap - len)) > 0) {
-		len += (size_t)r;
-		if (len == cap) {
-			char *nb = realloc(b, cap *= 2);
-			if (nb == NULL)
-				goto fail;
-			b = nb;
-		}
-	}
-	close(fd);
-	fd = -1;
+	size_t len;
+	cleanup_close int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	char *b = fd >= 0 ? hk_read_fd(fd, 1u << 20, &len) : NULL;
+	if (b == NULL)
+		return -1;
 	int n = 0;
 	for (size_t i = 0; i < len; i++)
 		n += b[i] == '\0';
 	char **v = calloc((size_t)n + 1, sizeof(*v));
-	if (v == NULL)
-		goto fail;
+	if (v == NULL) {
+		free(b);
+		return -1;
+	}
 	for (size_t i = 0, k = 0; i < len && (int)k < n; i += strlen(b + i) + 1)
 		v[k++] = b + i;
 	*buf = b;
 	*vec = v;
 	return n;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(b);
-	return -1;
 }
 
 /* In srun, after its options: inside a job of `sbatch --container=A`,
