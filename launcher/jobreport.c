@@ -49,13 +49,13 @@ static int munge_open(hk_err *err)
 }
 
 /* A credential file, NUL-terminated, trailing newlines cut. */
-static char *slurp(int dirfd, const char *name, hk_err *err)
+static char *slurp(int dirfd, const char *name, const char *shown, hk_err *err)
 {
 	size_t len;
 	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	char *buf = fd >= 0 ? hk_read_fd(fd, 16u << 20, &len) : NULL;
 	if (buf == NULL) {
-		hk_fail(err, errno, "%s", name);
+		hk_fail(err, errno, "%s", shown);
 		return NULL;
 	}
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
@@ -95,6 +95,63 @@ static int is_record(const struct dirent *e)
 	return n > 6 && e->d_name[0] != '.' && strcmp(e->d_name + n - 6, ".munge") == 0;
 }
 
+/* Verify the record file name in dfd (shown as shown) of job: its name
+ * STEP.NODE.munge, its credential (valid, made by uid 0) and its records
+ * (of that job, step and node). Returns the records (JSON lines, malloc'ed)
+ * and note (how many, signed when), or NULL with *err. */
+static char *verify(int dfd, const char *shown, const char *name, const char *job, char note[160], hk_err *err)
+{
+	char step[32], node[256], stamp[32] = "?";
+	const char *dot = strchr(name, '.');
+	size_t sl = dot ? (size_t)(dot - name) : 0, nl = dot ? strlen(dot + 1) - 6 : 0;
+	if (!dot || sl == 0 || sl >= sizeof(step) || nl == 0 || nl >= sizeof(node)) {
+		hk_fail(err, 0, "%s: not a record's name (STEP.NODE.munge)", shown);
+		return NULL;
+	}
+	memcpy(step, name, sl);
+	step[sl] = '\0';
+	memcpy(node, dot + 1, nl);
+	node[nl] = '\0';
+	cleanup_free char *cred = slurp(dfd, name, shown, err);
+	munge_ctx_t ctx = cred ? mg.ctx_create() : NULL;
+	if (cred == NULL || ctx == NULL) {
+		if (cred)
+			hk_fail(err, ENOMEM, "munge context");
+		return NULL;
+	}
+	void *payload = NULL;
+	int len = 0;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	time_t when = 0;
+	struct tm tm;
+	munge_err_t e = mg.decode(cred, ctx, &payload, &len, &uid, &gid);
+	mg.ctx_get(ctx, MUNGE_OPT_ENCODE_TIME, &when);
+	mg.ctx_destroy(ctx);
+	/* a credential past its time to live, decoded before, or made on a
+	 * node whose clock is ahead is still a valid signature */
+	bool valid = e == EMUNGE_SUCCESS || e == EMUNGE_CRED_EXPIRED || e == EMUNGE_CRED_REPLAYED ||
+	             e == EMUNGE_CRED_REWOUND;
+	int nrec = -1;
+	if (!valid)
+		hk_fail(err, 0, "%s: signature not valid: %s", shown, mg.strerror(e));
+	else if (uid != 0)
+		hk_fail(err, 0, "%s: signed by uid %u, not by root (slurmstepd): not a record of husk's plugin",
+		        shown, (unsigned)uid);
+	else if (payload == NULL || len <= 0)
+		hk_fail(err, 0, "%s: signed, but holds no records", shown);
+	else if ((nrec = check_payload(payload, job, step, node, err)) < 0)
+		hk_wrap(err, "%s", shown);
+	if (nrec < 0) {
+		free(payload);
+		return NULL;
+	}
+	if (when && localtime_r(&when, &tm))
+		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(note, 160, "%d record%s, signed by root at %s", nrec, nrec == 1 ? "" : "s", stamp);
+	return payload;
+}
+
 int hk_job_report(FILE *out, const char *dir, const char *job, enum cg_report_by by, enum cg_report_fmt fmt,
                   hk_err *err)
 {
@@ -116,7 +173,6 @@ int hk_job_report(FILE *out, const char *dir, const char *job, enum cg_report_by
 	char **texts = calloc((size_t)n + 1, sizeof(*texts));
 	char **names = calloc((size_t)n + 1, sizeof(*names));
 	char (*notes)[160] = calloc((size_t)n + 1, sizeof(*notes));
-	munge_ctx_t ctx = NULL;
 	if (!texts || !names || !notes) {
 		hk_fail(err, ENOMEM, "report");
 		goto out;
@@ -128,70 +184,12 @@ int hk_job_report(FILE *out, const char *dir, const char *job, enum cg_report_by
 	if (munge_open(err) < 0)
 		goto out;
 	for (int i = 0; i < n; i++) {
-		const char *name = list[i]->d_name;
-		char step[32], node[256];
-		const char *dot = strchr(name, '.');
-		size_t sl = dot ? (size_t)(dot - name) : 0, nl = dot ? strlen(dot + 1) - 6 : 0;
-		if (asprintf(&names[i], "%s/%s", path, name) < 0) {
+		if (asprintf(&names[i], "%s/%s", path, list[i]->d_name) < 0) {
 			names[i] = NULL;
 			hk_fail(err, ENOMEM, "report");
 			goto out;
 		}
-		if (!dot || sl == 0 || sl >= sizeof(step) || nl == 0 || nl >= sizeof(node)) {
-			hk_fail(err, 0, "%s: not a record's name (STEP.NODE.munge)", names[i]);
-			goto out;
-		}
-		memcpy(step, name, sl);
-		step[sl] = '\0';
-		memcpy(node, dot + 1, nl);
-		node[nl] = '\0';
-		cleanup_free char *cred = slurp(dfd, name, err);
-		if (cred == NULL) {
-			hk_wrap(err, "%s", path);
-			goto out;
-		}
-		void *payload = NULL;
-		int len = 0;
-		uid_t uid = (uid_t)-1;
-		gid_t gid = (gid_t)-1;
-		if ((ctx = mg.ctx_create()) == NULL) {
-			hk_fail(err, ENOMEM, "munge context");
-			goto out;
-		}
-		munge_err_t e = mg.decode(cred, ctx, &payload, &len, &uid, &gid);
-		/* a credential past its time to live, decoded before, or made on a
-		 * node whose clock is ahead is still a valid signature */
-		bool valid = e == EMUNGE_SUCCESS || e == EMUNGE_CRED_EXPIRED || e == EMUNGE_CRED_REPLAYED ||
-		             e == EMUNGE_CRED_REWOUND;
-		if (!valid) {
-			hk_fail(err, 0, "%s: signature not valid: %s", names[i], mg.strerror(e));
-		} else if (uid != 0) {
-			hk_fail(err, 0, "%s: signed by uid %u, not by root (slurmstepd): not a record of husk's plugin",
-			        names[i], (unsigned)uid);
-		} else if (payload == NULL || len <= 0) {
-			hk_fail(err, 0, "%s: signed, but holds no records", names[i]);
-		} else {
-			time_t when = 0;
-			struct tm tm;
-			char stamp[32] = "?";
-			mg.ctx_get(ctx, MUNGE_OPT_ENCODE_TIME, &when);
-			if (when && localtime_r(&when, &tm))
-				strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-			int nrec = check_payload(payload, job, step, node, err);
-			if (nrec < 0)
-				hk_wrap(err, "%s", names[i]);
-			else
-				snprintf(notes[i], sizeof(notes[i]), "%d record%s, signed by root at %s", nrec,
-				         nrec == 1 ? "" : "s", stamp);
-			if (nrec >= 0) {
-				texts[i] = payload;
-				payload = NULL;
-			}
-		}
-		free(payload);
-		mg.ctx_destroy(ctx);
-		ctx = NULL;
-		if (texts[i] == NULL)
+		if ((texts[i] = verify(dfd, names[i], list[i]->d_name, job, notes[i], err)) == NULL)
 			goto out;
 	}
 	if (cg_report_texts(out, (const char *const *)names, (const char *const *)texts, n, by, fmt, err) < 0)
@@ -203,8 +201,6 @@ int hk_job_report(FILE *out, const char *dir, const char *job, enum cg_report_by
 	}
 	ret = fflush(out) == 0 ? 0 : hk_fail(err, errno, "writing the report");
 out:
-	if (ctx)
-		mg.ctx_destroy(ctx);
 	for (int i = 0; i < n; i++) {
 		free(list[i]);
 		if (texts)
