@@ -369,6 +369,18 @@ test_bad_option() {
 	[ $rc -ne 0 ] && grep -q "container-name x:exec: husk knows only the flag 'auto'" <<<"$out" || { echo "rc $rc: $out"; return 1; }
 }
 
+# job_cgroups_gone JID: Slurm removed the job's cgroups (within 20 s)
+job_cgroups_gone() {
+	local left
+	for _ in $(seq 40); do
+		left=$(find /sys/fs/cgroup/*/slurm_*/ -maxdepth 3 -type d -name "job_$1" 2>/dev/null)
+		[ -z "$left" ] && return 0
+		sleep 0.5
+	done
+	echo "the job's cgroups are left: $left"
+	return 1
+}
+
 test_scancel_leaves_nothing() {
 	local jid
 	jid=$(as sbatch --parsable -o /dev/null --wrap "srun --container-image=$img sleep 300") || return 1
@@ -385,31 +397,20 @@ test_scancel_leaves_nothing() {
 	[ "$(live husk-holder)" = 0 ] || { echo "a holder (and its mount) is left"; return 1; }
 	# (the step moved the lingering holder out of the job's cgroups, or
 	# Slurm could not have removed them)
-	local left
-	for _ in $(seq 40); do
-		left=$(find /sys/fs/cgroup/*/slurm_*/ -maxdepth 3 -type d -name "job_$jid" 2>/dev/null)
-		[ -z "$left" ] && break
-		sleep 0.5
-	done
-	[ -z "$left" ] || { echo "the job's cgroups are left: $left"; return 1; }
+	job_cgroups_gone "$jid"
 }
 
 # a holder that lingers after a step (the image stays mounted for the next
 # one) is out of the job's cgroups, and Slurm removed them
 test_holder_outside_job() {
-	local jid pid left
+	local jid pid
 	jid=$(as sbatch --parsable -o /dev/null --wrap "srun --container-image=$img true") || return 1
 	wait_job "$jid" || return 1
 	pid=$(pgrep -u "$user" -x husk-holder | head -1)
 	[ -n "$pid" ] || { echo "no lingering holder"; return 1; }
 	grep -q "/job_" "/proc/$pid/cgroup" && { echo "the holder is in a job's cgroups:"; cat "/proc/$pid/cgroup"; return 1; }
 	grep -q "husk-slurm-test-holders" "/proc/$pid/cgroup" || { echo "the holder is not in holder_cgroup:"; cat "/proc/$pid/cgroup"; return 1; }
-	for _ in $(seq 40); do
-		left=$(find /sys/fs/cgroup/*/slurm_*/ -maxdepth 3 -type d -name "job_$jid" 2>/dev/null)
-		[ -z "$left" ] && break
-		sleep 0.5
-	done
-	[ -z "$left" ] || { echo "the job's cgroups are left: $left"; return 1; }
+	job_cgroups_gone "$jid" || return 1
 	# the next job's step still joins it
 	as srun --container-image="$img" true || return 1
 	[ "$(pgrep -u "$user" -x husk-holder | head -1)" = "$pid" ] || { echo "the next step did not use the lingering holder"; return 1; }
