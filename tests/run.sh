@@ -119,6 +119,22 @@ fi
 
 # --- unit tests ----------------------------------------------------------------
 
+# tally KIND NAME P F LOG NOUN: add a program's or suite's counts to the
+# totals and say PASS or FAIL; its log when it failed (or with -v)
+tally()
+{
+	passed=$((passed + $3))
+	failed=$((failed + $4))
+	if [ "$4" -eq 0 ]; then
+		echo "PASS $1 $2 ($3 $6)"
+		[ "$verbose" = 0 ] || indent "$5"
+	else
+		echo "FAIL $1 $2 ($3 passed, $4 failed)"
+		[ -f "$5" ] && indent "$5"
+	fi
+	return 0
+}
+
 # unit_counts LOG: "PASSED FAILED" from one unit test program's log: Check's
 # "NN%: Checks: N, Failures: N, Errors: N" or cmocka's "[  PASSED  ] N" and
 # "[  FAILED  ] N" lines; empty when the log has neither.
@@ -164,15 +180,7 @@ if [ "$unit" = 1 ] && [ -f Makefile ]; then
 		if [ "$f" -eq 0 ] && [ "$result" != PASS ] && [ "$result" != XFAIL ] && [ "$result" != SKIP ]; then
 			f=1
 		fi
-		passed=$((passed + p))
-		failed=$((failed + f))
-		if [ "$f" -eq 0 ]; then
-			echo "PASS unit $name ($p checks)"
-			[ "$verbose" = 0 ] || indent "$log"
-		else
-			echo "FAIL unit $name ($p passed, $f failed)"
-			[ -f "$log" ] && indent "$log"
-		fi
+		tally unit "$name" "$p" "$f" "$log" checks
 	done
 	if [ "$make_rc" -ne 0 ] && [ "$found_any" = 0 ]; then
 		echo "FAIL make check (no test results)"
@@ -293,15 +301,7 @@ if [ ${#selected[@]} -eq 0 ]; then
 			p=0 f=1
 			echo "    (the suite's last line is not 'N passed, N failed')" >>"$log"
 		fi
-		passed=$((passed + p))
-		failed=$((failed + f))
-		if [ "$f" -eq 0 ]; then
-			echo "PASS suite $dir ($p passed)"
-			[ "$verbose" = 0 ] || indent "$log"
-		else
-			echo "FAIL suite $dir ($p passed, $f failed)"
-			indent "$log"
-		fi
+		tally suite "$dir" "$p" "$f" "$log" passed
 	done
 fi
 
