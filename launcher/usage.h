@@ -3,6 +3,8 @@
 #ifndef HUSK_USAGE_H
 #define HUSK_USAGE_H
 
+#include "cgroup.h" /* HK_ACCT_DIR */
+
 /* X(long name, short letter or 0, argument name or NULL, help text) */
 #define HUSK_RUN_OPTIONS(X) \
 	X("bind", 'b', "SRC[:DST[:ro]]", "Bind the host path SRC at DST in the container (default DST=SRC), read-only with :ro. Repeatable.") \
@@ -49,9 +51,7 @@
 	X("run", "run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]", "Run COMMAND in the squashfs image IMAGE (husk run --help).") \
 	X("ps", "ps", "List the caller's live image mounts: holder pid, user, age, linger, the husk run processes using it, the image.") \
 	X("gc", "gc", "Release the caller's idle image mounts now and remove stale entries of killed holders.") \
-	X("report", "report [--by job|node|task] [--format table|json|csv] FILE... | --job JOB [--dir DIR]", "Summarise accounting records written by husk run --report (- reads stdin), or, with --job, the records husk's Slurm plugin wrote for a job (DIR/JOB/*.munge, DIR by default " HK_ACCT_DIR_DOC "), each checked to be signed by root with munge; an unsigned or altered record fails the report.")
-
-#define HK_ACCT_DIR_DOC "/var/lib/husk/accounting"
+	X("report", "report [--by job|node|task] [--format table|json|csv] FILE... | --job JOB [--dir DIR]", "Summarise accounting records written by husk run --report (- reads stdin), or, with --job, the records husk's Slurm plugin wrote for a job (DIR/JOB/*.munge, DIR by default " HK_ACCT_DIR "), each checked to be signed by root with munge; an unsigned or altered record fails the report.")
 
 #define HUSK_FILES \
 	"$XDG_RUNTIME_DIR/husk, else /tmp/husk-UID: the caller's runtime directory (mode 0700, owned by the caller) with one lock file and one socket per live image mount. " \
