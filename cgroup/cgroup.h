@@ -273,7 +273,8 @@ int cg_child_apply(const cg_ctx *c, hk_err *err);
 /* The NUMA memory policy p over the nodes mems (cg_child_apply's second
  * half, for a caller with no plan). Returns 0 or -1 with *err. */
 int cg_set_mempolicy(enum cg_mempolicy p, const cg_set *mems, hk_err *err);
-/* Free a context that never got a cgroup (only cg_prepare and
+/* Free a context without a record: its cgroup, if one was made, is
+ * removed (after a failed start, or when only cg_prepare and
  * cg_child_apply were used, as in a Slurm task). */
 void cg_ctx_free(cg_ctx *c);
 /* After the child was reaped: read the accounting into rec->stats (ru is

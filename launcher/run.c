@@ -93,20 +93,6 @@ static int mount_private(const struct hk_container *c, struct hk_image *img, pid
 	return rootfs_prepare((void *)c, err);
 }
 
-/* Remove the container's cgroup (if any) without a record. */
-static void cg_discard(cg_ctx *cgx)
-{
-	struct cg_record rec;
-	struct rusage ru;
-
-	if (cgx == NULL)
-		return;
-	memset(&rec, 0, sizeof(rec));
-	memset(&ru, 0, sizeof(ru));
-	cg_finish(cgx, &ru, -1, &rec, NULL);
-	cg_record_release(&rec);
-}
-
 /* With --report: write the container's accounting record. */
 static void write_report(const struct hk_container *c, FILE *f, cg_ctx *cgx, const struct rusage *ru,
 			 long long startup_us, int status)
@@ -164,7 +150,7 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 	if (cg_prepare(&c->cg, &cgx, err) < 0)
 		goto out_report;
 	if (img_open_file(c->image, &img, err) < 0) {
-		cg_discard(cgx);
+		cg_ctx_free(cgx);
 		goto out_report;
 	}
 	/* Signals wait for the supervisor from here on; the FUSE server and
@@ -230,7 +216,7 @@ out:
 		waitpid(fuse, NULL, 0);
 	}
 	img_cache_leave(&cc, true);
-	cg_discard(cgx);
+	cg_ctx_free(cgx);
 	for (int i = 0; i < 2; i++)
 		if (go[i] >= 0)
 			close(go[i]);
