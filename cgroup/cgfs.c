@@ -123,20 +123,6 @@ static int64_t read_int(const char *dir, const char *file)
 	return strtoll(s, NULL, 10);
 }
 
-static bool has_word(const char *list, const char *w, char sep)
-{
-	size_t wl = strlen(w);
-	for (const char *p = list; p && *p;) {
-		const char *e = strchr(p, sep);
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		while (l && (p[l - 1] == '\n' || p[l - 1] == ' '))
-			l--;
-		if (l == wl && strncmp(p, w, wl) == 0)
-			return true;
-		p = e ? e + 1 : NULL;
-	}
-	return false;
-}
 
 /* ---- where the hierarchies are ------------------------------------------ */
 
@@ -189,7 +175,7 @@ static int find_hiers(struct hier hs[MAXH], hk_err *err)
 			continue;
 		unsigned mask = 0;
 		for (size_t i = 0; i < NCTRL; i++)
-			if (!(v1 & ctrls[i].bit) && has_word(sopts, ctrls[i].v1, ','))
+			if (!(v1 & ctrls[i].bit) && hk_has_word(sopts, ctrls[i].v1, ','))
 				mask |= ctrls[i].bit;
 		if (!mask)
 			continue;
@@ -205,7 +191,7 @@ static int find_hiers(struct hier hs[MAXH], hk_err *err)
 		cleanup_free char *avail = read_str(v2mnt, "cgroup.controllers");
 		unsigned mask = 0;
 		for (size_t i = 0; i < NCTRL; i++)
-			if (!(v1 & ctrls[i].bit) && (ctrls[i].bit == C_CPU || has_word(avail, ctrls[i].v2, ' ')))
+			if (!(v1 & ctrls[i].bit) && (ctrls[i].bit == C_CPU || hk_has_word(avail, ctrls[i].v2, ' ')))
 				mask |= ctrls[i].bit;
 		/* Hybrid with an empty cgroup2: nothing to gain there. */
 		if (mask & ~(unsigned)C_CPU || v1 == 0) {
@@ -240,7 +226,7 @@ static int find_hiers(struct hier hs[MAXH], hk_err *err)
 				match = *list == '\0';
 			else
 				for (size_t k = 0; k < NCTRL; k++)
-					if ((hs[i].ctrls & ctrls[k].bit) && has_word(list, ctrls[k].v1, ','))
+					if ((hs[i].ctrls & ctrls[k].bit) && hk_has_word(list, ctrls[k].v1, ','))
 						match = true;
 			if (match && !hs[i].self)
 				hs[i].self = strdup(path);
@@ -420,7 +406,7 @@ static int prepare_base(const struct hier *h, const char *bdir, unsigned want, h
 		cleanup_free char *avail = read_str(bdir, "cgroup.controllers");
 		cleanup_free char *on = read_str(bdir, "cgroup.subtree_control");
 		for (size_t i = 0; i < NCTRL; i++) {
-			if (!(want & ctrls[i].bit) || !has_word(avail, ctrls[i].v2, ' ') || has_word(on, ctrls[i].v2, ' '))
+			if (!(want & ctrls[i].bit) || !hk_has_word(avail, ctrls[i].v2, ' ') || hk_has_word(on, ctrls[i].v2, ' '))
 				continue;
 			char w[32];
 			snprintf(w, sizeof(w), "+%s", ctrls[i].v2);
@@ -435,7 +421,7 @@ static int prepare_base(const struct hier *h, const char *bdir, unsigned want, h
 static bool v2_has(const char *dir, const char *c)
 {
 	cleanup_free char *avail = read_str(dir, "cgroup.controllers");
-	return has_word(avail, c, ' ');
+	return hk_has_word(avail, c, ' ');
 }
 
 static int set_limits(cg_group *g, const struct cg_limits *lim, hk_err *err)

@@ -201,3 +201,18 @@ int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned 
 	*out = v;
 	return 0;
 }
+
+bool hk_has_word(const char *list, const char *w, char sep)
+{
+	size_t wl = strlen(w);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, sep);
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		while (l && (p[l - 1] == '\n' || p[l - 1] == ' '))
+			l--;
+		if (l == wl && strncmp(p, w, wl) == 0)
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}

@@ -49,6 +49,10 @@ void hk_close_except(int *keep, size_t n);
 int hk_read_ready(int fd, const char *what, hk_err *err);
 
 /* Parse a decimal unsigned number in [min,max]. Returns 0 or -1. */
+/* Is w one of the sep-separated words of list (trailing blanks and
+ * newlines of a word ignored)? */
+bool hk_has_word(const char *list, const char *w, char sep);
+
 int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
 #endif

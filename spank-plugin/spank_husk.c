@@ -733,16 +733,6 @@ static void each_cgroup(pid_t pid, cg_fn fn, void *arg)
 	fclose(f);
 }
 
-/* Is word one of the comma-separated words of list? */
-static bool has_word(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
-		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
 /* ---- accounting ---------------------------------------------------------
  * slurmstepd (root) keeps one record per local task (slurm_spank_task_exit:
  * exit status, wall time, and CPU and peak memory from Slurm's own task
@@ -780,7 +770,7 @@ static bool note_task_cg(const char *ctl, const char *mnt, const char *path, voi
 	struct task_cg *tc = arg;
 	if (strcmp(ctl, "memory") == 0)
 		snprintf(tc->mem, sizeof(tc->mem), "%s%s", mnt, path);
-	else if (has_word(ctl, "cpuacct"))
+	else if (hk_has_word(ctl, "cpuacct", ','))
 		snprintf(tc->cpu, sizeof(tc->cpu), "%s%s", mnt, path);
 	else if (ctl[0] == '\0')
 		snprintf(tc->v2, sizeof(tc->v2), "%s%s", mnt, path);
@@ -928,16 +918,6 @@ static char *merge_entry(const char *old, const char *entry)
 	return out;
 }
 
-/* Is entry one of the space-separated words of s? */
-static bool has_entry(const char *s, const char *entry)
-{
-	size_t n = strlen(entry);
-	for (const char *p = s; p && (p = strstr(p, entry)) != NULL; p += n)
-		if ((p == s || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
 /* A condition selecting job (its step_list freed with
  * slurm_list_destroy). Returns 0 or -1. */
 static int job_cond(slurmdb_job_cond_t *cond, uint32_t job)
@@ -1034,7 +1014,7 @@ static int job_comment_merge(uint32_t job, const char *entries)
 		bool all = true;
 		char *save = NULL;
 		for (char *e = copy ? strtok_r(copy, " ", &save) : NULL; e && merged; e = strtok_r(NULL, " ", &save)) {
-			all &= has_entry(merged, e);
+			all &= hk_has_word(merged, e, ' ');
 			char *m = merge_entry(merged, e);
 			free(merged);
 			merged = m;
@@ -1198,7 +1178,7 @@ static bool move_one(const char *ctl, const char *mnt, const char *path, void *a
 		return true;
 	if (snprintf(target, sizeof(target), "%s%s", mnt, strcmp(mv->dir, "/") == 0 ? "" : mv->dir) >= (int)sizeof(target))
 		return true;
-	if (mkdir(target, 0755) == 0 && has_word(ctl, "cpuset"))
+	if (mkdir(target, 0755) == 0 && hk_has_word(ctl, "cpuset", ','))
 		for (int k = 0; k < 2; k++) {
 			const char *name = k ? "cpuset.mems" : "cpuset.cpus";
 			snprintf(file, sizeof(file), "%s/%s", mnt, name);
