@@ -21,21 +21,18 @@
 
 set -uo pipefail
 
+# Run by hand, a test takes the lock tests/run.sh holds for a whole run (tests
+# share the test user, and their leak checks would see each other's) and
+# makes the test user if it is missing: the harness, tests/suite.sh.
+. "$(dirname "${BASH_SOURCE[0]}")/suite.sh"
+suite_user || exit 2
+
 TEST_NAME=$(basename "$0" .sh)
-HUSK_TOP=${HUSK_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+HUSK_TOP=${HUSK_TOP:-$top}
 HUSK=${HUSK:-$HUSK_TOP/husk}
-HUSK_USER=${HUSK_USER:-huskuser}
 HUSK_WORK=${HUSK_WORK:-/tmp/husk-tests.manual}
 
 _fails=0
-
-# Run by hand, a test takes the lock tests/run.sh holds for a whole run: tests
-# share the test user, and their leak checks would see each other's.
-if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
-	_lock=/run/lock/husk-tests.lock
-	[ -d /run/lock ] || _lock=/tmp/husk-tests.lock
-	HUSK_TESTS_LOCKED=1 exec flock -o "$_lock" bash "$0" "$@"
-fi
 _lib_tmp=$(mktemp -d /tmp/husk-test-lib.XXXXXX)  # root's own scratch (out/err files)
 
 # --- setup ----------------------------------------------------------------
@@ -49,21 +46,11 @@ skip()
 	exit 77
 }
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "$TEST_NAME: must run as root (it runs husk as $HUSK_USER)" >&2
-	exit 2
-fi
-if ! USER_UID=$(id -u "$HUSK_USER" 2>/dev/null); then
-	echo "$TEST_NAME: test user $HUSK_USER does not exist (tests/run.sh creates it)" >&2
-	exit 2
-fi
+USER_UID=$(id -u "$HUSK_USER")
 USER_GID=$(id -g "$HUSK_USER")
 USER_HOME=$(getent passwd "$HUSK_USER" | cut -d: -f6)
-# The user's runtime directory, as systemd-logind would make it.
-USER_RUNDIR=${HUSK_USER_RUNDIR:-/run/user/$USER_UID}
-if [ ! -d "$USER_RUNDIR" ]; then
-	install -d -m 0700 -o "$HUSK_USER" -g "$USER_GID" "$USER_RUNDIR"
-fi
+# The user's runtime directory, as systemd-logind would make it (suite_user).
+USER_RUNDIR=$HUSK_USER_RUNDIR
 
 # Test images: built once per run by tests/run.sh (or here, by hand).
 IMG=${HUSK_IMAGES:-$HUSK_WORK/images}
@@ -403,10 +390,8 @@ _lib_exit()
 		if [ -n "$diff" ]; then
 			fail "left behind at the end of the test (after husk gc):"
 			printf '%s\n' "$diff" | sed 's/^/      /' >&2
-			# clean up so that later tests start clean: the test user's
-			# processes, by pid
-			pgrep -u "$USER_UID" | xargs -r kill -KILL 2>/dev/null
-			find "$USER_RUNDIR" -mindepth 1 -delete 2>/dev/null
+			# clean up so that later tests start clean
+			suite_clean_user
 		fi
 	fi
 	rm -rf "$_lib_tmp"
