@@ -1,0 +1,19 @@
+#!/bin/bash
+# husk gc keeps a mount in use (busy) and releases an idle one
+. "$(dirname "$0")/lib.sh"
+
+test_gc() {
+	run --linger 60 "$img" -- true || return 1
+	run --linger 60 "$img" -- sleep 3 &
+	local bg=$!
+	sleep 1
+	local out; out=$(as "$user" "$husk" gc)
+	echo "$out" | grep -q busy || { echo "gc released a mount in use: $out"; return 1; }
+	[ "$(holders "$user")" = 1 ] || { echo "holder gone while in use"; return 1; }
+	wait $bg || { echo "the container in use failed"; return 1; }
+	out=$(as "$user" "$husk" gc)
+	echo "$out" | grep -q released || { echo "gc did not release an idle mount: $out"; return 1; }
+	wait_until 3 no_holders || { echo "holder still alive after gc"; return 1; }
+}
+
+test_gc
