@@ -7,8 +7,9 @@
 #   bash tests/cgroup/vm-test.sh CGTEST [SCRATCH]
 #
 # Needs qemu-system-x86, linux-image-amd64, busybox-static, cpio and
-# e2fsprogs (run-suite.sh installs them). Prints "ok - ..." / "FAIL - ..."
-# lines only; a VM that does not finish is one FAIL line.
+# e2fsprogs (run-suite.sh installs them). $CASES selects cases (cases.sh).
+# Prints "ok - ...", "FAIL - ..." and "skip - ..." lines only; a VM that
+# does not finish is one FAIL line.
 set -uo pipefail
 cgt=${1:?usage: vm-test.sh CGTEST [SCRATCH]}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,10 +64,10 @@ mkfs.ext4 -q -F "$work/disk.img" || fail "mkfs.ext4 on the test disk"
 log=$work/console.log
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
 	-kernel "$kernel" -initrd "$work/initramfs.gz" \
-	-append "console=ttyS0 rdinit=/init cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 panic=-1 quiet loglevel=3" \
+	-append "console=ttyS0 rdinit=/init${CASES:+ husk_cases=$(echo $CASES | tr ' ' ,)} cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 panic=-1 quiet loglevel=3" \
 	-drive "file=$work/disk.img,format=raw,if=virtio" >"$log" 2>&1 </dev/null
 rc=$?
-tr -d '\r' <"$log" | sed 's/^.*\x1b\[2J//' | grep -E '^(ok|FAIL) - |^# '
+tr -d '\r' <"$log" | sed 's/^.*\x1b\[2J//' | grep -E '^(ok|FAIL|skip) - |^# '
 if ! tr -d '\r' <"$log" | grep -q '^VM-TESTS-DONE'; then
 	echo "FAIL - [v2] the VM did not finish (qemu exit $rc, timeout ${timeout_s}s); last lines:"
 	tr -d '\r' <"$log" | tail -n 15 | sed 's/^/#   /'
