@@ -11,6 +11,7 @@ PACKAGES=(
 	libfuse3-dev fuse3 libsquashfuse-dev squashfs-tools
 	liblzo2-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev
 	# launcher, cgroup, spank-plugin
+	libjansson-dev libyaml-dev
 	libseccomp-dev libhwloc-dev hwloc libnuma-dev libmunge-dev munge
 	# spank-plugin (slurm/spank.h) and the real Slurm cluster its tests start
 	libslurm-dev slurm-wlm slurmdbd mariadb-server bc
