@@ -670,7 +670,7 @@ static int find_device(struct specs *ss, const char *kind, const char *name, str
 		if (strcmp(s->kind, kind) != 0 || !(d = spec_device(s, name)))
 			continue;
 		if (*out && (*out)->prio == s->prio)
-			return hk_fail(err, 0, "CDI device %s=%s is defined in both %s and %s", kind, name,
+			return hk_fail(err, 0, "device %s is defined in both %s and %s", name,
 				       (*out)->origin, s->origin);
 		if (!*out || s->prio > (*out)->prio) {
 			*out = s;
@@ -695,25 +695,25 @@ static int use_device(struct spec *s, json_t *dev, struct cdi_edits *out, hk_err
 static int resolve_one(struct specs *ss, const char *req, const char *dirs, struct cdi_edits *out, hk_err *err)
 {
 	if (!cdi_is_device_name(req))
-		return hk_fail(err, 0, "%s: not a CDI device name (VENDOR/CLASS=NAME or VENDOR/CLASS=all)", req);
+		return hk_fail(err, 0, "not a CDI device name (VENDOR/CLASS=NAME or VENDOR/CLASS=all)");
 	const char *eq = strchr(req, '=');
 	cleanup_free char *kind = strndup(req, (size_t)(eq - req));
 	const char *name = eq + 1;
 	bool any = false;
 	if (!kind)
-		return hk_fail(err, ENOMEM, "%s", req);
+		return hk_fail(err, ENOMEM, "resolving the device");
 	for (size_t i = 0; i < ss->n; i++)
 		any |= strcmp(ss->v[i].kind, kind) == 0;
 	if (!any)
-		return hk_fail(err, 0, "%s: no CDI spec defines the kind %s (looked in %s)", req, kind, dirs);
+		return hk_fail(err, 0, "no CDI spec defines the kind %s (looked in %s)", kind, dirs);
 	if (strcmp(name, "all") != 0) {
 		struct spec *s;
 		json_t *dev = NULL;
 		if (find_device(ss, kind, name, &s, &dev, err) < 0)
 			return -1;
 		if (!s)
-			return hk_fail(err, 0, "%s: no device %s in the CDI specs of kind %s (looked in %s)", req, name,
-				       kind, dirs);
+			return hk_fail(err, 0, "no device %s in the CDI specs of kind %s (looked in %s)", name, kind,
+				       dirs);
 		return use_device(s, dev, out, err);
 	}
 	/* every device of the kind, once each, winners only, in spec order */
@@ -737,39 +737,43 @@ static int resolve_one(struct specs *ss, const char *req, const char *dirs, stru
 }
 
 static int resolve_all(struct specs *ss, const char *dirs, const char *const *reqs, size_t nreq,
-		       struct cdi_edits *out, hk_err *err)
+		       struct cdi_edits *out, size_t *bad, hk_err *err)
 {
 	for (size_t i = 0; i < nreq; i++)
 		if (resolve_one(ss, reqs[i], dirs, out, err) < 0) {
+			*bad = i;
 			cdi_edits_free(out);
 			return -1;
 		}
 	return 0;
 }
 
-int cdi_resolve(const char *dirs, const char *const *reqs, size_t nreq, struct cdi_edits *out, hk_err *err)
+int cdi_resolve(const char *dirs, const char *const *reqs, size_t nreq, struct cdi_edits *out, size_t *bad,
+		hk_err *err)
 {
 	struct specs ss = { 0 };
 	cleanup_free char *list = strdup(dirs ? dirs : CDI_DEFAULT_DIRS);
 	char *save = NULL;
 	int prio = 0, rc = 0;
+	*bad = nreq;
 	if (!list)
 		return hk_fail(err, ENOMEM, "CDI spec directories");
 	for (char *d = strtok_r(list, ":", &save); d && rc == 0; d = strtok_r(NULL, ":", &save))
 		rc = load_dir(&ss, d, prio++, err);
 	if (rc == 0)
-		rc = resolve_all(&ss, dirs ? dirs : CDI_DEFAULT_DIRS, reqs, nreq, out, err);
+		rc = resolve_all(&ss, dirs ? dirs : CDI_DEFAULT_DIRS, reqs, nreq, out, bad, err);
 	specs_free(&ss);
 	return rc;
 }
 
 int cdi_resolve_text(const char *text, size_t len, const char *origin, const char *const *reqs, size_t nreq,
-		     struct cdi_edits *out, hk_err *err)
+		     struct cdi_edits *out, size_t *bad, hk_err *err)
 {
 	struct specs ss = { 0 };
+	*bad = nreq;
 	int rc = spec_add(&ss, text, len, origin, 0, err);
 	if (rc == 0)
-		rc = resolve_all(&ss, origin, reqs, nreq, out, err);
+		rc = resolve_all(&ss, origin, reqs, nreq, out, bad, err);
 	specs_free(&ss);
 	return rc;
 }

@@ -63,16 +63,19 @@ bool cdi_is_device_name(const char *name);
 /* Read every *.json, *.yaml and *.yml spec under the ':'-separated dirs
  * (missing directories are skipped), resolve the nreq requested devices and
  * merge their edits, in request order, into *out (zeroed by the caller).
- * Returns 0, or -1 with *err naming the device and the spec file: an unknown
- * kind or device, a spec that does not parse, a device defined twice in one
- * directory, a hook husk can not carry out, a missing host path. */
+ * Returns 0, or -1 with *err saying why (naming the spec file where one is
+ * at fault: a spec that does not parse, a device defined twice in one
+ * directory, a hook husk can not carry out, a missing host path; or an
+ * unknown kind or device) and *bad the index of the request that failed
+ * (nreq when reading the specs failed). The message does not repeat the
+ * request: the caller names it as the user gave it. */
 int cdi_resolve(const char *dirs, const char *const *reqs, size_t nreq, struct cdi_edits *out,
-		hk_err *err);
+		size_t *bad, hk_err *err);
 
 /* Merge one spec given as text (JSON or YAML) into *out for the named
  * devices of that spec; for tests and fuzzing. origin names it in errors. */
 int cdi_resolve_text(const char *text, size_t len, const char *origin, const char *const *reqs,
-		     size_t nreq, struct cdi_edits *out, hk_err *err);
+		     size_t nreq, struct cdi_edits *out, size_t *bad, hk_err *err);
 
 /* Free what *e holds and zero it. */
 void cdi_edits_free(struct cdi_edits *e);

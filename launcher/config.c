@@ -3,6 +3,7 @@
 #include "config.h"
 #include "container.h"
 #include "cache.h"
+#include "devices.h"
 #include "util.h"
 
 #include <errno.h>
@@ -201,13 +202,7 @@ int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const
 		if (user && (strcmp(b->dst, "/") == 0))
 			return hk_fail(err, 0, "--bind %s: destination / is not allowed", b->src);
 	}
-	for (size_t i = 0; i < c->ndevices; i++) {
-		if (strncmp(c->devices[i], "/dev/", 5) != 0)
-			return hk_fail(err, 0, "--device %s: not a path under /dev", c->devices[i]);
-		if (access(c->devices[i], F_OK) < 0)
-			return hk_fail(err, errno, "--device %s", c->devices[i]);
-	}
-	return 0;
+	return hk_devices_resolve(c, getenv("HUSK_CDI_SPEC_DIRS"), err);
 }
 
 void hk_container_free(struct hk_container *c)
@@ -221,6 +216,7 @@ void hk_container_free(struct hk_container *c)
 	for (size_t i = 0; i < c->nenv; i++)
 		free(c->env[i]);
 	free(c->env);
+	cdi_edits_free(&c->cdi);
 	free(c->layer);
 	free(c->user);
 	free(c->home);

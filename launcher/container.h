@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "cdi.h"
 #include "cgroup.h"
 #include "err.h"
 
@@ -41,8 +42,10 @@ struct hk_container {
 	size_t nbinds;
 	char **env;             /* KEY=VALUE from --env/--env-file, in order */
 	size_t nenv;
-	char **devices;         /* extra host devices, e.g. /dev/infiniband */
+	char **devices;         /* extra host devices (/dev/infiniband), and CDI
+				   devices (vendor.com/class=name) until resolved */
 	size_t ndevices;
+	struct cdi_edits cdi;   /* the CDI devices' edits (launcher/devices.c) */
 	char *layer;            /* a directory of the caller's whose upper/ and
 				   work/ hold the writable layer, kept after the
 				   container (named containers); NULL: a tmpfs */

@@ -1,6 +1,7 @@
 /* Inside the container: pid 1 (a small init) and the program it starts. */
 #include "config.h"
 #include "exec.h"
+#include "devices.h"
 #include "util.h"
 
 #include <errno.h>
@@ -140,7 +141,7 @@ int hk_exec_prepare(const struct hk_container *c, const struct hk_meta *meta, ch
 		return hk_fail(err, ENOMEM, "building the environment");
 	if (drop_caps(c->root) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return hk_fail(err, errno, "dropping privileges");
-	return 0;
+	return hk_devices_exec(c, envp, err);
 }
 
 int hk_enter_workdir(const struct hk_container *c, const struct hk_meta *meta, hk_err *err)

@@ -2,6 +2,7 @@ libhusk_la_SOURCES += \
 	launcher/container.h launcher/config.c \
 	launcher/run.c launcher/rootfs.c launcher/rootfs.h \
 	launcher/exec.c launcher/exec.h \
+	launcher/devices.c launcher/devices.h \
 	launcher/step.c launcher/step.h
 
 bin_PROGRAMS += husk

@@ -3,6 +3,7 @@
  * RESOLVE_IN_ROOT), so a symlink in the image never reaches a host path. */
 #include "config.h"
 #include "rootfs.h"
+#include "devices.h"
 #include "util.h"
 
 #include <errno.h>
@@ -182,7 +183,7 @@ static int prepare_dev(hk_err *err)
 static int make_dev(int rootfd, const struct hk_container *c, hk_err *err)
 {
 	char dev[4200];
-	if (c->ndevices == 0) {
+	if (!hk_devices_own_dev(c)) {
 		if (bind_host(rootfd, stage_path(dev, sizeof(dev), "dev"), "/dev", false, true, err) < 0)
 			return hk_wrap(err, "/dev");
 	} else {
@@ -400,10 +401,17 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 			hk_err_free(err);
 		}
 	}
+	if (hk_devices_bind(rootfd, c, err) < 0)
+		return -1;
 	hk_debug("binds done");
 	if (add_identity(rootfd, ctr, c, err) < 0)
 		return -1;
 	hk_debug("passwd and group done");
 	rootfs_load_meta(rootfd, meta);
 	return pivot(root, err);
+}
+
+int rootfs_bind(int rootfd, const char *host, const char *dst, bool ro, bool dev, hk_err *err)
+{
+	return bind_host(rootfd, host, dst, ro, dev, err);
 }

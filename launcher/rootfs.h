@@ -22,6 +22,10 @@ int rootfs_prepare(void *container, hk_err *err); /* an img_prepare_fn */
  * metadata into *meta, pivot into it. Returns 0 or -1 with *err. */
 int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err);
 
+/* Bind the host path host at dst inside the new root (rootfd), created if
+ * missing, nosuid, nodev unless dev, read-only if ro. 0 or -1 with *err. */
+int rootfs_bind(int rootfd, const char *host, const char *dst, bool ro, bool dev, hk_err *err);
+
 /* Read the image metadata (/.husk/env, workdir, entrypoint) below rootfd. */
 void rootfs_load_meta(int rootfd, struct hk_meta *meta);
 

@@ -116,9 +116,10 @@ START_TEST(nvidia_spec)
 {
 	struct cdi_edits e = { 0 };
 	hk_err err = NULL;
+	size_t bad;
 	const char *req[] = { "nvidia.com/gpu=0" };
 	write_spec(dir_run, "nvidia.yaml", nvidia_yaml_ok);
-	ck_assert_msg(cdi_resolve(dirs, req, 1, &e, &err) == 0, "%s", err ? err->msg : "");
+	ck_assert_msg(cdi_resolve(dirs, req, 1, &e, &bad, &err) == 0, "%s", err ? err->msg : "");
 	ck_assert_int_eq(e.nenv, 1);
 	ck_assert_str_eq(e.env[0], "NVIDIA_VISIBLE_DEVICES=void");
 	ck_assert_int_eq(e.nnodes, 2); /* spec-wide nvidiactl, then nvidia0 */
@@ -143,10 +144,11 @@ START_TEST(all_devices)
 {
 	struct cdi_edits e = { 0 };
 	hk_err err = NULL;
+	size_t bad;
 	const char *req[] = { "nvidia.com/gpu=all", "amd.com/gpu=0" };
 	write_spec(dir_etc, "nvidia.yaml", nvidia_yaml_ok);
 	write_spec(dir_etc, "amd.json", amd_json);
-	ck_assert_msg(cdi_resolve(dirs, req, 2, &e, &err) == 0, "%s", err ? err->msg : "");
+	ck_assert_msg(cdi_resolve(dirs, req, 2, &e, &bad, &err) == 0, "%s", err ? err->msg : "");
 	/* spec-wide once, nvidia0, nvidia1, then AMD's two */
 	ck_assert_int_eq(e.nnodes, 5);
 	ck_assert_str_eq(e.nodes[2].path, "/dev/nvidia1");
@@ -163,12 +165,13 @@ START_TEST(later_dir_wins)
 {
 	struct cdi_edits e = { 0 };
 	hk_err err = NULL;
+	size_t bad;
 	const char *req[] = { "amd.com/gpu=0" };
 	write_spec(dir_etc, "amd.json", amd_json);
 	write_spec(dir_run, "amd-new.yaml",
 		   "cdiVersion: 1.0.0\nkind: amd.com/gpu\ndevices:\n- name: '0'\n  containerEdits:\n"
 		   "    env: [FROM=run]\n");
-	ck_assert_msg(cdi_resolve(dirs, req, 1, &e, &err) == 0, "%s", err ? err->msg : "");
+	ck_assert_msg(cdi_resolve(dirs, req, 1, &e, &bad, &err) == 0, "%s", err ? err->msg : "");
 	ck_assert_int_eq(e.nnodes, 0);
 	ck_assert_int_eq(e.nenv, 1);
 	ck_assert_str_eq(e.env[0], "FROM=run");
@@ -181,10 +184,11 @@ START_TEST(conflict_same_dir)
 {
 	struct cdi_edits e = { 0 };
 	hk_err err = NULL;
+	size_t bad;
 	const char *req[] = { "amd.com/gpu=0" };
 	write_spec(dir_etc, "a.json", amd_json);
 	write_spec(dir_etc, "b.json", amd_json);
-	ck_assert_int_eq(cdi_resolve(dirs, req, 1, &e, &err), -1);
+	ck_assert_int_eq(cdi_resolve(dirs, req, 1, &e, &bad, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err->msg, "a.json"));
 	ck_assert_ptr_nonnull(strstr(err->msg, "b.json"));
 	hk_err_free(&err);
@@ -195,9 +199,10 @@ static void expect_error(const char *file, const char *text, const char *req, co
 {
 	struct cdi_edits e = { 0 };
 	hk_err err = NULL;
+	size_t bad;
 	const char *reqs[] = { req };
 	write_spec(dir_etc, file, text);
-	ck_assert_int_eq(cdi_resolve(dirs, reqs, 1, &e, &err), -1);
+	ck_assert_int_eq(cdi_resolve(dirs, reqs, 1, &e, &bad, &err), -1);
 	ck_assert_msg(strstr(err->msg, needle) != NULL, "'%s' lacks '%s'", err->msg, needle);
 	ck_assert_int_eq(e.nnodes + e.nenv + e.nmounts + e.nhooks, 0);
 	hk_err_free(&err);
@@ -249,11 +254,12 @@ START_TEST(fifo_spec)
 {
 	struct cdi_edits e = { 0 };
 	hk_err err = NULL;
+	size_t bad;
 	const char *req[] = { "a.com/b=x" };
 	char path[256];
 	snprintf(path, sizeof(path), "%s/fifo.json", dir_etc);
 	ck_assert_int_eq(mkfifo(path, 0644), 0);
-	ck_assert_int_eq(cdi_resolve(dirs, req, 1, &e, &err), -1);
+	ck_assert_int_eq(cdi_resolve(dirs, req, 1, &e, &bad, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err->msg, "not a regular file"));
 	hk_err_free(&err);
 }
