@@ -17,7 +17,7 @@
 	X("no-home", 0, NULL, "Do not bind the caller's home directory.") \
 	X("net", 0, "host|none", "Network: the host's (default, for MPI and interconnects) or an empty namespace with only lo.") \
 	X("hostname", 0, "NAME", "Host name inside the container (default: the host's).") \
-	X("device", 0, "PATH", "Make the host device (or directory of devices) PATH under /dev available. Repeatable.") \
+	X("device", 0, "PATH|CDI", "Make the host device (or directory of devices) PATH under /dev available, or the CDI device VENDOR/CLASS=NAME (or =all) from the specs in /etc/cdi and /var/run/cdi (docs/devices.md). Repeatable.") \
 	X("linger", 0, "SECONDS", "Keep the image mounted this long after its last container exits, for later containers to join (default 60, or linger in husk.conf; 0: a private mount per container).") \
 	X("cpus", 0, "LIST", "Run on these CPUs only (\"0-3,8\"): the container's cpuset, or sched_setaffinity where no cgroup can be made.") \
 	X("mems", 0, "LIST", "Allocate memory on these NUMA nodes only.") \
