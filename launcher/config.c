@@ -144,9 +144,56 @@ static int add_bind(struct hk_container *c, const char *src, const char *dst, bo
 	return 0;
 }
 
+/* The directories the MPI launcher's PMIx server shares with its ranks
+ * (its session directory and shared-memory datastore), from the rank's
+ * environment: bound where they are, so that the ranks' PMIx clients find
+ * them (mpirun's in the host's /tmp, Slurm's in the slurmd spool). Only the
+ * caller's own directories, none of the system's, each once. */
+static int add_pmix_binds(struct hk_container *c, bool bind_home, hk_err *err)
+{
+	static const char *const vars[] = { "PMIX_SERVER_TMPDIR", "PMIX_DSTORE_21_BASE_PATH",
+					    "PMIX_DSTORE_ESH_BASE_PATH", "OMPI_MCA_orte_jobfam_session_dir", NULL };
+	const char *added[8];
+	size_t nadded = 0;
+	char buf[PATH_MAX];
+	for (int i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+		struct stat st;
+		bool seen = false;
+		if (!v || v[0] != '/' || !realpath(v, buf) || stat(buf, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != c->uid || is_system_path(buf) || strcmp(buf, "/tmp") == 0 ||
+		    (bind_home && path_under(buf, c->home)) || (c->cwd && path_under(buf, c->cwd)))
+			continue;
+		for (size_t j = 0; j < nadded && !seen; j++)
+			seen = path_under(buf, added[j]);
+		if (seen)
+			continue;
+		if (add_bind(c, buf, buf, true, err) < 0)
+			return -1;
+		added[nadded++] = c->binds[0].src;
+	}
+	return 0;
+}
+
+/* Is husk itself one rank of an MPI job (started by mpirun, mpiexec or
+ * srun)? Then its container shares the host's pids by default, so that the
+ * ranks on a node find each other's shared memory and use CMA. */
+static bool mpi_rank(void)
+{
+	static const char *const vars[] = { "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_FD",
+					    "MPI_LOCALRANKID", NULL };
+	for (int i = 0; vars[i]; i++)
+		if (getenv(vars[i]))
+			return true;
+	return false;
+}
+
 int hk_container_resolve(struct hk_container *c, hk_err *err)
 {
 	char buf[PATH_MAX];
+	if (c->pid_mode == HK_PID_AUTO)
+		c->pid_mode = mpi_rank() ? HK_PID_HOST : HK_PID_PRIVATE;
+	c->host_pid = c->pid_mode == HK_PID_HOST;
 	return hk_container_resolve_for(c, getuid(), getgid(), getenv("HOME"),
 					getcwd(buf, sizeof(buf)), err);
 }
@@ -186,6 +233,8 @@ int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const
 				return -1;
 	}
 	if (bind_home && add_bind(c, c->home, c->home, true, err) < 0)
+		return -1;
+	if (add_pmix_binds(c, bind_home, err) < 0)
 		return -1;
 
 	for (size_t i = 0; i < c->nbinds; i++) {

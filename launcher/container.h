@@ -50,7 +50,9 @@ struct hk_container {
 				   work/ hold the writable layer, kept after the
 				   container (named containers); NULL: a tmpfs */
 	bool host_pid;          /* no pid namespace: /proc is the host's (joined
-				   containers, whose tasks keep their pids) */
+				   containers, whose tasks keep their pids, and
+				   --pid=host) */
+	enum { HK_PID_AUTO, HK_PID_HOST, HK_PID_PRIVATE } pid_mode; /* --pid */
 	struct cg_opts cg;      /* binding, limits, accounting (cgroup/) */
 	const char *report;     /* --report FILE or "-" (stdout), or NULL */
 	unsigned linger;        /* seconds a shared image mount outlives its last

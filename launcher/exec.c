@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -198,6 +199,32 @@ char **hk_program_argv(const struct hk_container *c, const struct hk_meta *meta)
 	return argv;
 }
 
+/* Without a pid namespace nothing ends the program's leftover processes
+ * with husk-init: as their subreaper it ends them itself. Each one killed
+ * hands its own children to husk-init, so it looks again until none is
+ * left (bounded: a fork bomb racing it is cut by the cgroup or the job). */
+static void end_leftovers(void)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	for (int round = 0; round < 1000; round++) {
+		cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (n <= 0)
+			break;
+		buf[n] = '\0';
+		for (char *p = buf, *end;; p = end) {
+			long child = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			kill((pid_t)child, SIGKILL);
+		}
+		usleep(1000);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
 __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 						 const struct hk_meta *meta, int setup_failed)
 {
@@ -215,6 +242,10 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }
 		_exit(HK_EXIT_FAIL);
 	}
+	/* --pid=host: the program's orphans come back to husk-init, not to the
+	 * host's init, so that they end with the container */
+	if (c->host_pid)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	pid_t pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "husk: error: starting the program: %s\n", strerror(errno));
@@ -234,7 +265,10 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 
 	prctl(PR_SET_NAME, "husk-init");
 	hk_forward_sigset(&set);
-	_exit(hk_supervise(pid, -1, &set, NULL));
+	int status = hk_supervise(pid, -1, &set, NULL);
+	if (c->host_pid)
+		end_leftovers();
+	_exit(status);
 }
 
 int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set, struct rusage *ru)

@@ -258,6 +258,15 @@ static int cmd_run(int argc, char **argv, enum run_mode mode)
 				hk_fail(&err, 0, "--net=%s: expected host or none", optarg);
 				goto fail;
 			}
+		} else if (strcmp(lname, "pid") == 0) {
+			if (strcmp(optarg, "host") == 0)
+				c.pid_mode = HK_PID_HOST;
+			else if (strcmp(optarg, "private") == 0)
+				c.pid_mode = HK_PID_PRIVATE;
+			else {
+				hk_fail(&err, 0, "--pid=%s: expected host or private", optarg);
+				goto fail;
+			}
 		} else if (strcmp(lname, "hostname") == 0) {
 			if (!*optarg || strlen(optarg) > 64) {
 				hk_fail(&err, 0, "--hostname %s: must be 1 to 64 characters", optarg);

@@ -199,7 +199,10 @@ static int make_dev(int rootfd, const struct hk_container *c, hk_err *err)
 	if (mount_in(rootfd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620", err) < 0)
 		return -1;
-	if (mount_in(rootfd, "/dev/shm", "tmpfs", MS_SAFE, "mode=1777", err) < 0)
+	/* --pid=host: the ranks of one node meet in the host's /dev/shm (Open
+	 * MPI's shared-memory segments); a step's tasks share its own tmpfs */
+	if (c->pid_mode == HK_PID_HOST ? bind_host(rootfd, "/dev/shm", "/dev/shm", false, false, err) < 0
+				       : mount_in(rootfd, "/dev/shm", "tmpfs", MS_SAFE, "mode=1777", err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->ndevices; i++)
 		if (bind_host(rootfd, c->devices[i], c->devices[i], false, true, err) < 0)

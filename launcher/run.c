@@ -176,7 +176,8 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 		goto out;
 	}
 	struct child_args args = { .c = c, .setup_failed = setup_pipe[1], .go = go[0], .cg = cgx };
-	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
+	/* --pid=host: the host's pids and IPC, for ranks that meet there */
+	int flags = CLONE_NEWNS | CLONE_NEWUTS | SIGCHLD | (c->host_pid ? 0 : CLONE_NEWPID | CLONE_NEWIPC);
 	if (c->net_none)
 		flags |= CLONE_NEWNET;
 	child = clone(child_main, stack + sizeof(stack), flags, &args);

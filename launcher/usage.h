@@ -15,6 +15,7 @@
 	X("root", 0, NULL, "Map the caller to uid 0 (root) in the container, for tools that want root.") \
 	X("read-only", 0, NULL, "No writable overlay: the image's file system stays read-only.") \
 	X("no-home", 0, NULL, "Do not bind the caller's home directory.") \
+	X("pid", 0, "host|private", "Process ids: the host's (ranks that mpirun or srun starts as separate containers see each other, share /dev/shm and the host's IPC, and use CMA), or a pid namespace of the container's own with pid 1 husk-init. Default: host when husk runs as an MPI rank (OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK, PMI_FD or MPI_LOCALRANKID is set), else private. docs/mpi.md.") \
 	X("net", 0, "host|none", "Network: the host's (default, for MPI and interconnects) or an empty namespace with only lo.") \
 	X("hostname", 0, "NAME", "Host name inside the container (default: the host's).") \
 	X("device", 0, "PATH|CDI", "Make the host device (or directory of devices) PATH under /dev available, or the CDI device VENDOR/CLASS=NAME (or =all) from the specs in /etc/cdi and /var/run/cdi (docs/devices.md). Repeatable.") \

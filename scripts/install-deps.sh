@@ -17,6 +17,8 @@ PACKAGES=(
 	libslurm-dev slurm-wlm slurmdbd mariadb-server bc
 	# tests: unit test frameworks, the demo image, the harness's tools
 	check libcmocka-dev busybox-static jq util-linux procps man-db
+	# tests: MPI (host-launched ranks: Open MPI on the host and in an image mmdebstrap builds)
+	openmpi-bin libopenmpi-dev mmdebstrap
 	# benchmarks: peers to compare against
 	hyperfine charliecloud bubblewrap
 )
