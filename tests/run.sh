@@ -173,6 +173,15 @@ if ! tests/images/mkimages.sh "$HUSK_WORK/images"; then
 	suite_result FAIL "test images"
 	summary
 fi
+# The MPI image (mmdebstrap, a few minutes the first time on a machine, then
+# cached) is built here, outside any test's time limit, when a test wants it.
+if [ ${#selected[@]} -eq 0 ] || printf '%s\n' "${selected[@]}" | grep -q '^0251'; then
+	if command -v mmdebstrap >/dev/null && command -v mpicc >/dev/null &&
+		! tests/images/mkmpi.sh >"$HUSK_WORK/mkmpi.log" 2>&1; then
+		cat "$HUSK_WORK/mkmpi.log"
+		suite_result FAIL "MPI test image (tests/images/mkmpi.sh)"
+	fi
+fi
 chmod 0755 "$HUSK_WORK/images"
 
 export HUSK HUSK_TOP="$top" HUSK_WORK HUSK_IMAGES="$HUSK_WORK/images"
