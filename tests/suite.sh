@@ -2,10 +2,12 @@
 # husk's one test harness. tests/run.sh and every tests/*/run-suite.sh
 # source it first (before anything else runs); nothing else holds harness
 # logic. Sourcing it:
-#  - takes the machine-wide lock (one test run at a time: the runs share the
-#    test user and the Slurm cluster's ports), re-executing the script under
-#    flock unless a caller already holds it ($HUSK_TESTS_LOCKED);
-#  - sets $top (the source tree) and $user (the test user, $HUSK_USER).
+#  - sets $top (the source tree) and $user (the test user, $HUSK_USER:
+#    huskuser in CI, hk-CHECKOUT in another checkout than main);
+#  - takes the test user's lock (one run at a time per user), and for the
+#    Slurm and cgroup suites and benchmarks the machine's too, re-executing
+#    the script under flock unless a caller already holds it
+#    ($HUSK_TESTS_LOCKED, $HUSK_MACHINE_LOCKED);
 # Then, in the suite:
 #   suite_user                 create the test user, its runtime directory,
 #                              /dev/fuse 0666 (as distributions ship it)
@@ -29,23 +31,45 @@
 # $suite_timeout, 120), $HUSK_VERBOSE=1 (every test's log), $HUSK_KEEP=1
 # (keep the logs), $HUSK_WORK (logs go to its logs/ when set).
 
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The test user: huskuser in CI and in a checkout named main; elsewhere one
+# of the checkout's own (hk-NAME), so that the tests of several checkouts on
+# one machine (a worktree each) don't share a user and can run side by side.
+if [ -z "${HUSK_USER:-}" ] && [ -z "${HUSK_TEST_USER:-}" ] && [ "${CI:-}" != true ] &&
+	[ "$(basename "$top")" != main ]; then
+	HUSK_USER=hk-$(basename "$top" | tr -c 'a-z0-9\n' '-' | cut -c1-24)
+fi
+HUSK_USER=${HUSK_USER:-${HUSK_TEST_USER:-huskuser}}
+user=$HUSK_USER
+export HUSK_USER
+
+# Locks: one test run at a time per test user (tests share its processes,
+# files and runtime directory, and their leak checks see each other's), and
+# one at a time on the machine for the suites that use what the machine has
+# once: the Slurm cluster (its ports) and the host's cgroups. flock -o: the
+# lock stays in flock's own process, so no daemon, container or lingering
+# image mount inherits it.
+_suite_lockdir=/run/lock
+[ -d "$_suite_lockdir" ] || _suite_lockdir=/tmp
 if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
-	_suite_lock=/run/lock/husk-tests.lock
-	[ -d /run/lock ] || _suite_lock=/tmp/husk-tests.lock
-	flock -n "$_suite_lock" true || echo "$(basename "$0"): another test run holds $_suite_lock; waiting for it" >&2
-	# flock -o: the lock stays in flock's own process, so no daemon,
-	# container or lingering image mount inherits it
+	_suite_lock=$_suite_lockdir/husk-tests.$HUSK_USER.lock
+	flock -n "$_suite_lock" true || echo "$(basename "$0"): another test run as $HUSK_USER holds $_suite_lock; waiting for it" >&2
 	HUSK_TESTS_LOCKED=1 exec flock -o "$_suite_lock" bash "$0" "$@"
 fi
+case $(cd "$(dirname "$0")" && pwd) in
+*/tests/slurm | */tests/cgroup | */benchmarks)
+	if [ -z "${HUSK_MACHINE_LOCKED:-}" ]; then
+		_suite_lock=$_suite_lockdir/husk-tests.lock
+		flock -n "$_suite_lock" true || echo "$(basename "$0"): another run holds the machine's $_suite_lock; waiting for it" >&2
+		HUSK_MACHINE_LOCKED=1 exec flock -o "$_suite_lock" bash "$0" "$@"
+	fi
+	;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "$(basename "$0"): must run as root (it creates the test user and runs husk as that user)" >&2
 	exit 2
 fi
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-HUSK_USER=${HUSK_USER:-${HUSK_TEST_USER:-huskuser}}
-user=$HUSK_USER
-export HUSK_USER
 
 suite_passed=0 suite_failed=0 suite_skipped=0
 suite_timeout=120

@@ -12,7 +12,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../suite.sh"
 suite_user || exit 2
-HUSK_USER2=${HUSK_USER2:-${HUSK_TEST_USER2:-huskuser2}}
+HUSK_USER2=${HUSK_USER2:-${HUSK_TEST_USER2:-${HUSK_USER}2}}
 id "$HUSK_USER2" >/dev/null 2>&1 || useradd -m "$HUSK_USER2"
 suite_select "$top/tests/cache" "$@"
 
