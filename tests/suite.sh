@@ -5,7 +5,7 @@
 #  - sets $top (the source tree) and $user (the test user, $HUSK_USER:
 #    huskuser in CI, hk-CHECKOUT in another checkout than main);
 #  - takes the test user's lock (one run at a time per user), and for the
-#    Slurm and cgroup suites and benchmarks the machine's too, re-executing
+#    Slurm suite and the benchmarks the machine's too, re-executing
 #    the script under flock unless a caller already holds it
 #    ($HUSK_TESTS_LOCKED, $HUSK_MACHINE_LOCKED);
 # Then, in the suite:
@@ -46,7 +46,7 @@ export HUSK_USER
 # Locks: one test run at a time per test user (tests share its processes,
 # files and runtime directory, and their leak checks see each other's), and
 # one at a time on the machine for the suites that use what the machine has
-# once: the Slurm cluster (its ports) and the host's cgroups. flock -o: the
+# once: the Slurm cluster (its ports) and the benchmarks. flock -o: the
 # lock stays in flock's own process, so no daemon, container or lingering
 # image mount inherits it.
 _suite_lockdir=/run/lock
@@ -62,7 +62,7 @@ if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
 	HUSK_TESTS_LOCKED=1 exec flock -o "$_suite_lock" bash "$0" "$@"
 fi
 case $(cd "$(dirname "$0")" && pwd) in
-*/tests/slurm | */tests/cgroup | */benchmarks)
+*/tests/slurm | */benchmarks)
 	if [ -z "${HUSK_MACHINE_LOCKED:-}" ]; then
 		_suite_lock=$_suite_lockdir/husk-tests.lock
 		flock -n "$_suite_lock" true || echo "$(basename "$0"): another run holds the machine's $_suite_lock; waiting for it" >&2

@@ -4,13 +4,14 @@
 #
 #   sh tests/cgroup/host-tests.sh CGTEST
 #
-# Everything happens below a top-level group "husk-test" in each hierarchy,
+# Everything happens below a top-level group "husk-test-USER" in each hierarchy,
 # which this script creates and removes; no other group is written to (the
 # library refuses a base that holds the caller's own group). Prints the
 # cases' "ok"/"FAIL" lines and one more for the clean-up.
 cgt=${1:?usage: host-tests.sh CGTEST}
 here=$(cd "$(dirname "$0")" && pwd)
-base=/husk-test
+# one per test user, so that the suites of two checkouts never meet
+base=/husk-test-${HUSK_USER:-huskuser}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "FAIL - host cgroup tests: must run as root"
