@@ -105,25 +105,6 @@ static bool exists(const char *dir, const char *file)
 	return access(path, F_OK) == 0;
 }
 
-/* "key N" in a flat-keyed file (memory.events, cpu.stat, oom_control). */
-static int64_t keyed(const char *text, const char *key)
-{
-	size_t kl = strlen(key);
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
-			return strtoll(p + kl + 1, NULL, 10);
-	return -1;
-}
-
-static int64_t read_int(const char *dir, const char *file)
-{
-	cleanup_free char *s = read_str(dir, file);
-	if (!s || !*s || strncmp(s, "max", 3) == 0)
-		return -1;
-	return strtoll(s, NULL, 10);
-}
-
-
 /* ---- where the hierarchies are ------------------------------------------ */
 
 static void unescape(char *s)
@@ -138,6 +119,64 @@ static void unescape(char *s)
 		}
 	}
 	*d = '\0';
+}
+
+int cg_each_group(pid_t pid, cg_each_fn fn, void *arg)
+{
+	char file[64], *line = NULL;
+	size_t cap = 0;
+	if (pid > 0)
+		snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	else
+		snprintf(file, sizeof(file), "/proc/self/cgroup");
+	FILE *f = fopen(file, "re");
+	if (f == NULL)
+		return -1;
+	/* "ID:ctrl,ctrl:/path" (v1) or "0::/path" (v2) */
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (path == NULL)
+			continue;
+		*path++ = '\0';
+		ctl++;
+		if (strncmp(ctl, "name=", 5) == 0)
+			continue;
+		if (!fn(ctl, path, arg))
+			break;
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+int cg_group_dir(const char *ctl, const char *path, char *buf, size_t len)
+{
+	static const char *v2;
+	if (v2 == NULL)
+		v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+	int n = ctl[0] ? snprintf(buf, len, "/sys/fs/cgroup/%s%s", ctl, path) : snprintf(buf, len, "%s%s", v2, path);
+	return n < (int)len ? 0 : -1;
+}
+
+/* find_hiers: this process's group in each hierarchy found */
+struct own { struct hier *hs; int n; };
+static bool note_own(const char *list, const char *path, void *arg)
+{
+	struct own *o = arg;
+	for (int i = 0; i < o->n; i++) {
+		struct hier *h = &o->hs[i];
+		bool match = false;
+		if (h->v2)
+			match = *list == '\0';
+		else
+			for (size_t k = 0; k < NCTRL; k++)
+				if ((h->ctrls & ctrls[k].bit) && hk_has_word(list, ctrls[k].v1, ','))
+					match = true;
+		if (match && !h->self)
+			h->self = strdup(path);
+	}
+	return true;
 }
 
 /* Fill hs[] from /proc/self/mountinfo and /proc/self/cgroup: one entry per
@@ -204,36 +243,14 @@ static int find_hiers(struct hier hs[MAXH], hk_err *err)
 	}
 	free(v2mnt);
 
-	/* Our own group in each: "ID:ctrl,ctrl:/path" or "0::/path". */
-	f = fopen("/proc/self/cgroup", "re");
-	if (!f) {
+	/* our own group in each */
+	struct own o = { hs, n };
+	if (cg_each_group(0, note_own, &o) < 0) {
+		int e = errno;
 		for (int i = 0; i < n; i++)
 			hier_clear(&hs[i]);
-		return hk_fail(err, errno, "reading /proc/self/cgroup");
+		return hk_fail(err, e, "reading /proc/self/cgroup");
 	}
-	line = NULL;
-	cap = 0;
-	while (getline(&line, &cap, f) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c2)
-			continue;
-		*c2 = '\0';
-		const char *list = c1 + 1, *path = c2 + 1;
-		for (int i = 0; i < n; i++) {
-			bool match = false;
-			if (hs[i].v2)
-				match = *list == '\0';
-			else
-				for (size_t k = 0; k < NCTRL; k++)
-					if ((hs[i].ctrls & ctrls[k].bit) && hk_has_word(list, ctrls[k].v1, ','))
-						match = true;
-			if (match && !hs[i].self)
-				hs[i].self = strdup(path);
-		}
-	}
-	free(line);
-	fclose(f);
 	for (int i = 0; i < n; i++)
 		if (!hs[i].mnt || !hs[i].self) {
 			for (int j = 0; j < n; j++)
@@ -626,22 +643,21 @@ int cg_group_clone_fd(const cg_group *g)
 	return open(g->h[0].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
+static bool v2_path(const char *ctl, const char *path, void *arg)
+{
+	if (ctl[0] != '\0')
+		return true;
+	snprintf(arg, PATH_MAX, "%s", path);
+	return false;
+}
+
 bool cg_group_holds(const cg_group *g, pid_t pid)
 {
-	char path[64];
-	if (g->nh != 1 || !g->h[0].h.v2)
+	char l[PATH_MAX] = "";
+	if (g->nh != 1 || !g->h[0].h.v2 || cg_each_group(pid, v2_path, l) < 0 || !l[0])
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	cleanup_free char *s = read_str(path, "cgroup");
-	if (!s)
-		return false;
-	/* "0::/husk/husk-1-2-0\n", relative to our own cgroup namespace's root:
+	/* "/husk/husk-1-2-0", relative to our own cgroup namespace's root:
 	 * compare the end, the part husk named */
-	char *l = strstr(s, "0::");
-	if (!l)
-		return false;
-	l += 3;
-	l[strcspn(l, "\n")] = '\0';
 	size_t a = strlen(l), b = strlen(g->path);
 	return a >= b && strcmp(l + a - b, g->path) == 0; /* g->path starts with '/' */
 }
@@ -658,121 +674,16 @@ const char *cg_group_path(const cg_group *g)
 
 /* ---- counters ----------------------------------------------------------- */
 
-/* Sum of "Read"/"Write" lines of blkio.throttle.io_service_bytes. */
-static void blkio_sum(const char *text, int64_t *rd, int64_t *wr)
-{
-	*rd = *wr = 0;
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		char dev[32], op[16];
-		long long v;
-		if (sscanf(p, "%31s %15s %lld", dev, op, &v) != 3)
-			continue;
-		if (strcmp(op, "Read") == 0)
-			*rd += v;
-		else if (strcmp(op, "Write") == 0)
-			*wr += v;
-	}
-}
-
-/* Sum of rbytes=/wbytes= over the devices of io.stat. */
-static void iostat_sum(const char *text, int64_t *rd, int64_t *wr)
-{
-	*rd = *wr = 0;
-	for (const char *p = text; p && *p; p++) {
-		if (strncmp(p, "rbytes=", 7) == 0)
-			*rd += strtoll(p + 7, NULL, 10);
-		else if (strncmp(p, "wbytes=", 7) == 0)
-			*wr += strtoll(p + 7, NULL, 10);
-	}
-}
-
-int cg_read_stats(cg_group *g, struct cg_stats *st, hk_err *err)
+int cg_read_stats(cg_group *g, struct acct_stats *st, hk_err *err)
 {
 	(void)err;
 	for (int i = 0; i < g->nh; i++) {
-		const char *d = g->h[i].dir;
-		bool v2 = g->h[i].h.v2;
-		unsigned c = g->h[i].h.ctrls;
-		if (c & C_CPU) {
-			if (v2) {
-				cleanup_free char *s = read_str(d, "cpu.stat");
-				int64_t u = keyed(s, "user_usec"), y = keyed(s, "system_usec");
-				if (u >= 0 && y >= 0) {
-					st->cpu_user_us = u;
-					st->cpu_system_us = y;
-					st->src_cpu = "cgroup";
-				}
-			} else {
-				int64_t u = read_int(d, "cpuacct.usage_user"), y = read_int(d, "cpuacct.usage_sys");
-				if (u >= 0 && y >= 0) {
-					st->cpu_user_us = u / 1000;
-					st->cpu_system_us = y / 1000;
-					st->src_cpu = "cgroup";
-				} else {
-					cleanup_free char *s = read_str(d, "cpuacct.stat");
-					long hz = sysconf(_SC_CLK_TCK);
-					u = keyed(s, "user");
-					y = keyed(s, "system");
-					if (u >= 0 && y >= 0 && hz > 0) {
-						st->cpu_user_us = u * 1000000 / hz;
-						st->cpu_system_us = y * 1000000 / hz;
-						st->src_cpu = "cgroup";
-					}
-				}
-			}
-		}
-		if ((c & C_MEMORY) && (!v2 || v2_has(d, "memory"))) {
-			int64_t peak = read_int(d, v2 ? "memory.peak" : "memory.max_usage_in_bytes");
-			if (peak >= 0) {
-				st->mem_peak_bytes = peak;
-				st->src_mem = "cgroup";
-			}
-			cleanup_free char *ev = read_str(d, v2 ? "memory.events" : "memory.oom_control");
-			int64_t oom = keyed(ev, "oom_kill");
-			if (oom >= 0)
-				st->oom_kills = oom;
-		}
-		if ((c & C_IO) && (!v2 || v2_has(d, "io"))) {
-			cleanup_free char *s = read_str(d, v2 ? "io.stat" : "blkio.throttle.io_service_bytes");
-			if (s) {
-				int64_t rd, wr;
-				(v2 ? iostat_sum : blkio_sum)(s, &rd, &wr);
-				/* v1 blkio counts nothing on kernels that set up
-				 * blk-throttle only once a limit is configured (6.x):
-				 * where rusage (the same counters as /proc/PID/io) saw
-				 * more, keep that */
-				bool ru = st->src_io && strcmp(st->src_io, "rusage") == 0;
-				if (!ru || rd + wr >= st->io_read_bytes + st->io_write_bytes) {
-					st->io_read_bytes = rd;
-					st->io_write_bytes = wr;
-					st->src_io = "cgroup";
-				}
-			}
-		}
-		if ((c & C_PIDS) && (!v2 || v2_has(d, "pids"))) {
-			int64_t pk = read_int(d, "pids.peak");
-			if (pk >= 0) {
-				st->pids_peak = pk;
-				st->src_pids = "cgroup";
-			}
-		}
+		unsigned c = g->h[i].h.ctrls, what = 0;
+		what |= c & C_CPU ? ACCT_CPU : 0;
+		what |= c & C_MEMORY ? ACCT_MEM : 0;
+		what |= c & C_IO ? ACCT_IO : 0;
+		what |= c & C_PIDS ? ACCT_PIDS : 0;
+		acct_read_cgroup(g->h[i].dir, g->h[i].h.v2, what, st);
 	}
 	return 0;
-}
-
-void cg_stats_from_rusage(struct cg_stats *st, const struct rusage *ru)
-{
-	st->cpu_user_us = st->cpu_system_us = st->wall_us = st->startup_us = -1;
-	st->mem_peak_bytes = st->oom_kills = st->io_read_bytes = st->io_write_bytes = st->pids_peak = -1;
-	st->src_cpu = st->src_mem = st->src_io = st->src_pids = "none";
-	if (!ru)
-		return;
-	st->cpu_user_us = (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec;
-	st->cpu_system_us = (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
-	st->mem_peak_bytes = (int64_t)ru->ru_maxrss * 1024;
-	/* the kernel counts these in 512-byte blocks from the same counters as
-	 * /proc/PID/io read_bytes and write_bytes, summed over reaped children */
-	st->io_read_bytes = (int64_t)ru->ru_inblock * 512;
-	st->io_write_bytes = (int64_t)ru->ru_oublock * 512;
-	st->src_cpu = st->src_mem = st->src_io = "rusage";
 }

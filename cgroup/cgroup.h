@@ -1,6 +1,6 @@
-/* cgroup/: CPU and NUMA binding through cgroups (v2, v1 and hybrid) and the
- * per-container accounting. One interface for the CLI and the Slurm plugin;
- * docs/cgroup.md explains it, docs/accounting-schema.md the JSON record.
+/* cgroup/: CPU and NUMA binding through cgroups (v2, v1 and hybrid), and
+ * the groups accounting/ reads a container's counters from. One interface
+ * for the CLI and the Slurm plugin; docs/cgroup.md explains it.
  *
  * Library code: nothing here exits, aborts or prints except the one warning
  * cg_start() gives when it has to fall back to sched_setaffinity. */
@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "acct.h"
 #include "err.h"
 
 /* ---- CPU and NUMA node sets -------------------------------------------- */
@@ -151,81 +152,24 @@ bool cg_group_holds(const cg_group *g, pid_t pid);
 const char *cg_group_backend(const cg_group *g);
 const char *cg_group_path(const cg_group *g);
 
-/* ---- accounting --------------------------------------------------------- */
+/* ---- a process's groups and counters ------------------------------------ */
 
-#define CG_SCHEMA "husk-accounting/1"
+/* Call fn for each cgroup hierarchy pid (0: this process) is in, from
+ * /proc/PID/cgroup, named ones ("name=systemd") left out: ctl its
+ * controllers ("memory", "cpu,cpuacct"; "" for v2), path the group in it.
+ * fn returns false to stop. Returns 0, or -1 with errno. */
+typedef bool (*cg_each_fn)(const char *ctl, const char *path, void *arg);
+int cg_each_group(pid_t pid, cg_each_fn fn, void *arg);
+/* The directory of the group path of the hierarchy ctl (as cg_each_group
+ * names them) where hierarchies are mounted as systemd and Slurm mount
+ * them: /sys/fs/cgroup/CTL, v2 at /sys/fs/cgroup (or /sys/fs/cgroup/unified
+ * in a hybrid set-up). Returns 0, or -1 when it does not fit in len. */
+int cg_group_dir(const char *ctl, const char *path, char *buf, size_t len);
 
-/* Where the Slurm plugin keeps its signed records, DIR/JOB/STEP.NODE.munge,
- * unless plugstack.conf says accounting=/DIR. */
-#define HK_ACCT_DIR "/var/lib/husk/accounting"
-
-/* -1 in an int64_t field means "not known here". */
-struct cg_stats {
-	int64_t cpu_user_us, cpu_system_us;
-	int64_t wall_us;      /* from cg_start (or caller) to the end */
-	int64_t startup_us;   /* husk's own start-up, given by the caller */
-	int64_t mem_peak_bytes;
-	int64_t oom_kills;
-	int64_t io_read_bytes, io_write_bytes;
-	int64_t pids_peak;
-	const char *src_cpu, *src_mem, *src_io, *src_pids; /* "cgroup", "rusage", "none" */
-};
-
-/* Read the group's counters into st (fields it has no file for stay as they
- * are: fill st with rusage values first). Returns 0 or -1 with *err. */
-int cg_read_stats(cg_group *g, struct cg_stats *st, hk_err *err);
-/* st from a wait4() rusage of the container's first process; the rest -1. */
-void cg_stats_from_rusage(struct cg_stats *st, const struct rusage *ru);
-
-/* What a record says about the run besides its counters. Strings may be
- * NULL (written as null). */
-struct cg_record {
-	const char *job, *step, *node; /* Slurm ids and host name */
-	long task, ntasks;             /* -1: not a task of a job */
-	const char *image;
-	char *const *argv;             /* NULL-terminated, may be NULL */
-	int exit_status;               /* as husk returns it: 0-255 */
-	const char *backend;           /* "v2", "v1", "hybrid", "none" */
-	const char *cgroup;            /* path or NULL */
-	const char *cpus, *mems;       /* applied lists or NULL */
-	int64_t limit_memory, limit_pids; /* -1: none */
-	bool enforced;                 /* limits were set in a cgroup */
-	int64_t start_unix_us;         /* wall clock at start */
-	struct cg_stats stats;
-};
-
-/* Write r as one line of JSON (docs/accounting-schema.md) to f.
- * Returns 0, or -1 with *err when writing failed. */
-int cg_record_json(FILE *f, const struct cg_record *r, hk_err *err);
-
-/* A record read back: every field of the schema, strings owned. */
-struct cg_rec {
-	char *job, *step, *node, *image, *backend, *cgroup, *cpus, *mems, *command;
-	long task, ntasks;
-	int exit_status;
-	int64_t limit_memory, limit_pids, start_unix_us;
-	bool enforced;
-	struct cg_stats stats; /* src_* point to static strings */
-};
-/* Parse one JSON line of the schema. Returns 0, or -1 with *err (names the
- * offset and what was expected; a record of another schema version too). */
-int cg_rec_parse(const char *line, struct cg_rec *out, hk_err *err);
-void cg_rec_clear(struct cg_rec *r);
-
-enum cg_report_by { CG_BY_JOB, CG_BY_NODE, CG_BY_TASK };
-enum cg_report_fmt { CG_FMT_TABLE, CG_FMT_JSON, CG_FMT_CSV };
-int cg_report_by_parse(const char *s, enum cg_report_by *out, hk_err *err);
-int cg_report_fmt_parse(const char *s, enum cg_report_fmt *out, hk_err *err);
-/* Summarise the records in files ("-" is stdin; one record per line, blank
- * lines skipped) as rows per job, per job and node, or per task, written to
- * out as a table, a JSON array or CSV. Returns 0, or -1 with *err naming
- * the file and line of a bad record. */
-int cg_report(FILE *out, char *const *files, int nfiles, enum cg_report_by by,
-              enum cg_report_fmt fmt, hk_err *err);
-/* The same over records held in memory: texts[i] (NUL-terminated JSON
- * lines) is named names[i] in messages. */
-int cg_report_texts(FILE *out, const char *const *names, const char *const *texts, int n,
-                    enum cg_report_by by, enum cg_report_fmt fmt, hk_err *err);
+/* Read the group's counters into st (accounting/counters.c; fields it has
+ * no file for stay as they are: fill st with rusage values first).
+ * Returns 0 or -1 with *err. */
+int cg_read_stats(cg_group *g, struct acct_stats *st, hk_err *err);
 
 /* ---- the front ends' two calls ------------------------------------------ */
 
@@ -284,8 +228,8 @@ void cg_ctx_free(cg_ctx *c);
  * stay valid until cg_record_release(rec). Returns 0, or -1 with *err
  * (rec is still filled as far as known; c is freed either way). */
 int cg_finish(cg_ctx *c, const struct rusage *ru, int64_t startup_us,
-              struct cg_record *rec, hk_err *err);
-void cg_record_release(struct cg_record *rec);
+              struct acct_record *rec, hk_err *err);
+void cg_record_release(struct acct_record *rec);
 /* The plan and limits c applies, for messages and --dry-run. */
 const struct cg_limits *cg_ctx_limits(const cg_ctx *c);
 

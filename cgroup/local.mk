@@ -2,7 +2,7 @@
 libhusk_la_SOURCES += \
 	cgroup/cgroup.h cgroup/topo.h \
 	cgroup/cpuset.c cgroup/topo.c cgroup/plan.c \
-	cgroup/cgfs.c cgroup/setup.c cgroup/report.c
+	cgroup/cgfs.c cgroup/setup.c
 # hwloc is loaded with dlopen (cgroup/topo.c); set_mempolicy is a system call
 
 # The cgroup suite's driver (tests/cgroup/run-suite.sh): runs a command in a

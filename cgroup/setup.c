@@ -248,12 +248,12 @@ int cg_child_apply(const cg_ctx *c, hk_err *err)
 	return cg_set_mempolicy(c->mpol, &c->lim.mems, err);
 }
 
-int cg_finish(cg_ctx *c, const struct rusage *ru, int64_t startup_us, struct cg_record *rec, hk_err *err)
+int cg_finish(cg_ctx *c, const struct rusage *ru, int64_t startup_us, struct acct_record *rec, hk_err *err)
 {
 	int ret = 0;
 	char buf[CG_SET_STRLEN];
 
-	cg_stats_from_rusage(&rec->stats, ru);
+	acct_stats_from_rusage(&rec->stats, ru);
 	rec->stats.startup_us = startup_us;
 	rec->backend = "none";
 	rec->cgroup = NULL;
@@ -284,7 +284,7 @@ int cg_finish(cg_ctx *c, const struct rusage *ru, int64_t startup_us, struct cg_
 	return ret;
 }
 
-void cg_record_release(struct cg_record *rec)
+void cg_record_release(struct acct_record *rec)
 {
 	free((char *)rec->cpus);
 	free((char *)rec->mems);

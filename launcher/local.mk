@@ -6,7 +6,7 @@ libhusk_la_SOURCES += \
 	launcher/step.c launcher/step.h
 
 bin_PROGRAMS += husk
-husk_SOURCES = launcher/main.c launcher/usage.h launcher/jobreport.c launcher/jobreport.h
+husk_SOURCES = launcher/main.c launcher/usage.h
 husk_LDADD = $(HUSK_LIBS)
 husk_LDFLAGS = $(HUSK_WRAPS)
 

@@ -14,7 +14,7 @@
 #include <signal.h>
 #include "err.h"
 #include "usage.h"
-#include "jobreport.h"
+#include "acct.h"
 #include "util.h"
 
 static void print_options(FILE *f)
@@ -127,8 +127,8 @@ static int cmd_report(int argc, char **argv)
 					      { "dir", required_argument, NULL, 'd' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	enum cg_report_by by = CG_BY_TASK;
-	enum cg_report_fmt fmt = CG_FMT_TABLE;
+	enum acct_by by = ACCT_BY_TASK;
+	enum acct_fmt fmt = ACCT_FMT_TABLE;
 	const char *job = NULL, *dir = NULL;
 	hk_err err = NULL;
 	int opt;
@@ -141,7 +141,7 @@ static int cmd_report(int argc, char **argv)
 			       "       husk report --job JOB [--dir DIR] [--by job|node|task] [--format table|json|csv]\n"
 			       "Summarise the JSON lines that husk run --report wrote (- reads stdin), or the\n"
 			       "records husk's Slurm plugin wrote for job JOB in DIR/JOB (default %s),\n"
-			       "each checked to be signed by root with munge.\n", HK_ACCT_DIR);
+			       "each checked to be signed by root with munge.\n", ACCT_DIR);
 			return 0;
 		}
 		if (opt == 'j') {
@@ -152,9 +152,9 @@ static int cmd_report(int argc, char **argv)
 			dir = optarg;
 			continue;
 		}
-		if (opt == 'b' && cg_report_by_parse(optarg, &by, &err) == 0)
+		if (opt == 'b' && acct_by_parse(optarg, &by, &err) == 0)
 			continue;
-		if (opt == 'f' && cg_report_fmt_parse(optarg, &fmt, &err) == 0)
+		if (opt == 'f' && acct_fmt_parse(optarg, &fmt, &err) == 0)
 			continue;
 		if (err == NULL)
 			hk_fail(&err, 0, "report: unknown option or missing value: '%s'", argv[optind - 1]);
@@ -176,8 +176,8 @@ static int cmd_report(int argc, char **argv)
 		fprintf(stderr, "husk: error: report: no FILE given (husk report --help)\n");
 		return HK_EXIT_FAIL;
 	}
-	int r = job ? hk_job_report(stdout, dir ? dir : HK_ACCT_DIR, job, by, fmt, &err)
-	            : cg_report(stdout, argv + optind, argc - optind, by, fmt, &err);
+	int r = job ? acct_job_report(stdout, dir ? dir : ACCT_DIR, job, by, fmt, &err)
+	            : acct_report(stdout, argv + optind, argc - optind, by, fmt, &err);
 	if (r < 0) {
 		if (job)
 			hk_wrap(&err, "report");

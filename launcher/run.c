@@ -97,7 +97,7 @@ static int mount_private(const struct hk_container *c, struct hk_image *img, pid
 static void write_report(const struct hk_container *c, FILE *f, cg_ctx *cgx, const struct rusage *ru,
 			 long long startup_us, int status)
 {
-	struct cg_record rec;
+	struct acct_record rec;
 	char host[256] = "";
 	hk_err e = NULL;
 
@@ -118,7 +118,7 @@ static void write_report(const struct hk_container *c, FILE *f, cg_ctx *cgx, con
 		hk_warn("accounting: %s", e->msg);
 		hk_err_free(&e);
 	}
-	if (cg_record_json(f, &rec, &e) < 0) {
+	if (acct_record_write(f, &rec, &e) < 0) {
 		hk_warn("--report %s: %s", c->report, e->msg);
 		hk_err_free(&e);
 	}

@@ -3,7 +3,7 @@
 #ifndef HUSK_USAGE_H
 #define HUSK_USAGE_H
 
-#include "cgroup.h" /* HK_ACCT_DIR */
+#include "acct.h" /* ACCT_DIR */
 
 /* X(long name, short letter or 0, argument name or NULL, help text) */
 #define HUSK_RUN_OPTIONS(X) \
@@ -52,7 +52,7 @@
 	X("run", "run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]", "Run COMMAND in the squashfs image IMAGE (husk run --help).") \
 	X("ps", "ps", "List the caller's live image mounts: holder pid, user, age, linger, the husk run processes using it, the image.") \
 	X("gc", "gc", "Release the caller's idle image mounts now and remove stale entries of killed holders.") \
-	X("report", "report [--by job|node|task] [--format table|json|csv] FILE... | --job JOB [--dir DIR]", "Summarise accounting records written by husk run --report (- reads stdin), or, with --job, the records husk's Slurm plugin wrote for a job (DIR/JOB/*.munge, DIR by default " HK_ACCT_DIR "), each checked to be signed by root with munge; an unsigned or altered record fails the report.")
+	X("report", "report [--by job|node|task] [--format table|json|csv] FILE... | --job JOB [--dir DIR]", "Summarise accounting records written by husk run --report (- reads stdin), or, with --job, the records husk's Slurm plugin wrote for a job (DIR/JOB/*.munge, DIR by default " ACCT_DIR "), each checked to be signed by root with munge; an unsigned or altered record fails the report.")
 
 #define HUSK_FILES \
 	"$XDG_RUNTIME_DIR/husk, else /tmp/husk-UID: the caller's runtime directory (mode 0700, owned by the caller) with one lock file and one socket per live image mount. " \

@@ -6,5 +6,5 @@ spank_husk_la_CPPFLAGS = $(AM_CPPFLAGS) $(SLURM_CPPFLAGS)
 # a shared object: squashfuse is linked in (its archives are PIC), the
 # rest from the system's shared libraries
 spank_husk_la_LDFLAGS = -module -avoid-version -shared $(HUSK_WRAPS)
-spank_husk_la_LIBADD = libhusk.la $(SQUASHFUSE_LIBS) $(PLUGIN_LIBS) $(MUNGE_LIBS)
+spank_husk_la_LIBADD = libhusk.la $(SQUASHFUSE_LIBS) $(PLUGIN_LIBS)
 endif

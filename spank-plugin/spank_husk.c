@@ -40,10 +40,8 @@
 #include <slurm/slurm.h>
 #include <slurm/slurmdb.h>
 #include <slurm/spank.h>
-#ifdef HAVE_MUNGE
-#include <munge.h>
-#endif
 
+#include "acct.h"
 #include "cgroup.h"
 #include "container.h"
 #include "step.h"
@@ -76,11 +74,11 @@ static struct {
 	bool failed;      /* the container could not be made: no task may run */
 	struct hk_container c;
 	/* accounting (slurmstepd, root): one record per local task */
-	char *acct_dir;   /* plugstack accounting=/DIR; NULL: HK_ACCT_DIR */
+	char *acct_dir;   /* plugstack accounting=/DIR; NULL: ACCT_DIR */
 	bool acct_off;
 	bool no_admin_comment; /* plugstack admin_comment=no: records only */
 	long long setup_us, start_unix_us;
-	struct task_acct { int task, status; int64_t user_us, sys_us, mem_peak, wall_us; const char *backend; } *acct;
+	struct task_acct { int task, status; struct acct_stats st; const char *backend; } *acct;
 	size_t nacct;
 	bool reported;
 } hk = { .mount_home = -1, .linger = -1, .cpu_bind = BIND_AUTO, .mem_policy = CG_MPOL_BIND };
@@ -592,9 +590,10 @@ static int job_comment_merge(uint32_t job, const char *entries);
  * steps here (ACCT_DIR/JOB/STEP.NODE.summary) into the job's AdminComment. */
 static void merge_summaries(uint32_t job)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], jobs[16];
+	snprintf(jobs, sizeof(jobs), "%u", (unsigned)job);
 	if (hk.acct_off || hk.no_admin_comment ||
-	    snprintf(dir, sizeof(dir), "%s/%u", hk.acct_dir ? hk.acct_dir : HK_ACCT_DIR, (unsigned)job) >= (int)sizeof(dir))
+	    acct_job_path(hk.acct_dir ? hk.acct_dir : ACCT_DIR, jobs, dir, sizeof(dir), NULL) < 0)
 		return;
 	DIR *d = opendir(dir);
 	if (d == NULL)
@@ -604,8 +603,8 @@ static void merge_summaries(uint32_t job)
 	FILE *m = open_memstream(&entries, &len);
 	struct dirent *e;
 	while (m && (e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
-		if (n < 9 || strcmp(e->d_name + n - 8, ".summary") != 0)
+		char step[32], node[256];
+		if (acct_file_parse(e->d_name, ACCT_SUMMARY, step, node) < 0)
 			continue;
 		char line[600];
 		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -693,46 +692,6 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 	_exit(0);
 }
 
-/* ---- cgroups of a process ----------------------------------------------- */
-
-/* The v2 hierarchy's mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified in a
- * hybrid set-up. */
-static const char *v2_mount(void)
-{
-	static const char *mnt;
-	if (mnt == NULL)
-		mnt = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-	return mnt;
-}
-
-/* Call fn for each cgroup hierarchy pid is in (named ones, "name=...",
- * left out): ctl its controllers ("memory", "cpu,cpuacct"; "" for v2), mnt
- * its mount under /sys/fs/cgroup, path pid's group in it. fn returns false
- * to stop. */
-typedef bool (*cg_fn)(const char *ctl, const char *mnt, const char *path, void *arg);
-static void each_cgroup(pid_t pid, cg_fn fn, void *arg)
-{
-	char file[64], line[PATH_MAX], mnt[PATH_MAX];
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
-	FILE *f = fopen(file, "re");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : NULL;
-		if (path == NULL)
-			continue;
-		*path++ = '\0';
-		ctl++;
-		if (strncmp(ctl, "name=", 5) == 0)
-			continue;
-		snprintf(mnt, sizeof(mnt), ctl[0] ? "/sys/fs/cgroup/%s" : "%s", ctl[0] ? ctl : v2_mount());
-		if (!fn(ctl, mnt, path, arg))
-			break;
-	}
-	fclose(f);
-}
-
 /* ---- accounting ---------------------------------------------------------
  * slurmstepd (root) keeps one record per local task (slurm_spank_task_exit:
  * exit status, wall time, and CPU and peak memory from Slurm's own task
@@ -755,9 +714,8 @@ static void each_cgroup(pid_t pid, cg_fn fn, void *arg)
  * they are read from /proc/PID/cgroup, not guessed. */
 struct task_cg {
 	int task;               /* local id */
-	char mem[PATH_MAX];     /* directories under /sys/fs/cgroup, "" if none */
-	char cpu[PATH_MAX];
-	char v2[PATH_MAX];
+	int n;
+	struct { char dir[PATH_MAX]; bool v2; unsigned what; } g[8]; /* where to read what */
 	long long t0_us;        /* when slurmstepd let it go */
 };
 static struct task_cg *task_cgs;
@@ -765,16 +723,37 @@ static size_t ntask_cgs;
 
 static void release_holders(spank_t sp);
 
-static bool note_task_cg(const char *ctl, const char *mnt, const char *path, void *arg)
+/* Each counter from the v1 hierarchy that has it, else from v2 (as
+ * cgroup/ takes controllers for husk run): v1 hierarchies first. */
+static bool note_task_cg(const char *ctl, const char *path, void *arg)
 {
 	struct task_cg *tc = arg;
-	if (strcmp(ctl, "memory") == 0)
-		snprintf(tc->mem, sizeof(tc->mem), "%s%s", mnt, path);
-	else if (hk_has_word(ctl, "cpuacct", ','))
-		snprintf(tc->cpu, sizeof(tc->cpu), "%s%s", mnt, path);
-	else if (ctl[0] == '\0')
-		snprintf(tc->v2, sizeof(tc->v2), "%s%s", mnt, path);
+	unsigned what = 0;
+	if (ctl[0] == '\0' || strstr(path, "/job_") == NULL) /* not the job's: slurmd's, the root's */
+		return true;
+	what |= hk_has_word(ctl, "cpuacct", ',') ? ACCT_CPU : 0;
+	what |= hk_has_word(ctl, "memory", ',') ? ACCT_MEM : 0;
+	what |= hk_has_word(ctl, "blkio", ',') ? ACCT_IO : 0;
+	what |= hk_has_word(ctl, "pids", ',') ? ACCT_PIDS : 0;
+	if (what && tc->n < 7 && cg_group_dir(ctl, path, tc->g[tc->n].dir, sizeof(tc->g[0].dir)) == 0) {
+		tc->g[tc->n].v2 = false;
+		tc->g[tc->n++].what = what;
+	}
 	return true;
+}
+
+static bool note_task_v2(const char *ctl, const char *path, void *arg)
+{
+	struct task_cg *tc = arg;
+	unsigned have = 0;
+	for (int i = 0; i < tc->n; i++)
+		have |= tc->g[i].what;
+	if (ctl[0] == '\0' && strstr(path, "/job_") && (have & ACCT_ALL) != ACCT_ALL &&
+	    cg_group_dir(ctl, path, tc->g[tc->n].dir, sizeof(tc->g[0].dir)) == 0) {
+		tc->g[tc->n].v2 = true;
+		tc->g[tc->n++].what = ACCT_ALL & ~have;
+	}
+	return ctl[0] != '\0';
 }
 
 int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
@@ -802,41 +781,17 @@ int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
 	memset(tc, 0, sizeof(*tc));
 	tc->task = task;
 	tc->t0_us = hk_now_us();
-	each_cgroup(pid, note_task_cg, tc);
+	cg_each_group(pid, note_task_cg, tc);
+	cg_each_group(pid, note_task_v2, tc);
 	return 0;
 }
 
-/* Read one integer file; -1 when missing. */
-static int64_t read_num(const char *dir, const char *file, const char *key)
-{
-	char path[PATH_MAX], line[256];
-	int64_t v = -1;
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
-		return -1;
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = key ? strlen(key) : 0;
-		if (key == NULL) {
-			v = strtoll(line, NULL, 10);
-			break;
-		}
-		if (strncmp(line, key, n) == 0 && line[n] == ' ') {
-			v = strtoll(line + n + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-/* Local task `task`'s counters from its cgroups: v1 memory and cpuacct,
- * or v2 (Slurm removes a task's group only when the step ends: they are
- * still there in slurm_spank_task_exit). */
+/* Local task `task`'s counters from its cgroups (Slurm removes a task's
+ * group only when the step ends: they are still there in
+ * slurm_spank_task_exit). */
 static void task_counters(int task, struct task_acct *t)
 {
-	t->user_us = t->sys_us = t->mem_peak = t->wall_us = -1;
+	acct_stats_from_rusage(&t->st, NULL);
 	t->backend = "none";
 	struct task_cg *tc = NULL;
 	for (size_t i = 0; i < ntask_cgs; i++)
@@ -844,25 +799,15 @@ static void task_counters(int task, struct task_acct *t)
 			tc = &task_cgs[i];
 	if (tc == NULL)
 		return;
-	t->wall_us = hk_now_us() - tc->t0_us;
-	if (tc->mem[0] || tc->cpu[0]) {
-		long hz = sysconf(_SC_CLK_TCK);
-		if (tc->mem[0])
-			t->mem_peak = read_num(tc->mem, "memory.max_usage_in_bytes", NULL);
-		if (tc->cpu[0] && hz > 0) {
-			int64_t u = read_num(tc->cpu, "cpuacct.stat", "user"), s = read_num(tc->cpu, "cpuacct.stat", "system");
-			t->user_us = u >= 0 ? u * 1000000 / hz : -1;
-			t->sys_us = s >= 0 ? s * 1000000 / hz : -1;
-		}
-		t->backend = "v1";
+	t->st.wall_us = hk_now_us() - tc->t0_us;
+	bool v1 = false, v2 = false;
+	for (int i = 0; i < tc->n; i++) {
+		struct acct_stats before = t->st;
+		acct_read_cgroup(tc->g[i].dir, tc->g[i].v2, tc->g[i].what, &t->st);
+		if (memcmp(&before, &t->st, sizeof(before)) != 0)
+			*(tc->g[i].v2 ? &v2 : &v1) = true;
 	}
-	if (tc->v2[0] && t->user_us < 0 && t->mem_peak < 0) {
-		t->user_us = read_num(tc->v2, "cpu.stat", "user_usec");
-		t->sys_us = read_num(tc->v2, "cpu.stat", "system_usec");
-		t->mem_peak = read_num(tc->v2, "memory.peak", NULL);
-		if (t->user_us >= 0 || t->mem_peak >= 0)
-			t->backend = "v2";
-	}
+	t->backend = v1 && v2 ? "hybrid" : v1 ? "v1" : v2 ? "v2" : "none";
 }
 
 static void report_step(spank_t sp);
@@ -1064,117 +1009,79 @@ static char *records_json(const char *job, const char *step, const char *node)
 		return NULL;
 	for (size_t i = 0; i < hk.nacct; i++) {
 		struct task_acct *t = &hk.acct[i];
-		struct cg_record r = {
+		struct acct_record r = {
 			.job = job, .step = step, .node = node, .task = t->task, .ntasks = (long)hk.nacct,
 			.image = hk.c.image, .exit_status = t->status, .backend = t->backend,
-			.limit_memory = -1, .limit_pids = -1, .start_unix_us = hk.start_unix_us,
-			.stats = { .cpu_user_us = t->user_us, .cpu_system_us = t->sys_us, .wall_us = t->wall_us,
-				   .startup_us = hk.setup_us, .mem_peak_bytes = t->mem_peak, .oom_kills = -1,
-				   .io_read_bytes = -1, .io_write_bytes = -1, .pids_peak = -1,
-				   .src_cpu = t->user_us >= 0 ? "cgroup" : "none",
-				   .src_mem = t->mem_peak >= 0 ? "cgroup" : "none", .src_io = "none", .src_pids = "none" },
+			.limit_memory = -1, .limit_pids = -1, .start_unix_us = hk.start_unix_us, .stats = t->st,
 		};
+		r.stats.startup_us = hk.setup_us;
 		hk_err err = NULL;
-		if (cg_record_json(m, &r, &err) < 0)
+		if (acct_record_write(m, &r, &err) < 0)
 			hk_err_free(&err);
 	}
 	fclose(m);
 	return out;
 }
 
-/* ACCT_DIR/JOB, made (root's, 0755) when missing, into dir. Returns 0 or -1. */
-static int job_dir(const char *job, char *dir, size_t len)
-{
-	if (snprintf(dir, len, "%s/%s", hk.acct_dir ? hk.acct_dir : HK_ACCT_DIR, job) >= (int)len)
-		return -1;
-	for (char *p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) { /* mkdir -p */
-		*p = '\0';
-		mkdir(dir, 0755);
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		slurm_error("husk: accounting: %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* DIR/STEP.NODE.EXT, root's, mode 0644: text and a newline. */
-static void write_line(const char *dir, const char *step, const char *node, const char *ext, const char *text)
-{
-	char path[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s/%s.%s.%s", dir, step, node, ext) >= (int)sizeof(path))
-		return;
-	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || dprintf(fd, "%s\n", text) < 0)
-		slurm_error("husk: accounting: %s: %s", path, strerror(errno));
-}
-
-/* DIR/STEP.NODE.munge: the records, munge-encoded. */
-static void write_records(const char *dir, const char *step, const char *node, const char *json)
-{
-#ifdef HAVE_MUNGE
-	char *cred = NULL;
-
-	if (munge_encode(&cred, NULL, json, (int)strlen(json)) != EMUNGE_SUCCESS) {
-		slurm_error("husk: accounting: munge_encode failed (is munged running?)");
-		free(cred);
-		return;
-	}
-	write_line(dir, step, node, "munge", cred);
-	free(cred);
-#else
-	(void)dir; (void)step; (void)node; (void)json;
-#endif
-}
-
 /* The step's end on this node (slurmstepd, root): its records and summary. */
 static void report_step(spank_t sp)
 {
 	uint32_t job = 0, stepid = 0;
-	char node[256] = "", jobs[16], step[16], entry[512];
+	char node[256] = "", jobs[16], step[16], entry[512], dir[PATH_MAX];
 	int64_t user = 0, sys = 0, peak = -1;
 	int worst = 0;
+	hk_err err = NULL;
 
 	if (hk.reported || hk.acct_off || hk.nacct == 0 || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_STEPID, &stepid) != ESPANK_SUCCESS)
 		return;
+	hk.reported = true;
 	if (spank_getenv(sp, "SLURMD_NODENAME", node, sizeof(node)) != ESPANK_SUCCESS || !node[0])
 		gethostname(node, sizeof(node) - 1);
 	snprintf(jobs, sizeof(jobs), "%u", job);
 	snprintf(step, sizeof(step), "%u", stepid);
 	for (size_t i = 0; i < hk.nacct; i++) {
-		struct task_acct *t = &hk.acct[i];
-		user += t->user_us > 0 ? t->user_us : 0;
-		sys += t->sys_us > 0 ? t->sys_us : 0;
-		peak = t->mem_peak > peak ? t->mem_peak : peak;
-		worst = t->status > worst ? t->status : worst;
+		const struct acct_stats *t = &hk.acct[i].st;
+		user += t->cpu_user_us > 0 ? t->cpu_user_us : 0;
+		sys += t->cpu_system_us > 0 ? t->cpu_system_us : 0;
+		peak = t->mem_peak_bytes > peak ? t->mem_peak_bytes : peak;
+		worst = hk.acct[i].status > worst ? hk.acct[i].status : worst;
 	}
-	char dir[PATH_MAX];
-	bool have_dir = job_dir(jobs, dir, sizeof(dir)) == 0;
+	if (acct_job_dir_make(hk.acct_dir ? hk.acct_dir : ACCT_DIR, jobs, dir, sizeof(dir), &err) < 0) {
+		slurm_error("husk: accounting: %s", err->msg);
+		hk_err_free(&err);
+		return;
+	}
 	cleanup_free char *json = records_json(jobs, step, node);
-	if (json && have_dir)
-		write_records(dir, step, node, json);
+	cleanup_free char *cred = NULL;
+	if (json == NULL || acct_sign(json, &cred, &err) < 0 ||
+	    acct_file_write(dir, step, node, ACCT_RECORDS, cred, &err) < 0) {
+		slurm_error("husk: accounting: %s", err ? err->msg : "out of memory");
+		hk_err_free(&err);
+	}
 	snprintf(entry, sizeof(entry), "husk:%s@%s=tasks:%zu,rc:%d,setup_ms:%.1f,cpu_ms:%lld,maxmem_kb:%lld",
 		 step, node, hk.nacct, worst, hk.setup_us / 1000.0, (long long)((user + sys) / 1000),
 		 (long long)(peak >= 0 ? peak / 1024 : -1));
-	hk.reported = true;
-	if (hk.no_admin_comment || !have_dir)
+	if (hk.no_admin_comment)
 		return;
-	write_line(dir, step, node, "summary", entry); /* the job's epilog merges it into the AdminComment */
+	/* the job's epilog merges it into the AdminComment */
+	if (acct_file_write(dir, step, node, ACCT_SUMMARY, entry, &err) < 0) {
+		slurm_error("husk: accounting: %s", err->msg);
+		hk_err_free(&err);
+	}
 }
 
 /* Move a process, in the hierarchies where it sits under job_JOB, to DIR
  * (a path inside each; made when missing, a v1 cpuset group with its
  * parent's CPUs and nodes). */
 struct move { pid_t pid; char mark[32]; const char *dir; };
-static bool move_one(const char *ctl, const char *mnt, const char *path, void *arg)
+static bool move_one(const char *ctl, const char *path, void *arg)
 {
 	struct move *mv = arg;
-	char target[PATH_MAX], file[PATH_MAX + 32], v[4096];
+	char mnt[PATH_MAX], target[PATH_MAX], file[PATH_MAX + 32], v[4096];
 	const char *m = strstr(path, mv->mark);
 	size_t n = strlen(mv->mark);
-	if (m == NULL || (m[n] != '/' && m[n] != '\0'))
+	if (m == NULL || (m[n] != '/' && m[n] != '\0') || cg_group_dir(ctl, "", mnt, sizeof(mnt)) < 0)
 		return true;
 	if (snprintf(target, sizeof(target), "%s%s", mnt, strcmp(mv->dir, "/") == 0 ? "" : mv->dir) >= (int)sizeof(target))
 		return true;
@@ -1199,15 +1106,16 @@ static void move_out_of_job(pid_t pid, uint32_t job, const char *dir)
 {
 	struct move mv = { .pid = pid, .dir = dir };
 	snprintf(mv.mark, sizeof(mv.mark), "/job_%u", (unsigned)job);
-	each_cgroup(pid, move_one, &mv);
+	cg_each_group(pid, move_one, &mv);
 }
 
 /* The first of a process's groups that is under a job: its cgroup.procs. */
-static bool job_procs(const char *ctl, const char *mnt, const char *path, void *arg)
+static bool job_procs(const char *ctl, const char *path, void *arg)
 {
-	if (strstr(path, "/job_") == NULL)
+	char dir[PATH_MAX];
+	if (strstr(path, "/job_") == NULL || cg_group_dir(ctl, path, dir, sizeof(dir)) < 0)
 		return true;
-	snprintf(arg, PATH_MAX + 64, "%s%s/cgroup.procs", mnt, path);
+	snprintf(arg, PATH_MAX + 64, "%s/cgroup.procs", dir);
 	return false;
 }
 
@@ -1247,7 +1155,7 @@ static void release_holders(spank_t sp)
 		return;
 	/* a new holder was started by the keeper, in the keeper's groups:
 	 * look there, not through all of /proc */
-	each_cgroup(hk.keeper, job_procs, procs);
+	cg_each_group(hk.keeper, job_procs, procs);
 	FILE *f = procs[0] ? fopen(procs, "re") : NULL;
 	if (f == NULL)
 		return;

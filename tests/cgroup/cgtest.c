@@ -76,10 +76,10 @@ static const struct option longopts[] = {
 
 struct args {
 	struct cg_opts o;
-	struct cg_record rec;
+	struct acct_record rec;
 	const char *report;
-	enum cg_report_by by;
-	enum cg_report_fmt fmt;
+	enum acct_by by;
+	enum acct_fmt fmt;
 	bool clone;
 };
 
@@ -111,8 +111,8 @@ static int parse(int argc, char **argv, struct args *a, hk_err *e)
 		case O_NODE: a->rec.node = optarg; break;
 		case O_REPORT: a->report = optarg; break;
 		case O_USER: if (drop_to(optarg) < 0) exit(125); break;
-		case O_BY: if (cg_report_by_parse(optarg, &a->by, e) < 0) return -1; break;
-		case O_FORMAT: if (cg_report_fmt_parse(optarg, &a->fmt, e) < 0) return -1; break;
+		case O_BY: if (acct_by_parse(optarg, &a->by, e) < 0) return -1; break;
+		case O_FORMAT: if (acct_fmt_parse(optarg, &a->fmt, e) < 0) return -1; break;
 		case O_CLONE: a->clone = true; break;
 		default: return hk_fail(e, EINVAL, "bad option (see the comment at the top of tests/cgroup/cgtest.c)");
 		}
@@ -205,7 +205,7 @@ static int cmd_run(int argc, char **argv)
 		perror(a.report);
 		return 125;
 	}
-	if (cg_record_json(f, &a.rec, &e) < 0)
+	if (acct_record_write(f, &a.rec, &e) < 0)
 		return die(&e);
 	if (f != stdout)
 		fclose(f);
@@ -236,7 +236,7 @@ static int cmd_report(int argc, char **argv)
 	struct args a = { 0 };
 	hk_err e = NULL;
 	int i = parse(argc, argv, &a, &e);
-	if (i < 0 || cg_report(stdout, argv + i, argc - i, a.by, a.fmt, &e) < 0)
+	if (i < 0 || acct_report(stdout, argv + i, argc - i, a.by, a.fmt, &e) < 0)
 		return die(&e);
 	return 0;
 }

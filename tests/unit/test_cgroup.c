@@ -1,7 +1,6 @@
 /* Unit tests of cgroup/: CPU lists, sizes, binding plans against the hwloc
- * topologies in tests/data/topo, the accounting record's JSON round trip and
- * the report. Nothing here touches the machine's cgroups (tests/cgroup/
- * does that). */
+ * topologies in tests/data/topo (records and reports: test_accounting.c).
+ * Nothing here touches the machine's cgroups (tests/cgroup/ does that). */
 #include "config.h"
 
 #include <check.h>
@@ -301,7 +300,7 @@ START_TEST(prepare)
 	ck_assert_int_eq(cg_prepare(&o, &c, &e), 0);
 	ck_assert_str_eq(fmt(&cg_ctx_limits(c)->cpus), "32-40"); /* the plan narrowed by --cpus */
 	ck_assert_str_eq(fmt(&cg_ctx_limits(c)->mems), "2-3");
-	struct cg_record rec = { 0 };
+	struct acct_record rec = { 0 };
 	ck_assert_int_eq(cg_finish(c, NULL, -1, &rec, &e), 0); /* never started: frees */
 	cg_record_release(&rec);
 
@@ -330,171 +329,6 @@ START_TEST(prepare)
 }
 END_TEST
 
-/* ---- accounting records ------------------------------------------------- */
-
-static struct cg_record sample(void)
-{
-	static char *argv[] = { "sh", "-c", "echo \"hi\"\n\tthere \\ é", NULL };
-	struct cg_record r = {
-		.job = "1234", .step = "0", .node = "node\"01", .task = 3, .ntasks = 4,
-		.image = "/images/a b.sqsh", .argv = argv, .exit_status = 137,
-		.backend = "v2", .cgroup = "/husk/husk-1-2-0", .cpus = "0-3,8", .mems = "0",
-		.limit_memory = 67108864, .limit_pids = -1, .enforced = true, .start_unix_us = 1700000000123456,
-		.stats = { .cpu_user_us = 1000123, .cpu_system_us = 0, .wall_us = 1500000, .startup_us = 812,
-		           .mem_peak_bytes = 209715200, .oom_kills = 1, .io_read_bytes = -1,
-		           .io_write_bytes = 52428800, .pids_peak = 2, .src_cpu = "cgroup", .src_mem = "cgroup",
-		           .src_io = "rusage", .src_pids = "cgroup" },
-	};
-	return r;
-}
-
-START_TEST(json_round_trip)
-{
-	struct cg_record r = sample();
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	ck_assert_int_eq(cg_record_json(f, &r, NULL), 0);
-	fclose(f);
-	ck_assert_int_eq(strchr(buf, '\n') - buf, (long)len - 1); /* one line */
-	ck_assert_ptr_nonnull(strstr(buf, "{\"schema\":\"husk-accounting/1\","));
-	ck_assert_ptr_nonnull(strstr(buf, "\"io_read_bytes\":null"));
-
-	struct cg_rec x;
-	hk_err e = NULL;
-	ck_assert_msg(cg_rec_parse(buf, &x, &e) == 0, "%s", e ? e->msg : "");
-	ck_assert_str_eq(x.job, "1234");
-	ck_assert_str_eq(x.step, "0");
-	ck_assert_str_eq(x.node, "node\"01");
-	ck_assert_int_eq(x.task, 3);
-	ck_assert_int_eq(x.ntasks, 4);
-	ck_assert_str_eq(x.image, "/images/a b.sqsh");
-	ck_assert_str_eq(x.command, "sh -c echo \"hi\"\n\tthere \\ é");
-	ck_assert_int_eq(x.exit_status, 137);
-	ck_assert_str_eq(x.backend, "v2");
-	ck_assert_str_eq(x.cgroup, "/husk/husk-1-2-0");
-	ck_assert_str_eq(x.cpus, "0-3,8");
-	ck_assert_str_eq(x.mems, "0");
-	ck_assert_int_eq(x.limit_memory, 67108864);
-	ck_assert_int_eq(x.limit_pids, -1);
-	ck_assert(x.enforced);
-	ck_assert_int_eq(x.start_unix_us, 1700000000123456);
-	ck_assert_int_eq(x.stats.cpu_user_us, 1000123);
-	ck_assert_int_eq(x.stats.cpu_system_us, 0);
-	ck_assert_int_eq(x.stats.wall_us, 1500000);
-	ck_assert_int_eq(x.stats.startup_us, 812);
-	ck_assert_int_eq(x.stats.mem_peak_bytes, 209715200);
-	ck_assert_int_eq(x.stats.oom_kills, 1);
-	ck_assert_int_eq(x.stats.io_read_bytes, -1);
-	ck_assert_int_eq(x.stats.io_write_bytes, 52428800);
-	ck_assert_int_eq(x.stats.pids_peak, 2);
-	ck_assert_str_eq(x.stats.src_io, "rusage");
-	ck_assert_str_eq(x.stats.src_mem, "cgroup");
-	cg_rec_clear(&x);
-
-	free(buf);
-}
-END_TEST
-
-START_TEST(json_errors)
-{
-	static const struct { const char *in, *msg; } bad[] = {
-		{ "", "expected '{'" },
-		{ "[1]", "expected '{'" },
-		{ "{\"schema\":\"husk-accounting/1\",\"job\":", "expected a value" },
-		{ "{\"schema\":\"husk-accounting/1\" \"job\":1}", "expected ',' or '}'" },
-		{ "{\"schema\":\"husk-accounting/2\"}", "schema \"husk-accounting/2\" is not husk-accounting/1" },
-		{ "{\"job\":\"1\"}", "no \"schema\"" },
-		{ "{\"schema\":\"husk-accounting/1\",\"job\":\"a\\q\"}", "a valid escape" },
-		{ "{\"schema\":\"husk-accounting/1\"} x", "the end of the record" },
-		{ "{\"schema\":\"husk-accounting/1\",\"job\":\"abc", "the end of a string" },
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct cg_rec x;
-		hk_err e = NULL;
-		ck_assert_msg(cg_rec_parse(bad[i].in, &x, &e) < 0, "\"%s\" parsed", bad[i].in);
-		ck_assert_msg(e && strstr(e->msg, bad[i].msg), "\"%s\": %s", bad[i].in, e ? e->msg : "no error");
-		hk_err_free(&e);
-	}
-	/* unknown keys (a later minor addition) and nested values are skipped */
-	struct cg_rec x;
-	ck_assert_int_eq(cg_rec_parse("{\"schema\":\"husk-accounting/1\",\"new\":{\"a\":[1,{\"b\":2}]},"
-	                              "\"job\":\"7\",\"oom_kills\":2}", &x, NULL), 0);
-	ck_assert_str_eq(x.job, "7");
-	ck_assert_int_eq(x.stats.oom_kills, 2);
-	ck_assert_int_eq(x.stats.pids_peak, -1);
-	cg_rec_clear(&x);
-}
-END_TEST
-
-static char *run_report(const char *path, enum cg_report_by by, enum cg_report_fmt f)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-	char *files[] = { (char *)path };
-	hk_err e = NULL;
-	ck_assert_msg(cg_report(out, files, 1, by, f, &e) == 0, "%s", e ? e->msg : "");
-	fclose(out);
-	return buf;
-}
-
-START_TEST(report)
-{
-	char path[] = "/tmp/test_cgroup_report.XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	FILE *f = fdopen(fd, "w");
-	struct cg_record r = sample();
-	r.node = "n1";
-	for (int t = 0; t < 4; t++) {
-		r.task = t;
-		r.node = t < 2 ? "n1" : "n2";
-		r.exit_status = t == 3 ? 137 : 0;
-		r.stats.oom_kills = t == 3;
-		r.stats.cpu_user_us = 1000000 * (t + 1);
-		r.stats.mem_peak_bytes = 1048576 * (t + 1);
-		r.stats.startup_us = 1000;
-		ck_assert_int_eq(cg_record_json(f, &r, NULL), 0);
-		fputs("\n", f); /* blank lines are skipped */
-	}
-	fclose(f);
-
-	char *s = run_report(path, CG_BY_NODE, CG_FMT_CSV);
-	ck_assert_str_eq(s,
-	                 "job,node,task,records,failed,cpu_user_s,cpu_system_s,wall_max_s,mem_peak_max_bytes,"
-	                 "oom_kills,io_read_bytes,io_write_bytes,pids_peak_max,startup_mean_ms\n"
-	                 "1234.0,n1,*,2,0,3.000000,0.000000,1.500000,2097152,0,,104857600,2,1.000\n"
-	                 "1234.0,n2,*,2,1,7.000000,0.000000,1.500000,4194304,1,,104857600,2,1.000\n");
-	free(s);
-	s = run_report(path, CG_BY_JOB, CG_FMT_JSON);
-	ck_assert_str_eq(s, "[\n {\"job\":\"1234.0\",\"node\":\"*\",\"task\":\"*\",\"records\":4,\"failed\":1,"
-	                    "\"cpu_user_us\":10000000,\"cpu_system_us\":0,\"wall_max_us\":1500000,"
-	                    "\"mem_peak_max_bytes\":4194304,\"oom_kills\":1,\"io_read_bytes\":null,"
-	                    "\"io_write_bytes\":209715200,\"pids_peak_max\":2,\"startup_mean_us\":1000}\n]\n");
-	free(s);
-	s = run_report(path, CG_BY_TASK, CG_FMT_TABLE);
-	ck_assert_ptr_nonnull(strstr(s, "JOB "));
-	ck_assert_ptr_nonnull(strstr(s, "\n1234.0       n2           3        1    1      4.00      0.00      1.50"));
-	free(s);
-
-	/* a bad line names the file and line */
-	f = fopen(path, "a");
-	fputs("{\"schema\":\"husk-accounting/1\",\n", f);
-	fclose(f);
-	char *files[] = { path };
-	hk_err e = NULL;
-	FILE *out = fopen("/dev/null", "w");
-	ck_assert_int_eq(cg_report(out, files, 1, CG_BY_JOB, CG_FMT_CSV, &e), -1);
-	fclose(out);
-	char want[128];
-	snprintf(want, sizeof(want), "%s:9: bad JSON", path);
-	ck_assert_msg(strncmp(e->msg, want, strlen(want)) == 0, "%s", e->msg);
-	hk_err_free(&e);
-	unlink(path);
-}
-END_TEST
-
 int main(void)
 {
 	Suite *s = suite_create("cgroup");
@@ -510,11 +344,6 @@ int main(void)
 	tcase_add_test(tc, plan_asym);
 	tcase_add_test(tc, topo_errors);
 	tcase_add_test(tc, prepare);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("accounting");
-	tcase_add_test(tc, json_round_trip);
-	tcase_add_test(tc, json_errors);
-	tcase_add_test(tc, report);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
