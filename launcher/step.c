@@ -144,6 +144,18 @@ int hk_step_join(pid_t keeper, const struct hk_container *c, char ***envp, hk_er
 	return hk_exec_prepare(c, &meta, envp, err);
 }
 
+char *hk_step_image_env(void)
+{
+	struct hk_meta meta;
+	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return NULL;
+	rootfs_load_meta(rootfd, &meta);
+	free(meta.workdir);
+	free(meta.entrypoint); /* its strings stay: the task execs next */
+	return meta.env;
+}
+
 void hk_step_stop(pid_t keeper)
 {
 	if (keeper <= 0)

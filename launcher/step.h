@@ -20,6 +20,10 @@ int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err);
  * no_new_privs is set. Returns 0 or -1 with *err. */
 int hk_step_join(pid_t keeper, const struct hk_container *c, char ***envp, hk_err *err);
 
+/* After hk_step_join: the image's environment (its /.husk/env, NAME=VALUE
+ * lines), malloc'ed, or NULL when it has none. */
+char *hk_step_image_env(void);
+
 /* End the container: the keeper exits, releasing its namespaces and its
  * use of the image mount. Waits for it when it is the caller's child. */
 void hk_step_stop(pid_t keeper);

@@ -1,0 +1,144 @@
+/* The job's end on a node (slurmd's epilog, root): the summaries of its
+ * steps into the job's AdminComment, and its named containers' layers
+ * removed. */
+#include "config.h"
+#include "contexts.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "acct.h"
+#include "util.h"
+
+/* overlayfs leaves its work directory mode 000: open every directory up */
+static int open_up(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type == FTW_D || type == FTW_DNR)
+		chmod(path, 0700);
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type == FTW_DP)
+		return rmdir(path) < 0 ? 0 : 0; /* go on whatever happens */
+	return unlink(path) < 0 ? 0 : 0;
+}
+
+/* The end of the job on this node (epilog, root): the summaries of its
+ * steps here (ACCT_DIR/JOB/STEP.NODE.summary) into the job's AdminComment. */
+static void merge_summaries(const struct hs_opts *o, uint32_t job)
+{
+	char dir[PATH_MAX], jobs[16];
+	snprintf(jobs, sizeof(jobs), "%u", (unsigned)job);
+	if (o->acct_off || o->no_admin_comment ||
+	    acct_job_path(o->acct_dir ? o->acct_dir : ACCT_DIR, jobs, dir, sizeof(dir), NULL) < 0)
+		return;
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	char *entries = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&entries, &len);
+	struct dirent *e;
+	while (m && (e = readdir(d)) != NULL) {
+		char step[32], node[256];
+		if (acct_file_parse(e->d_name, ACCT_SUMMARY, step, node) < 0)
+			continue;
+		char line[600];
+		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		ssize_t r = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (r <= 0)
+			continue;
+		line[r] = '\0';
+		line[strcspn(line, "\n ")] = '\0';
+		if (strncmp(line, "husk:", 5) == 0)
+			fprintf(m, "%s%s", ftell(m) ? " " : "", line);
+	}
+	closedir(d);
+	if (m)
+		fclose(m);
+	if (entries && entries[0] && hs_admin_comment_merge(job, entries) < 0)
+		syslog(LOG_ERR, "husk: accounting: could not merge into job %u's AdminComment: %s", job, entries);
+	free(entries);
+}
+
+/* The end of the job (slurmd's epilog, as root): remove the writable layers
+ * of its named containers, as the user (root must not walk a tree the user
+ * can change under it), following nothing (FTW_PHYS). */
+int hs_epilog(spank_t sp, const struct hs_opts *o)
+{
+	uid_t uid;
+	gid_t gid;
+	uint32_t job;
+	char dir[256], prefix[32];
+
+	if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
+		return 0;
+	if (!o->acct_off && !o->no_admin_comment) {
+		/* slurmdbd takes ~0.1 s an operation here (MariaDB commits):
+		 * merge from a detached process, so that the node is free at once */
+		pid_t m = fork();
+		if (m == 0) {
+			setsid();
+			if (fork() == 0) {
+				int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+				for (int fd = 0; fd < 3 && null >= 0; fd++)
+					dup2(null, fd);
+				syscall(SYS_close_range, 3U, ~0U, 0U);
+				merge_summaries(o, job);
+				_exit(0);
+			}
+			_exit(0);
+		}
+		if (m > 0)
+			waitpid(m, NULL, 0);
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		return 0;
+	if (pid > 0) {
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		_exit(1);
+	hs_named_dir(dir, sizeof(dir), uid);
+	struct stat st;
+	/* the child never returns into slurmstepd: _exit on every path */
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
+		_exit(0);
+	snprintf(prefix, sizeof(prefix), "%u-", (unsigned)job);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		_exit(0);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char path[512];
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		for (int pass = 0; pass < 3; pass++)
+			nftw(path, open_up, 16, FTW_PHYS | FTW_MOUNT);
+		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	}
+	closedir(d);
+	rmdir(dir); /* when it is empty */
+	_exit(0);
+}
+

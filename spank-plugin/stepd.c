@@ -1,0 +1,267 @@
+/* slurmstepd, once a step on each node: the step's container (started as
+ * the job's user in user_init), its keeper, and the holders it leaves for
+ * later steps. */
+#include "config.h"
+#include "contexts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <slurm/slurm.h>
+
+#include "cgroup.h"
+#include "container.h"
+#include "step.h"
+#include "util.h"
+
+static struct {
+	pid_t keeper;
+	pid_t owner;         /* the slurmstepd that started keeper */
+	bool failed;         /* the container could not be made: no task may run */
+	struct hk_container c;
+	struct cg_numa numa; /* the node's NUMA nodes, read once a step for its tasks */
+} st;
+
+pid_t hs_step_keeper(void)
+{
+	return st.keeper;
+}
+
+const struct hk_container *hs_step_container(void)
+{
+	return &st.c;
+}
+
+bool hs_step_failed(void)
+{
+	return st.failed;
+}
+
+const struct cg_numa *hs_step_numa(void)
+{
+	return &st.numa;
+}
+
+bool hs_step_here(void)
+{
+	return st.keeper > 0 && st.owner == getpid();
+}
+
+/* Fail the step, in user_init: say why, and let every task exit with
+ * HK_EXIT_FAIL in task_init. Returns 0 on purpose: for an "optional"
+ * plugin Slurm ignores user_init's failure and would run the tasks on the
+ * host; for a "required" one it aborts the step but srun (22.05) then
+ * exits 0 ("task 0 launch failed: Slurmd could not execve job"). */
+static int fail_step(const char *what, hk_err *err)
+{
+	slurm_error("husk: %s%s%s", what, *err ? ": " : "", *err ? (*err)->msg : "");
+	hk_err_free(err);
+	st.failed = true;
+	return 0;
+}
+
+/* Once per node per step, as the job's user: start the container. */
+int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
+{
+	char env[PATH_MAX], cwd[PATH_MAX] = "/", image[PATH_MAX];
+	uid_t uid;
+	gid_t gid;
+	hk_err err = NULL;
+
+	/* sbatch and salloc hand the options on to the job's steps; the batch
+	 * script and the extern step themselves run on the host (as pyxis) */
+	uint32_t step;
+	if (spank_get_item(sp, S_JOB_STEPID, &step) == ESPANK_SUCCESS &&
+	    (step == SLURM_BATCH_SCRIPT || step == SLURM_EXTERN_CONT))
+		return 0;
+	const char *given = o->image;
+	if (given == NULL && spank_getenv(sp, "SLURM_CONTAINER", env, sizeof(env)) == ESPANK_SUCCESS && env[0])
+		given = env;
+	if (given == NULL)
+		return 0;
+	if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS)
+		return fail_step("reading the job's user", &err);
+	if (spank_getenv(sp, "PWD", cwd, sizeof(cwd)) != ESPANK_SUCCESS || cwd[0] != '/')
+		snprintf(cwd, sizeof(cwd), "/");
+	/* a relative image path is the job's working directory's, never a
+	 * registry name */
+	int len = given[0] == '/' ? snprintf(image, sizeof(image), "%s", given)
+	                          : snprintf(image, sizeof(image), "%s/%s", cwd, given);
+	if (len < 0 || len >= (int)sizeof(image)) {
+		hk_fail(&err, ENAMETOOLONG, "image %s", given);
+		return fail_step("the job's container", &err);
+	}
+	if (!hs_image_allowed(o, image)) {
+		slurm_error("husk: image %s: not in the directories this site allows (%s)", image, o->allowed);
+		st.failed = true;
+		return 0; /* as fail_step */
+	}
+
+	struct hk_container *c = &st.c;
+	if (hk_config_load(c, &err) < 0)
+		return fail_step("configuration", &err);
+	if (o->linger >= 0)
+		c->linger = (unsigned)o->linger;
+	c->image = strdup(image);
+	c->root = o->remap_root;
+	c->read_only = o->readonly;
+	c->no_home = o->mount_home == 0;
+	c->workdir = o->workdir ? strdup(o->workdir) : NULL;
+	if (o->mounts) {
+		cleanup_free char *copy = strdup(o->mounts);
+		char *save = NULL;
+		for (char *m = strtok_r(copy, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+			struct hk_bind *n = realloc(c->binds, (c->nbinds + 1) * sizeof(*n));
+			if (!n)
+				return fail_step("out of memory", &err);
+			c->binds = n;
+			if (hk_bind_parse(m, &c->binds[c->nbinds], &err) < 0)
+				return fail_step("--container-mounts", &err);
+			c->nbinds++;
+		}
+	}
+	if (o->name && !o->readonly) {
+		uint32_t job = 0;
+		char dir[256];
+		spank_get_item(sp, S_JOB_ID, &job);
+		hs_named_dir(dir, sizeof(dir), uid);
+		if (asprintf(&c->layer, "%s/%u-%s", dir, (unsigned)job, o->name) < 0)
+			return fail_step("out of memory", &err);
+	}
+	if (hk_container_resolve_for(c, uid, gid, NULL, cwd, &err) < 0)
+		return fail_step("the job's container", &err);
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	long long t0 = hk_now_us();
+	if (hk_step_start(c, &st.keeper, &err) < 0)
+		return fail_step("starting the container", &err);
+	hs_acct_step_started(hk_now_us() - t0, (long long)wall.tv_sec * 1000000 + wall.tv_nsec / 1000);
+	st.owner = getpid();
+	if (o->mem_policy != CG_MPOL_NONE)
+		cg_numa_load(&st.numa); /* here, not in each task */
+	return 0;
+}
+
+/* Move a process, in the hierarchies where it sits under job_JOB, to DIR
+ * (a path inside each; made when missing, a v1 cpuset group with its
+ * parent's CPUs and nodes). */
+struct move { pid_t pid; char mark[32]; const char *dir; };
+static bool move_one(const char *ctl, const char *path, void *arg)
+{
+	struct move *mv = arg;
+	char mnt[PATH_MAX], target[PATH_MAX], file[PATH_MAX + 32], v[4096];
+	const char *m = strstr(path, mv->mark);
+	size_t n = strlen(mv->mark);
+	if (m == NULL || (m[n] != '/' && m[n] != '\0') || cg_group_dir(ctl, "", mnt, sizeof(mnt)) < 0)
+		return true;
+	if (snprintf(target, sizeof(target), "%s%s", mnt, strcmp(mv->dir, "/") == 0 ? "" : mv->dir) >= (int)sizeof(target))
+		return true;
+	if (mkdir(target, 0755) == 0 && hk_has_word(ctl, "cpuset", ','))
+		for (int k = 0; k < 2; k++) {
+			const char *name = k ? "cpuset.mems" : "cpuset.cpus";
+			snprintf(file, sizeof(file), "%s/%s", mnt, name);
+			cleanup_close int in = open(file, O_RDONLY | O_CLOEXEC);
+			ssize_t len = in >= 0 ? read(in, v, sizeof(v)) : -1;
+			snprintf(file, sizeof(file), "%s/%s", target, name);
+			if (len > 0 && hk_write_file(file, v, (size_t)len) < 0)
+				slurm_error("husk: %s: %s", file, strerror(errno));
+		}
+	snprintf(file, sizeof(file), "%s/cgroup.procs", target);
+	int len = snprintf(v, sizeof(v), "%d\n", (int)mv->pid);
+	if (hk_write_file(file, v, (size_t)len) < 0)
+		slurm_error("husk: moving process %d to %s: %s", (int)mv->pid, file, strerror(errno));
+	return true;
+}
+
+static void move_out_of_job(pid_t pid, uint32_t job, const char *dir)
+{
+	struct move mv = { .pid = pid, .dir = dir };
+	snprintf(mv.mark, sizeof(mv.mark), "/job_%u", (unsigned)job);
+	cg_each_group(pid, move_one, &mv);
+}
+
+/* The first of a process's groups that is under a job: its cgroup.procs. */
+static bool job_procs(const char *ctl, const char *path, void *arg)
+{
+	char dir[PATH_MAX];
+	if (strstr(path, "/job_") == NULL || cg_group_dir(ctl, path, dir, sizeof(dir)) < 0)
+		return true;
+	snprintf(arg, PATH_MAX + 64, "%s/cgroup.procs", dir);
+	return false;
+}
+
+/* The step's keeper, and a holder it started (which serves the image's
+ * mount to later steps and jobs of the user for its linger time), are born
+ * in the step's cgroups. A holder left there keeps Slurm from removing the
+ * step's and the job's groups, for good, and is charged to a job that has
+ * ended; a keeper there, stopped before Slurm's clean-up (at the last
+ * task's end), made each step 5 ms slower (measured: Slurm's clean-up then
+ * empties a group that held the container's mounts), and stopped after it
+ * leaves the groups behind. So both move, as root, to the site's
+ * holder_cgroup (default the root group, where slurmstepd itself moves
+ * before it removes its groups) when the step's first task is forked
+ * (slurm_spank_task_post_fork); slurm_spank_exit stops the keeper. The
+ * tasks never were in those processes' groups. */
+/* Is pid a mount holder of uid's? */
+static bool is_holder(long pid, uid_t uid)
+{
+	char path[64], comm[32];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+	if (n <= 0)
+		return false;
+	comm[n] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld", pid);
+	return strcmp(comm, "husk-holder\n") == 0 && stat(path, &st) == 0 && st.st_uid == uid;
+}
+
+static void release_holders(spank_t sp, const struct hs_opts *o)
+{
+	uint32_t job;
+	uid_t uid;
+	char line[64], procs[PATH_MAX + 64] = "";
+	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS || spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS)
+		return;
+	/* a new holder was started by the keeper, in the keeper's groups:
+	 * look there, not through all of /proc */
+	cg_each_group(st.keeper, job_procs, procs);
+	FILE *f = procs[0] ? fopen(procs, "re") : NULL;
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		long pid = strtol(line, NULL, 10);
+		if (pid > 0 && (pid == st.keeper || is_holder(pid, uid)))
+			move_out_of_job((pid_t)pid, job, o->holder_cg ? o->holder_cg : "/");
+	}
+	fclose(f);
+}
+
+void hs_stepd_task_post_fork(spank_t sp, const struct hs_opts *o)
+{
+	static bool released;
+	if (!hs_step_here() || released)
+		return;
+	released = true; /* the step's first task: the holder exists by now */
+	release_holders(sp, o);
+}
+
+/* The end of the step in slurmstepd: stop the container (then the records). */
+int hs_stepd_exit(spank_t sp, const struct hs_opts *o)
+{
+	if (!hs_step_here())
+		return 0;
+	hk_step_stop(st.keeper);
+	st.keeper = 0;
+	hs_acct_step_end(sp, o);
+	return 0;
+}

@@ -1,0 +1,147 @@
+/* Unit tests of the Slurm plugin's parts that need no Slurm: the user's
+ * --container-* options and plugstack.conf's arguments (what each accepts,
+ * what each refuses and the message naming the option as typed), the
+ * image directory check, and merging entries into an AdminComment. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "husk_spank.h"
+
+static void refused(int ret, hk_err *e, const char *msg)
+{
+	ck_assert_int_eq(ret, -1);
+	ck_assert_msg(*e && strcmp((*e)->msg, msg) == 0, "got \"%s\", want \"%s\"", *e ? (*e)->msg : "nothing", msg);
+	hk_err_free(e);
+}
+
+START_TEST(user_options)
+{
+	struct hs_opts o;
+	hk_err e = NULL;
+	hs_opts_init(&o);
+	ck_assert_int_eq(o.cpu_bind, HS_BIND_AUTO);
+	ck_assert_int_eq(o.mem_policy, CG_MPOL_BIND);
+	ck_assert_int_eq(hs_opt_image(&o, "a.sqsh", &e), 0);
+	ck_assert_int_eq(hs_opt_image(&o, "/b.sqsh", &e), 0);
+	ck_assert_str_eq(o.image, "/b.sqsh"); /* the last one wins */
+	refused(hs_opt_image(&o, "", &e), &e, "--container-image: empty value");
+	refused(hs_opt_workdir(&o, "rel/dir", &e), &e, "--container-workdir rel/dir: not an absolute path");
+	ck_assert_int_eq(hs_opt_workdir(&o, "/work", &e), 0);
+	ck_assert_str_eq(o.workdir, "/work");
+	ck_assert_int_eq(hs_opt_env(&o, "PATH,LD_LIBRARY_PATH", &e), 0);
+	ck_assert(hs_keep_host(&o, "PATH"));
+	ck_assert(hs_keep_host(&o, "LD_LIBRARY_PATH"));
+	ck_assert(!hs_keep_host(&o, "PAT"));
+	ck_assert(!hs_keep_host(&o, "HOME"));
+	refused(hs_opt_env(&o, "A=B", &e), &e, "--container-env A=B: expected NAME[,NAME...]");
+	ck_assert_int_eq(hs_opt_name(&o, "my.ctr-1:auto", &e), 0);
+	ck_assert_str_eq(o.name, "my.ctr-1");
+	refused(hs_opt_name(&o, "x:exec", &e), &e,
+	        "--container-name x:exec: husk knows only the flag 'auto' (pyxis's create, exec and no_exec are not supported)");
+	refused(hs_opt_name(&o, ".hidden", &e), &e, "--container-name .hidden: use letters, digits, '.', '_' and '-'");
+	refused(hs_opt_name(&o, "a/b", &e), &e, "--container-name a/b: use letters, digits, '.', '_' and '-'");
+	ck_assert_int_eq(hs_opt_cpu_bind(&o, "socket", &e), 0);
+	ck_assert_int_eq(o.cpu_bind, CG_BIND_SOCKET);
+	ck_assert_int_eq(hs_opt_cpu_bind(&o, "auto", &e), 0);
+	ck_assert_int_eq(o.cpu_bind, HS_BIND_AUTO);
+	refused(hs_opt_cpu_bind(&o, "threads", &e), &e, "--container-cpu-bind threads: expected auto, none, core, socket or numa");
+	ck_assert_int_eq(hs_opt_mem_policy(&o, "interleave", &e), 0);
+	ck_assert_int_eq(o.mem_policy, CG_MPOL_INTERLEAVE);
+	refused(hs_opt_mem_policy(&o, "all", &e), &e,
+	        "--container-mem-policy all: expected bind, preferred, interleave, local or none");
+	ck_assert_int_eq(hs_opt_mounts(&o, "/tmp:/data:ro,/var/tmp:/scratch", &e), 0);
+	ck_assert_str_eq(o.mounts, "/tmp:/data:ro,/var/tmp:/scratch");
+	ck_assert_int_eq(hs_opt_mounts(&o, "/tmp:relative", &e), -1);
+	ck_assert_msg(strncmp(e->msg, "--container-mounts: ", 20) == 0, "%s", e->msg);
+	hk_err_free(&e);
+	hs_opts_clear(&o);
+	ck_assert_ptr_null(o.image);
+}
+END_TEST
+
+START_TEST(plugstack_args)
+{
+	struct hs_opts o;
+	hk_err e = NULL;
+	hs_opts_init(&o);
+	static const char *ok[] = { "linger=0", "linger=86400", "images=/images:/scratch/img/", "mount=readonly",
+	                            "mount_home=no", "holder_cgroup=/husk-holders", "cpu_bind=core",
+	                            "mem_policy=local", "admin_comment=no", "accounting=/var/acct" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		ck_assert_msg(hs_plugstack_arg(&o, ok[i], &e) == 0, "%s: %s", ok[i], e ? e->msg : "");
+	ck_assert_int_eq(o.linger, 86400);
+	ck_assert(o.readonly);
+	ck_assert_int_eq(o.mount_home, 0);
+	ck_assert_str_eq(o.holder_cg, "/husk-holders");
+	ck_assert_int_eq(o.cpu_bind, CG_BIND_CORE);
+	ck_assert_int_eq(o.mem_policy, CG_MPOL_LOCAL);
+	ck_assert(o.no_admin_comment);
+	ck_assert_str_eq(o.acct_dir, "/var/acct");
+	ck_assert(!o.acct_off);
+	ck_assert_int_eq(hs_plugstack_arg(&o, "accounting=no", &e), 0);
+	ck_assert(o.acct_off);
+
+	/* the image directories: under one of them, never beside */
+	ck_assert(hs_image_allowed(&o, "/images/a.sqsh"));
+	ck_assert(hs_image_allowed(&o, "/scratch/img/x/b.sqsh"));
+	ck_assert(!hs_image_allowed(&o, "/images2/a.sqsh"));
+	ck_assert(!hs_image_allowed(&o, "/images"));
+	ck_assert(!hs_image_allowed(&o, "/home/u/a.sqsh"));
+
+	refused(hs_plugstack_arg(&o, "linger=86401", &e), &e, "plugstack.conf: linger=86401: expected 0 to 86400 seconds");
+	refused(hs_plugstack_arg(&o, "linger=", &e), &e, "plugstack.conf: linger=: expected 0 to 86400 seconds");
+	refused(hs_plugstack_arg(&o, "holder_cgroup=rel", &e), &e, "plugstack.conf: holder_cgroup=rel: expected holder_cgroup=/PATH");
+	refused(hs_plugstack_arg(&o, "accounting=yes", &e), &e,
+	        "plugstack.conf: accounting=yes: expected accounting=no or accounting=/DIR");
+	refused(hs_plugstack_arg(&o, "cpu_bind=x", &e), &e, "plugstack.conf: cpu_bind=x: expected auto, none, core, socket or numa");
+	refused(hs_plugstack_arg(&o, "mem_policy=", &e), &e,
+	        "plugstack.conf: mem_policy=: expected bind, preferred, interleave, local or none");
+	refused(hs_plugstack_arg(&o, "lingre=3", &e), &e, "plugstack.conf: unknown argument 'lingre=3'");
+	hs_opts_clear(&o);
+	ck_assert(hs_image_allowed(&o, "/anywhere/a.sqsh")); /* no images=: any */
+}
+END_TEST
+
+START_TEST(admin_comment_entries)
+{
+	bool had;
+	char *m = hs_merge_entries(NULL, "husk:0@n1=tasks:1,rc:0", &had);
+	ck_assert_str_eq(m, "husk:0@n1=tasks:1,rc:0");
+	ck_assert(!had);
+	free(m);
+	/* the site's own text and other steps' entries stay; the same key is replaced */
+	m = hs_merge_entries("site:x=1 husk:0@n1=tasks:9 husk:1@n1=tasks:2", "husk:0@n1=tasks:1 husk:0@n2=tasks:1", &had);
+	ck_assert_str_eq(m, "site:x=1 husk:1@n1=tasks:2 husk:0@n1=tasks:1 husk:0@n2=tasks:1");
+	ck_assert(!had);
+	free(m);
+	char *again = hs_merge_entries("site:x=1 husk:1@n1=tasks:2 husk:0@n1=tasks:1 husk:0@n2=tasks:1",
+	                               "husk:0@n2=tasks:1 husk:0@n1=tasks:1", &had);
+	ck_assert(had); /* every entry there already: nothing to write */
+	free(again);
+	/* a key is the text up to '=': husk:0@n1 is not husk:0@n10 */
+	m = hs_merge_entries("husk:0@n10=tasks:4", "husk:0@n1=tasks:1", &had);
+	ck_assert_str_eq(m, "husk:0@n10=tasks:4 husk:0@n1=tasks:1");
+	free(m);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("spank");
+	TCase *tc = tcase_create("options");
+	tcase_add_test(tc, user_options);
+	tcase_add_test(tc, plugstack_args);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("entries");
+	tcase_add_test(tc, admin_comment_entries);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
