@@ -22,7 +22,7 @@
 
 /* The keeper: mount the image (joining its holder), make the container's
  * namespaces, assemble and enter its root, report, then wait for SIGTERM. */
-__attribute__((noreturn)) static void keeper_main(struct hk_container *c, int report)
+__attribute__((noreturn)) static void keeper_main(struct hk_container *c, const struct stat *want, int report)
 {
 	c->host_pid = true;
 	struct hk_image img;
@@ -69,6 +69,11 @@ __attribute__((noreturn)) static void keeper_main(struct hk_container *c, int re
 	}
 	if (img_open_file(c->image, &img, &err) < 0)
 		goto fail;
+	if (want && (img.st.st_dev != want->st_dev || img.st.st_ino != want->st_ino)) {
+		hk_fail(&err, 0, "image %s: not the file that was checked (it changed since)", c->image);
+		img_close(&img);
+		goto fail;
+	}
 	if (c->linger == 0)
 		c->linger = 1; /* a keeper always goes through a holder */
 	if (img_cache_join(&img, c->root, c->linger, rootfs_prepare, c, &cc, &err) < 0)
@@ -101,6 +106,11 @@ fail:
 
 int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err)
 {
+	return hk_step_start_checked(c, NULL, keeper, err);
+}
+
+int hk_step_start_checked(struct hk_container *c, const struct stat *want, pid_t *keeper, hk_err *err)
+{
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -113,7 +123,7 @@ int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		keeper_main(c, p[1]);
+		keeper_main(c, want, p[1]);
 	}
 	close(p[1]);
 	if (hk_read_ready(p[0], "the container's keeper", err) < 0) {

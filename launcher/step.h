@@ -13,6 +13,11 @@
  * namespaces and the image mount until hk_step_stop(). Returns 0 or -1 with
  * *err; on failure nothing is left behind. */
 int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err);
+/* The same, and the image the keeper opens must be the file want is the
+ * stat of (a caller that checked the file it opened, e.g. against a site's
+ * image directories): anything else fails the start. */
+struct stat;
+int hk_step_start_checked(struct hk_container *c, const struct stat *want, pid_t *keeper, hk_err *err);
 
 /* In the calling (single-threaded) process: enter the keeper's namespaces,
  * go to the working directory, and prepare for exec: *envp gets the

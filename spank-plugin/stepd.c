@@ -67,6 +67,34 @@ static int fail_step(const char *what, hk_err *err)
 	return 0;
 }
 
+/* The site's images=: the image the user names, opened as the user
+ * (user_init runs with the user's euid), must be a file under one of the
+ * directories by its real path (no "..", no symlink out); *want gets its
+ * stat, which the keeper's own opening must match. Returns 0 or -1 (said). */
+static int check_image(const struct hs_opts *o, const char *image, struct stat *want)
+{
+	char link[64], real[PATH_MAX];
+	cleanup_close int fd = open(image, O_PATH | O_CLOEXEC);
+	ssize_t n = -1;
+	if (fd >= 0 && fstat(fd, want) == 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, real, sizeof(real) - 1);
+	}
+	if (n <= 0 || n >= (ssize_t)sizeof(real) - 1) {
+		slurm_error("husk: image %s: %s", image, strerror(fd < 0 || n < 0 ? errno : ENAMETOOLONG));
+		return -1;
+	}
+	real[n] = '\0';
+	if (!(S_ISREG(want->st_mode) || S_ISBLK(want->st_mode)) || !hs_image_allowed(o, real)) {
+		if (strcmp(real, image) != 0)
+			slurm_error("husk: image %s (%s): not in the directories this site allows (%s)", image, real, o->allowed);
+		else
+			slurm_error("husk: image %s: not in the directories this site allows (%s)", image, o->allowed);
+		return -1;
+	}
+	return 0;
+}
+
 /* Once per node per step, as the job's user: start the container. */
 int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 {
@@ -99,8 +127,8 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 		hk_fail(&err, ENAMETOOLONG, "image %s", given);
 		return fail_step("the job's container", &err);
 	}
-	if (!hs_image_allowed(o, image)) {
-		slurm_error("husk: image %s: not in the directories this site allows (%s)", image, o->allowed);
+	struct stat want;
+	if (o->allowed && check_image(o, image, &want) < 0) {
 		st.failed = true;
 		return 0; /* as fail_step */
 	}
@@ -141,7 +169,7 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	long long t0 = hk_now_us();
-	if (hk_step_start(c, &st.keeper, &err) < 0)
+	if (hk_step_start_checked(c, o->allowed ? &want : NULL, &st.keeper, &err) < 0)
 		return fail_step("starting the container", &err);
 	hs_acct_step_started(hk_now_us() - t0, (long long)wall.tv_sec * 1000000 + wall.tv_nsec / 1000);
 	st.owner = getpid();
