@@ -3,6 +3,7 @@
 #include "config.h"
 #include "contexts.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,56 @@ static char *records_json(const char *job, const char *step, const char *node)
 	return out;
 }
 
+/* This node's name as slurmd knows it (never the job's SLURMD_NODENAME,
+ * which the user sets as they like before the task's own environment is
+ * made): slurmstepd listens on SlurmdSpoolDir/NODENAME_JOB.STEP, a socket
+ * of this process's. Returns 0, or -1 when it is not found. */
+static int stepd_node_name(uint32_t job, uint32_t step, char *out, size_t len)
+{
+	char suffix[48], link[300], target[64];
+	unsigned long inodes[64];
+	size_t ninodes = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL && ninodes < 64) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			if (sscanf(target, "socket:[%lu]", &inodes[ninodes]) == 1)
+				ninodes++;
+		}
+	}
+	if (d)
+		closedir(d);
+	snprintf(suffix, sizeof(suffix), "_%u.%u", (unsigned)job, (unsigned)step);
+	FILE *f = fopen("/proc/net/unix", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int ret = -1;
+	while (f && ret < 0 && getline(&line, &cap, f) > 0) {
+		unsigned long ino;
+		char path[PATH_MAX];
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %4095s", &ino, path) != 2)
+			continue;
+		bool ours = false;
+		for (size_t i = 0; i < ninodes && !ours; i++)
+			ours = inodes[i] == ino;
+		const char *base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		size_t bl = strlen(base), sl = strlen(suffix);
+		if (!ours || bl <= sl || strcmp(base + bl - sl, suffix) != 0 || bl - sl >= len)
+			continue;
+		memcpy(out, base, bl - sl);
+		out[bl - sl] = '\0';
+		ret = 0;
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return ret;
+}
+
 /* The step's end on this node (slurmstepd, root): its records and summary. */
 static void report_step(spank_t sp, const struct hs_opts *o)
 {
@@ -211,7 +262,7 @@ static void report_step(spank_t sp, const struct hs_opts *o)
 	    spank_get_item(sp, S_JOB_STEPID, &stepid) != ESPANK_SUCCESS)
 		return;
 	ac.reported = true;
-	if (spank_getenv(sp, "SLURMD_NODENAME", node, sizeof(node)) != ESPANK_SUCCESS || !node[0])
+	if (stepd_node_name(job, stepid, node, sizeof(node)) < 0)
 		gethostname(node, sizeof(node) - 1);
 	snprintf(jobs, sizeof(jobs), "%u", job);
 	snprintf(step, sizeof(step), "%u", stepid);
