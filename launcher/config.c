@@ -4,6 +4,7 @@
 #include "container.h"
 #include "cache.h"
 #include "devices.h"
+#include "hk_seccomp.h"
 #include "util.h"
 
 #include <errno.h>
@@ -262,6 +263,10 @@ void hk_container_free(struct hk_container *c)
 		free(c->binds[i].real);
 	}
 	free(c->binds);
+	if (c->filter) {
+		hk_filter_free(c->filter);
+		free(c->filter);
+	}
 	for (size_t i = 0; i < c->nenv; i++)
 		free(c->env[i]);
 	free(c->env);

@@ -57,6 +57,11 @@ struct hk_container {
 	const char *report;     /* --report FILE or "-" (stdout), or NULL */
 	unsigned linger;        /* seconds a shared image mount outlives its last
 				   container; 0: a private mount per container */
+	const char *seccomp;    /* --seccomp: NULL for husk's default filter,
+				   "unconfined", or a JSON profile file */
+	struct hk_filter *filter; /* that profile, compiled (hk_seccomp_prepare) */
+	unsigned preserve_fds;  /* --preserve-fds N: descriptors 3 to 3+N-1 pass
+				   to the program; every other one is closed */
 
 	/* filled in by hk_container_resolve() */
 	uid_t uid;
@@ -91,6 +96,10 @@ int hk_container_resolve(struct hk_container *c, hk_err *err);
  * job's user): home NULL means the user's from the password database. */
 int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const char *home,
 			     const char *cwd, hk_err *err);
+
+/* Compile c->seccomp (a profile file, read as the caller) into c->filter;
+ * nothing for the default or "unconfined". Returns 0 or -1 with *err. */
+int hk_seccomp_prepare(struct hk_container *c, hk_err *err);
 
 /* Free everything c owns. */
 void hk_container_free(struct hk_container *c);

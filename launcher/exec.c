@@ -2,12 +2,14 @@
 #include "config.h"
 #include "exec.h"
 #include "devices.h"
+#include "hk_seccomp.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +137,26 @@ static int drop_caps(bool root)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
+static bool seccomp_unconfined(const struct hk_container *c)
+{
+	return c->seccomp && strcmp(c->seccomp, "unconfined") == 0;
+}
+
+/* A session keyring of the container's own: the caller's (Kerberos
+ * KEYRING: caches, AFS tokens) stays out of reach even where a profile
+ * allows keyctl. The keyring counts against the user's key quota
+ * (kernel.keys.maxkeys); past it the container keeps running, and the
+ * filter still denies keyring calls unless it is off. */
+static void new_session_keyring(const struct hk_container *c)
+{
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) >= 0)
+		return;
+	if (seccomp_unconfined(c) && errno != ENOSYS)
+		hk_warn("the container shares the caller's session keyring: %s", strerror(errno));
+	else
+		hk_debug("no session keyring of its own: %s", strerror(errno));
+}
+
 int hk_exec_prepare(const struct hk_container *c, const struct hk_meta *meta, char ***envp, hk_err *err)
 {
 	*envp = build_env(c, meta);
@@ -142,7 +164,12 @@ int hk_exec_prepare(const struct hk_container *c, const struct hk_meta *meta, ch
 		return hk_fail(err, ENOMEM, "building the environment");
 	if (drop_caps(c->root) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return hk_fail(err, errno, "dropping privileges");
-	return hk_devices_exec(c, envp, err);
+	if (hk_devices_exec(c, envp, err) < 0)
+		return -1;
+	/* last: the filter applies to what follows, exec included */
+	if (!seccomp_unconfined(c) && hk_seccomp_load(c->filter, err) < 0)
+		return -1;
+	return 0;
 }
 
 int hk_enter_workdir(const struct hk_container *c, const struct hk_meta *meta, hk_err *err)
@@ -166,6 +193,13 @@ __attribute__((noreturn)) static void exec_program(const struct hk_container *c,
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Only stdin, stdout, stderr and --preserve-fds pass: a directory
+	 * descriptor the caller left open would reach host files the
+	 * container was not given (CVE-2024-21626). */
+	if (syscall(SYS_close_range, 3U + c->preserve_fds, ~0U, 0) < 0) {
+		fprintf(stderr, "husk: error: closing descriptors: %s\n", strerror(errno));
+		_exit(HK_EXIT_FAIL);
+	}
 	if (hk_exec_prepare(c, meta, &env, &err) < 0) {
 		hk_err_print(err);
 		_exit(HK_EXIT_FAIL);
@@ -246,6 +280,7 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 	 * host's init, so that they end with the container */
 	if (c->host_pid)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	new_session_keyring(c);
 	pid_t pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "husk: error: starting the program: %s\n", strerror(errno));
@@ -262,6 +297,8 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 		if (write(setup_failed, msg, sizeof(msg)) != (ssize_t)sizeof(msg)) { /* start-up time unknown */ }
 	}
 	close(setup_failed);
+	/* pid 1 holds nothing of the caller's either */
+	syscall(SYS_close_range, 3U, ~0U, 0);
 
 	prctl(PR_SET_NAME, "husk-init");
 	hk_forward_sigset(&set);

@@ -24,3 +24,15 @@ tests_unit_test_launcher_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_launcher_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
 tests_unit_test_launcher_LDFLAGS = $(HUSK_WRAPS)
 endif
+
+# The default seccomp filter is compiled to BPF at build time
+# (launcher/seccomp-gen.c): a container start only loads it.
+libhusk_la_SOURCES += launcher/seccomp.c launcher/hk_seccomp.h
+noinst_PROGRAMS += launcher/seccomp-gen
+launcher_seccomp_gen_SOURCES = launcher/seccomp-gen.c launcher/seccomp-rules.c launcher/hk_seccomp.h
+launcher_seccomp_gen_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS)
+launcher_seccomp_gen_LDADD = $(SECCOMP_LIBS)
+launcher/seccomp-default.h: launcher/seccomp-gen$(EXEEXT)
+	$(AM_V_GEN)./launcher/seccomp-gen$(EXEEXT) > $@.tmp && mv $@.tmp $@
+BUILT_SOURCES = launcher/seccomp-default.h
+CLEANFILES += launcher/seccomp-default.h

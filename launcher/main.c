@@ -335,6 +335,15 @@ static int cmd_run(int argc, char **argv, enum run_mode mode)
 			c.cg.topo_xml = optarg;
 		} else if (strcmp(lname, "report") == 0) {
 			c.report = optarg;
+		} else if (strcmp(lname, "seccomp") == 0) {
+			c.seccomp = optarg;
+		} else if (strcmp(lname, "preserve-fds") == 0) {
+			unsigned long v;
+			if (hk_parse_uint(optarg, 0, 1UL << 20, &v) < 0) {
+				hk_fail(&err, 0, "--preserve-fds %s: expected a number of descriptors", optarg);
+				goto fail;
+			}
+			c.preserve_fds = (unsigned)v;
 		} else if (strcmp(lname, "device") == 0) {
 			char **n = realloc(c.devices, (c.ndevices + 1) * sizeof(*n));
 			if (!n)
@@ -355,7 +364,7 @@ static int cmd_run(int argc, char **argv, enum run_mode mode)
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
 	c.argv = &argv[optind];
-	if (hk_container_resolve(&c, &err) < 0)
+	if (hk_container_resolve(&c, &err) < 0 || hk_seccomp_prepare(&c, &err) < 0)
 		goto fail;
 	if (mode == STEP_START) {
 		pid_t keeper;

@@ -79,15 +79,30 @@ static int bind_target(int rootfd, int srcfd, const char *dst)
 	return hk_open_in_root(rootfd, dst, O_PATH, 0);
 }
 
+/* bind_in's answer when dst resolves to the root itself */
+#define HK_BIND_ROOT (-2)
+
 /* Bind srcfd onto dst in the root: recursive, nosuid, and nodev unless
- * device nodes are wanted; read-only on request. */
+ * device nodes are wanted; read-only on request. Returns 0, or -1 with
+ * *err, or HK_BIND_ROOT with *err when dst is the root itself. */
 static int bind_in(int rootfd, int srcfd, const char *what, const char *dst,
 		   bool ro, bool dev, hk_err *err)
 {
 	char sp[32], tp[32];
+	struct stat rst, tst;
 	cleanup_close int tfd = bind_target(rootfd, srcfd, dst);
 	if (tfd < 0)
 		return hk_fail(err, errno, "%s: mount point %s in the container", what, dst);
+	/* Every spelling of / ("//", "/.", "/tmp/..", a symlink to / in the
+	 * image): over the root, pivot_root would enter the bound host
+	 * directory instead of the image. */
+	if (fstat(rootfd, &rst) < 0 || fstat(tfd, &tst) < 0)
+		return hk_fail(err, errno, "%s: mount point %s in the container", what, dst);
+	if (rst.st_dev == tst.st_dev && rst.st_ino == tst.st_ino) {
+		hk_fail(err, 0, "%s: destination %s resolves to the container's root /, "
+			"which can not be bound over", what, dst);
+		return HK_BIND_ROOT;
+	}
 	if (mount(hk_fd_path(sp, srcfd), hk_fd_path(tp, tfd), NULL, MS_BIND | MS_REC, NULL) < 0)
 		return hk_fail(err, errno, "%s: binding onto %s", what, dst);
 	cleanup_close int mfd = hk_open_in_root(rootfd, dst, O_PATH, 0);
@@ -118,6 +133,15 @@ static int bind_host(int rootfd, const char *host, const char *dst, bool ro, boo
 	if (fd < 0)
 		return hk_fail(err, errno, "%s", host);
 	return bind_in(rootfd, fd, host, dst, ro, dev, err);
+}
+
+/* Is path dir itself or below it (both absolute, without "." or "..")? */
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
 /* STAGE/NAME into buf. */
@@ -355,6 +379,14 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 	snprintf(ctr, sizeof(ctr), "%s/ctr", img_stage);
 	snprintf(imgdir, sizeof(imgdir), "%s/img", img_stage);
 	snprintf(root, sizeof(root), "%s/root", ctr);
+	/* The stage (img, dev, passwd, group, every container's scratch) is
+	 * shared by every container of this mount and must stay out of all of
+	 * them: a recursive bind of an ancestor (cwd /tmp, -b /run/user/UID)
+	 * prunes an unbindable mount and everything below it instead of
+	 * copying it in, and binding a path on it fails. A new mount namespace
+	 * does not inherit the flag (Linux 6.18), so each container sets it. */
+	if (mount(NULL, img_stage, NULL, MS_UNBINDABLE, NULL) < 0)
+		return hk_fail(err, errno, "making husk's stage %s unbindable", img_stage);
 	/* private scratch for this container: overlay upper, passwd, group */
 	if (mount("tmpfs", ctr, "tmpfs", MS_SAFE, "mode=0755") < 0)
 		return hk_fail(err, errno, "mounting the container's scratch tmpfs");
@@ -397,9 +429,19 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 		const struct hk_bind *b = &c->binds[i];
 		if (b->real == NULL)
 			continue;
-		if (bind_host(rootfd, b->real, b->dst, b->ro, false, err) < 0) {
+		if (path_under(b->real, img_stage)) {
+			if (b->optional)
+				continue;
+			return hk_fail(err, 0, "--bind %s: inside husk's runtime directory %s, "
+				       "which containers never see", b->src, img_stage);
+		}
+		int r = bind_host(rootfd, b->real, b->dst, b->ro, false, err);
+		if (r < 0) {
 			if (!b->optional)
 				return hk_wrap(err, "--bind");
+			/* the image made the home or cwd a way to / */
+			if (r == HK_BIND_ROOT)
+				hk_warn("%s; not bound", (*err)->msg);
 			hk_debug("skipping bind of %s: %s", b->src, (*err)->msg);
 			hk_err_free(err);
 		}

@@ -19,6 +19,8 @@ PACKAGES=(
 	check libcmocka-dev busybox-static jq util-linux procps man-db
 	# tests: MPI (host-launched ranks: Open MPI on the host and in an image mmdebstrap builds)
 	openmpi-bin libopenmpi-dev mmdebstrap
+	# tests of the confinement (issue 12): keyrings, a pty harness
+	keyutils python3
 	# benchmarks: peers to compare against
 	hyperfine charliecloud bubblewrap
 )

@@ -1,0 +1,39 @@
+#!/bin/bash
+# Descriptors the caller leaves open do not pass into the container: a
+# directory descriptor of the home would let a --no-home --read-only
+# container read and write the home (the CVE-2024-21626 class). Only 0-2,
+# and 3 to 3+N-1 with --preserve-fds N, as runc.
+. "$(dirname "$0")/../lib.sh"
+
+echo "in the home" > "$USER_HOME/husk-0232-marker"
+chown "$HUSK_USER" "$USER_HOME/husk-0232-marker"
+rm -f "$USER_HOME/husk-0232-written"
+inner='ls /proc/self/fd/5/ 2>/dev/null; cat /proc/self/fd/5/husk-0232-marker 2>/dev/null
+echo x > /proc/self/fd/5/husk-0232-written 2>/dev/null && echo WROTE
+ls /proc/$$/fd | paste -sd" "; true'
+as_user sh -c 'exec 5<"$HOME"; exec "$0" run --no-home --read-only --net=none "$1" -- sh -c "$2"' \
+	"$HUSK" "$IMG/demo.sqsh" "$inner" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
+status=$?
+out=$(cat "$_lib_tmp/out")
+err=$(cat "$_lib_tmp/err")
+expect_status 0
+expect_stdout_not_contains husk-0232-marker
+expect_stdout_not_contains "in the home"
+expect_stdout_not_contains WROTE
+expect_stdout_matches '^0 1 2$'
+[ ! -e "$USER_HOME/husk-0232-written" ] || fail "the container wrote into the home through descriptor 5"
+
+# --preserve-fds 1: descriptor 3 passes, 4 does not
+echo "passed on" > "$TEST_DIR/three"
+chmod 0644 "$TEST_DIR/three"
+as_user sh -c 'exec 3<"$1" 4<"$1"; exec "$0" run --preserve-fds 1 "$2" -- sh -c "cat <&3; ls /proc/\$\$/fd | paste -sd\" \"; true"' \
+	"$HUSK" "$TEST_DIR/three" "$IMG/demo.sqsh" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
+status=$?
+out=$(cat "$_lib_tmp/out")
+err=$(cat "$_lib_tmp/err")
+expect_status 0
+expect_stdout_contains "passed on"
+expect_stdout_matches '^0 1 2 3$'
+run_husk run --preserve-fds many "$IMG/demo.sqsh" -- true
+expect_error "--preserve-fds many"
+rm -f "$USER_HOME/husk-0232-marker" "$USER_HOME/husk-0232-written"
