@@ -411,6 +411,8 @@ int hk_seccomp_profile(const char *path, bool root, struct hk_filter *f, hk_err 
 	}
 	/* husk sets no_new_privs itself, just before loading */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	/* a tree of system calls loads faster than a list (seccomp-rules.c) */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	if (add_arches(&p, ctx, prof) < 0 || parse_flags(&p, prof, ctx, &f->flags) < 0)
 		goto out;
 	json_t *calls = json_object_get(prof, "syscalls");
