@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The container's seccomp filter: husk's default (seccomp-rules.c, built
  * into BPF at build time), a Docker/OCI JSON profile, or none. */
 #ifndef HUSK_HK_SECCOMP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* husk's default seccomp filter, as libseccomp rules: what HPC containers
  * never need is denied, everything else is allowed. The reasons for each
  * choice are in docs/SECURITY.md. Compiled into libhusk and into the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The container's seccomp filter: husk's default (precompiled BPF, see
  * seccomp-gen.c), or a Docker/OCI JSON profile compiled with libseccomp
  * before any namespace is entered. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A probe the confinement tests (0231-0236) build statically and run
  * inside a container: each subcommand tries one thing and prints what
  * happened, "NAME ok" or "NAME errno=ENAME".

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A terminal harness for 0236-terminal.sh: runs husk on a fresh pty, as an
 interactive user would, and checks what shows on the terminal.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The holder's stage (the image mount, the shared /dev, the passwd and group
 # every container copies) never shows in a container, even when the
 # current directory or a bind is an ancestor of the runtime directory: a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # No bind lands on the container's root, whatever the spelling of / and
 # whatever symlink the image has: over the root, pivot_root would enter the
 # host directory instead of the image.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Descriptors the caller leaves open do not pass into the container: a
 # directory descriptor of the home would let a --no-home --read-only
 # container read and write the home (the CVE-2024-21626 class). Only 0-2,

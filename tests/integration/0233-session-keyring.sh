@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The caller's session keyring (Kerberos KEYRING: caches, AFS tokens) is
 # out of reach in the container: keyring calls are denied by the default
 # filter, and without a filter the container has a session keyring of its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk's default seccomp filter: what containers never need is denied
 # (EPERM, or ENOSYS for clone3 so that glibc falls back to clone), and what
 # HPC programs need keeps working: debuggers tracing their children, MPI's

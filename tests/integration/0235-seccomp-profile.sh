@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --seccomp PROFILE.json takes a Docker/OCI seccomp profile in place of
 # husk's default filter; --seccomp=unconfined turns filtering off; a bad
 # profile is one error line and exit 125.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The container shares the caller's terminal: it can not push input into
 # it (TIOCSTI, TIOCLINUX) for the caller's shell to run after it exits, and
 # an interactive shell in it keeps job control, Ctrl-C, Ctrl-Z and the
