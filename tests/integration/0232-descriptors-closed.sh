@@ -9,9 +9,13 @@
 echo "in the home" > "$USER_HOME/husk-0232-marker"
 chown "$HUSK_USER" "$USER_HOME/husk-0232-marker"
 rm -f "$USER_HOME/husk-0232-written"
-inner='ls /proc/self/fd/5/ 2>/dev/null; cat /proc/self/fd/5/husk-0232-marker 2>/dev/null
-echo x > /proc/self/fd/5/husk-0232-written 2>/dev/null && echo WROTE
-ls /proc/$$/fd | paste -sd" "; true'
+# the descriptors in the ls -l /proc/PID/fd lines of $out
+fds() { awk '$(NF-1) == "->" { print $(NF-2) }' <<<"$out" | sort -n | paste -sd' '; }
+# (the shell's descriptors first: busybox sh keeps a saved one after a
+# failed redirection)
+inner='ls -l /proc/$$/fd
+ls /proc/self/fd/5/ 2>/dev/null; cat /proc/self/fd/5/husk-0232-marker 2>/dev/null
+echo x > /proc/self/fd/5/husk-0232-written 2>/dev/null && echo WROTE; true'
 as_user sh -c 'exec 5<"$HOME"; exec "$0" run --no-home --read-only --net=none "$1" -- sh -c "$2"' \
 	"$HUSK" "$IMG/demo.sqsh" "$inner" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
 status=$?
@@ -21,20 +25,20 @@ expect_status 0
 expect_stdout_not_contains husk-0232-marker
 expect_stdout_not_contains "in the home"
 expect_stdout_not_contains WROTE
-expect_stdout_matches '^0 1 2$'
+[ "$(fds)" = "0 1 2" ] || { fail "descriptors other than 0 1 2 in the container: $(fds)"; _show; }
 [ ! -e "$USER_HOME/husk-0232-written" ] || fail "the container wrote into the home through descriptor 5"
 
 # --preserve-fds 1: descriptor 3 passes, 4 does not
 echo "passed on" > "$TEST_DIR/three"
 chmod 0644 "$TEST_DIR/three"
-as_user sh -c 'exec 3<"$1" 4<"$1"; exec "$0" run --preserve-fds 1 "$2" -- sh -c "cat <&3; ls /proc/\$\$/fd | paste -sd\" \"; true"' \
+as_user sh -c 'exec 3<"$1" 4<"$1"; exec "$0" run --preserve-fds 1 "$2" -- sh -c "ls -l /proc/\$\$/fd; cat <&3"' \
 	"$HUSK" "$TEST_DIR/three" "$IMG/demo.sqsh" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
 status=$?
 out=$(cat "$_lib_tmp/out")
 err=$(cat "$_lib_tmp/err")
 expect_status 0
 expect_stdout_contains "passed on"
-expect_stdout_matches '^0 1 2 3$'
+[ "$(fds)" = "0 1 2 3" ] || { fail "--preserve-fds 1: expected descriptors 0 1 2 3, got $(fds)"; _show; }
 run_husk run --preserve-fds many "$IMG/demo.sqsh" -- true
 expect_error "--preserve-fds many"
 rm -f "$USER_HOME/husk-0232-marker" "$USER_HOME/husk-0232-written"
