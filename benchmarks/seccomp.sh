@@ -4,6 +4,8 @@
 # filter and with --seccomp=unconfined, beside bare /bin/true (and, with
 # BASE_HUSK=PATH, another build such as the old main), measured in one run as
 # ROUNDS interleaved rounds of hyperfine; medians of the rounds' medians.
+# First the filter's load alone (benchmarks/seccomp-load.c; needs a built
+# tree for launcher/seccomp-default.h).
 #
 #   benchmarks/seccomp.sh [-r RUNS] [-n ROUNDS] [-u USER] IMAGE.sqsh
 set -euo pipefail
@@ -25,6 +27,13 @@ as_user() { if [ -n "$user" ] && [ "$user" != "$(id -un)" ]; then runuser -u "$u
 work=$(mktemp -d /tmp/husk-bench.XXXXXX)
 chmod 777 "$work"
 trap 'rm -rf "$work"' EXIT
+
+# the filter's own load, without the rest of a start (benchmarks/seccomp-load.c)
+if cc -O2 -I"$top/launcher" -I"$top/common" -I"$top" -o "$work/seccomp-load" \
+	"$top/benchmarks/seccomp-load.c" "$top/launcher/seccomp-rules.c" -lseccomp 2>/dev/null; then
+	"$work/seccomp-load" 200
+	echo
+fi
 
 names=("bare /bin/true" "husk warm --seccomp=unconfined" "husk warm, default filter")
 cmds=("/bin/true" "$husk run --seccomp=unconfined $image -- /bin/true" "$husk run $image -- /bin/true")
