@@ -46,6 +46,7 @@ struct hk_container {
 				   devices (vendor.com/class=name) until resolved */
 	size_t ndevices;
 	struct cdi_edits cdi;   /* the CDI devices' edits (launcher/devices.c) */
+	const char *device_opt; /* the option's name in messages (NULL: --device) */
 	char *layer;            /* a directory of the caller's whose upper/ and
 				   work/ hold the writable layer, kept after the
 				   container (named containers); NULL: a tmpfs */

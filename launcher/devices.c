@@ -14,26 +14,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* Put the CDI environment before the user's --env/--env-file entries, so
  * that those win (the order is: host, image, CDI, the user's). */
-static int prepend_env(struct hk_container *c, hk_err *err)
+static int prepend_env(struct hk_container *c, const char *opt, hk_err *err)
 {
 	size_t n = c->cdi.nenv;
 	if (n == 0)
 		return 0;
 	char **env = calloc(n + c->nenv + 1, sizeof(*env));
 	if (!env)
-		return hk_fail(err, ENOMEM, "--device");
+		return hk_fail(err, ENOMEM, "%s", opt);
 	for (size_t i = 0; i < n; i++)
 		if (!(env[i] = strdup(c->cdi.env[i]))) {
 			while (i--)
 				free(env[i]);
 			free(env);
-			return hk_fail(err, ENOMEM, "--device");
+			return hk_fail(err, ENOMEM, "%s", opt);
 		}
 	for (size_t i = 0; i < c->nenv; i++)
 		env[n + i] = c->env[i];
@@ -45,7 +46,7 @@ static int prepend_env(struct hk_container *c, hk_err *err)
 
 /* additionalGIDs: a container keeps the caller's supplementary groups; a
  * group the caller is not in can not be added without privilege. */
-static void check_gids(const struct hk_container *c)
+static void check_gids(const struct hk_container *c, const char *opt)
 {
 	gid_t have[256];
 	int n = getgroups(256, have);
@@ -54,13 +55,14 @@ static void check_gids(const struct hk_container *c)
 		for (int j = 0; j < n && !ok; j++)
 			ok = have[j] == c->cdi.gids[i];
 		if (!ok)
-			hk_warn("--device: CDI asks for group %u, which is not one of yours: not added",
+			hk_warn("%s: CDI asks for group %u, which is not one of yours: not added", opt,
 				(unsigned)c->cdi.gids[i]);
 	}
 }
 
 int hk_devices_resolve(struct hk_container *c, const char *cdi_dirs, hk_err *err)
 {
+	const char *opt = c->device_opt ? c->device_opt : "--device";
 	const char **reqs = NULL;
 	size_t nreq = 0, nkeep = 0;
 	for (size_t i = 0; i < c->ndevices; i++) {
@@ -69,7 +71,7 @@ int hk_devices_resolve(struct hk_container *c, const char *cdi_dirs, hk_err *err
 			const char **r = realloc(reqs, (nreq + 1) * sizeof(*r));
 			if (!r) {
 				free(reqs);
-				return hk_fail(err, ENOMEM, "--device %s", d);
+				return hk_fail(err, ENOMEM, "%s %s", opt, d);
 			}
 			reqs = r;
 			reqs[nreq++] = d;
@@ -77,15 +79,15 @@ int hk_devices_resolve(struct hk_container *c, const char *cdi_dirs, hk_err *err
 		}
 		if (strncmp(d, "/dev/", 5) != 0 && strchr(d, '=')) {
 			free(reqs);
-			return hk_fail(err, 0, "--device %s: not a CDI device name (VENDOR/CLASS=NAME)", d);
+			return hk_fail(err, 0, "%s %s: not a CDI device name (VENDOR/CLASS=NAME)", opt, d);
 		}
 		if (strncmp(d, "/dev/", 5) != 0) {
 			free(reqs);
-			return hk_fail(err, 0, "--device %s: not a path under /dev nor a CDI device name", d);
+			return hk_fail(err, 0, "%s %s: not a path under /dev nor a CDI device name", opt, d);
 		}
 		if (access(d, F_OK) < 0) {
 			free(reqs);
-			return hk_fail(err, errno, "--device %s", d);
+			return hk_fail(err, errno, "%s %s", opt, d);
 		}
 		c->devices[nkeep++] = c->devices[i];
 	}
@@ -95,12 +97,12 @@ int hk_devices_resolve(struct hk_container *c, const char *cdi_dirs, hk_err *err
 	size_t bad;
 	int rc = cdi_resolve(cdi_dirs, reqs, nreq, &c->cdi, &bad, err);
 	if (rc < 0)
-		rc = bad < nreq ? hk_wrap(err, "--device %s", reqs[bad]) : hk_wrap(err, "--device");
+		rc = bad < nreq ? hk_wrap(err, "%s %s", opt, reqs[bad]) : hk_wrap(err, "%s", opt);
 	free(reqs);
 	if (rc < 0)
 		return -1;
-	check_gids(c);
-	return prepend_env(c, err);
+	check_gids(c, opt);
+	return prepend_env(c, opt, err);
 }
 
 bool hk_devices_own_dev(const struct hk_container *c)
@@ -129,7 +131,7 @@ static int make_links(int rootfd, const struct cdi_hook *h, hk_err *err)
 		    (symlinkat(spec, dfd, name) < 0 && errno != EEXIST)) {
 			if (errno != EROFS)
 				return hk_fail(err, errno, "CDI create-symlinks %s", h->paths[i]);
-			hk_warn("--device: CDI create-symlinks %s: the root is read-only; link not made", h->paths[i]);
+			hk_warn("CDI create-symlinks %s: the root is read-only; link not made", h->paths[i]);
 		}
 	}
 	return 0;
@@ -143,7 +145,7 @@ static void change_modes(int rootfd, const struct cdi_hook *h)
 		char p[32];
 		cleanup_close int fd = hk_open_in_root(rootfd, h->paths[i], O_PATH, 0);
 		if (fd < 0 || chmod(hk_fd_path(p, fd), h->mode) < 0)
-			hk_warn("--device: CDI chmod %o %s: %s: left as it is", (unsigned)h->mode, h->paths[i],
+			hk_warn("CDI chmod %o %s: %s: left as it is", (unsigned)h->mode, h->paths[i],
 				strerror(errno));
 	}
 }
@@ -153,13 +155,13 @@ int hk_devices_bind(int rootfd, const struct hk_container *c, hk_err *err)
 	const struct cdi_edits *e = &c->cdi;
 	for (size_t i = 0; i < e->nnodes; i++)
 		if (rootfs_bind(rootfd, e->nodes[i].host_path, e->nodes[i].path, false, true, err) < 0)
-			return hk_wrap(err, "--device: CDI device node");
+			return hk_wrap(err, "CDI device node");
 	for (size_t i = 0; i < e->nmounts; i++)
 		if (rootfs_bind(rootfd, e->mounts[i].host_path, e->mounts[i].ctr_path, e->mounts[i].ro, false, err) < 0)
-			return hk_wrap(err, "--device: CDI mount");
+			return hk_wrap(err, "CDI mount");
 	for (size_t i = 0; i < e->nhooks; i++) {
 		if (e->hooks[i].kind == CDI_HOOK_SYMLINKS && make_links(rootfd, &e->hooks[i], err) < 0)
-			return hk_wrap(err, "--device");
+			return -1;
 		if (e->hooks[i].kind == CDI_HOOK_CHMOD)
 			change_modes(rootfd, &e->hooks[i]);
 	}
@@ -188,9 +190,14 @@ static char **ldcache_argv(const struct cdi_edits *e, const char *ldconfig)
 	return argv;
 }
 
-/* Run the image's ldconfig over the folders; 0 when it exited 0. */
+/* Run the image's ldconfig over the folders; 0 when it exited 0. The
+ * tasks of a Slurm step share one root: one ldconfig at a time (on /etc). */
 static int run_ldconfig(char **argv, char **envp)
 {
+	cleanup_close int lock = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock >= 0)
+		while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
+			;
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -258,7 +265,7 @@ int hk_devices_exec(const struct hk_container *c, char ***envp, hk_err *err)
 		 !ldconfig ? "the image has no ldconfig" : c->read_only ? "the root is read-only" : "ldconfig failed");
 	char **env = add_library_path(*envp, argv + 1);
 	if (!env)
-		return hk_fail(err, ENOMEM, "--device: CDI update-ldcache");
+		return hk_fail(err, ENOMEM, "CDI update-ldcache");
 	*envp = env;
 	return 0;
 }

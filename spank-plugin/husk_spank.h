@@ -33,12 +33,14 @@ struct hs_opts {
 	char *image, *mounts, *workdir;
 	char *name;       /* --container-name without its flag */
 	char *keep_env;   /* --container-env: host values win for these names */
+	char *devices;    /* --container-device: CDI names or /dev paths, comma-separated */
 	int mount_home;   /* -1: default (yes) */
 	bool remap_root, readonly;
 	int cpu_bind;     /* enum cg_bind, or HS_BIND_AUTO */
 	int mem_policy;   /* enum cg_mempolicy */
 	/* plugstack.conf's */
 	char *allowed;    /* colon-separated image directories, or NULL: any */
+	char *site_devices; /* devices=: every step's, before the user's */
 	char *holder_cg;  /* holder_cgroup=: where lingering holders go (NULL: "/") */
 	long linger;      /* -1: husk.conf's */
 	char *acct_dir;   /* accounting=/DIR; NULL: ACCT_DIR */
@@ -57,6 +59,7 @@ int hs_opt_name(struct hs_opts *o, const char *arg, hk_err *err);
 int hs_opt_env(struct hs_opts *o, const char *arg, hk_err *err);
 int hs_opt_cpu_bind(struct hs_opts *o, const char *arg, hk_err *err);
 int hs_opt_mem_policy(struct hs_opts *o, const char *arg, hk_err *err);
+int hs_opt_devices(struct hs_opts *o, const char *arg, hk_err *err);
 /* One plugstack.conf argument ("linger=60"); 0, or -1 with *err
  * ("plugstack.conf: linger=x: expected 0 to 86400 seconds"). */
 int hs_plugstack_arg(struct hs_opts *o, const char *arg, hk_err *err);

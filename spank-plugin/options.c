@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdi.h"
 #include "cgroup.h"
 #include "container.h"
 #include "util.h"
@@ -28,6 +29,8 @@ void hs_opts_clear(struct hs_opts *o)
 	free(o->workdir);
 	free(o->name);
 	free(o->keep_env);
+	free(o->devices);
+	free(o->site_devices);
 	free(o->allowed);
 	free(o->holder_cg);
 	free(o->acct_dir);
@@ -148,6 +151,28 @@ int hs_opt_mounts(struct hs_opts *o, const char *arg, hk_err *err)
 	return 0;
 }
 
+/* "DEV,..." where each DEV is a CDI device name or a path under /dev/;
+ * the specs are read (as the user) when the step's container is made. */
+static int check_devices(const char *arg, const char *what, hk_err *err)
+{
+	cleanup_free char *copy = strdup(arg);
+	char *save = NULL;
+	if (copy == NULL)
+		return hk_fail(err, ENOMEM, "%s", what);
+	for (char *d = strtok_r(copy, ",", &save); d; d = strtok_r(NULL, ",", &save))
+		if (!cdi_is_device_name(d) && strncmp(d, "/dev/", 5) != 0)
+			return hk_fail(err, 0, "%s%s: not a CDI device name (VENDOR/CLASS=NAME) nor a path under /dev",
+				       what, d);
+	return 0;
+}
+
+int hs_opt_devices(struct hs_opts *o, const char *arg, hk_err *err)
+{
+	if (set_str(&o->devices, arg, "container-device", err) < 0)
+		return -1;
+	return check_devices(arg, "--container-device ", err);
+}
+
 int hs_plugstack_arg(struct hs_opts *o, const char *a, hk_err *err)
 {
 	if (strncmp(a, "linger=", 7) == 0) {
@@ -171,6 +196,11 @@ int hs_plugstack_arg(struct hs_opts *o, const char *a, hk_err *err)
 		return parse_cpu_bind(o, a + 9, "plugstack.conf: cpu_bind=", err);
 	} else if (strncmp(a, "mem_policy=", 11) == 0) {
 		return parse_mem_policy(o, a + 11, "plugstack.conf: mem_policy=", err);
+	} else if (strncmp(a, "devices=", 8) == 0) {
+		if (check_devices(a + 8, "plugstack.conf: devices=", err) < 0)
+			return -1;
+		free(o->site_devices);
+		o->site_devices = strdup(a + 8);
 	} else if (strcmp(a, "admin_comment=no") == 0) {
 		o->no_admin_comment = true;
 	} else if (strcmp(a, "accounting=no") == 0) {

@@ -14,7 +14,7 @@
  * command, so tasks stay Slurm's own processes: its cgroups, affinity and
  * accounting apply unchanged. slurm_spank_exit stops the container.
  *
- * plugstack.conf: required /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...]
+ * plugstack.conf: required /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...] [devices=DEV,...]
  *                 [mount=writable|readonly] [mount_home=yes|no] [holder_cgroup=/PATH]
  *                 [accounting=no|/DIR] [admin_comment=no] [cpu_bind=MODE] [mem_policy=POLICY]
  */
@@ -48,6 +48,7 @@ static int opt_name(int v, const char *arg, int remote) { hk_err e = NULL; retur
 static int opt_env(int v, const char *arg, int remote) { hk_err e = NULL; return said(hs_opt_env(&opts, arg, &e), &e); }
 static int opt_cpu_bind(int v, const char *arg, int remote) { hk_err e = NULL; return said(hs_opt_cpu_bind(&opts, arg, &e), &e); }
 static int opt_mem_policy(int v, const char *arg, int remote) { hk_err e = NULL; return said(hs_opt_mem_policy(&opts, arg, &e), &e); }
+static int opt_devices(int v, const char *arg, int remote) { hk_err e = NULL; return said(hs_opt_devices(&opts, arg, &e), &e); }
 
 static int opt_flag(int v, const char *arg, int remote)
 {
@@ -76,6 +77,7 @@ static struct spank_option options[] = {
 	{ "container-readonly", NULL, "[husk] keep the image read-only", 0, 5, opt_flag },
 	{ "container-cpu-bind", "auto|none|core|socket|numa", "[husk] bind each task to CPUs where Slurm did not (auto: when Slurm has no CPU binding at all)", 1, 0, opt_cpu_bind },
 	{ "container-mem-policy", "bind|preferred|interleave|local|none", "[husk] NUMA memory policy of each task over the nodes of its CPUs, unless --mem-bind is given (default bind)", 1, 0, opt_mem_policy },
+	{ "container-device", "VENDOR/CLASS=NAME,...", "[husk] bring in these CDI devices (=all: every device of the kind) or host /dev paths", 1, 0, opt_devices },
 	SPANK_OPTIONS_TABLE_END
 };
 

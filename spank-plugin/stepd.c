@@ -156,6 +156,21 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 			c->nbinds++;
 		}
 	}
+	/* the site's devices, then the user's; CDI specs are read in
+	 * hk_container_resolve_for, as the user */
+	const char *devs[2] = { o->site_devices, o->devices };
+	c->device_opt = "--container-device";
+	for (int i = 0; i < 2; i++) {
+		cleanup_free char *copy = devs[i] ? strdup(devs[i]) : NULL;
+		char *save = NULL;
+		for (char *d = copy ? strtok_r(copy, ",", &save) : NULL; d; d = strtok_r(NULL, ",", &save)) {
+			char **n = realloc(c->devices, (c->ndevices + 1) * sizeof(*n));
+			if (!n || !(n[c->ndevices] = strdup(d)))
+				return fail_step("out of memory", &err);
+			c->devices = n;
+			c->ndevices++;
+		}
+	}
 	if (o->name && !o->readonly) {
 		uint32_t job = 0;
 		char dir[256];

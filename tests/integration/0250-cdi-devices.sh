@@ -132,7 +132,7 @@ expect_stdout_is "fake gpu driver 1.0"
 expect_stderr_contains "create-symlinks libfakegpu.so.1::/usr/lib/fakegpu/libfakegpu.so: the root is read-only"
 # without a mount point, a read-only root says so
 run_husk "$dirs" run --read-only --device example.com/gpu=0 "$IMG/demo.sqsh" -- true
-expect_error "--device: CDI mount: .*libfakegpu.so.1: mount point /usr/lib/fakegpu/libfakegpu.so.1 in the container: Read-only file system"
+expect_error "CDI mount: .*libfakegpu.so.1: mount point /usr/lib/fakegpu/libfakegpu.so.1 in the container: Read-only file system"
 
 # /var/run/cdi (later) wins over /etc/cdi for one device
 sed -e 's/FAKEGPU_DRIVER=1.0/FAKEGPU_DRIVER=old/' "$w/run/example.yaml" >"$w/etc/example.yaml"
