@@ -101,6 +101,15 @@ START_TEST(plugstack_args)
 	refused(hs_plugstack_arg(&o, "mem_policy=", &e), &e,
 	        "plugstack.conf: mem_policy=: expected bind, preferred, interleave, local or none");
 	refused(hs_plugstack_arg(&o, "lingre=3", &e), &e, "plugstack.conf: unknown argument 'lingre=3'");
+	ck_assert_int_eq(hs_plugstack_arg(&o, "devices=hpe.com/cxi=all,/dev/infiniband", &e), 0);
+	ck_assert_str_eq(o.site_devices, "hpe.com/cxi=all,/dev/infiniband");
+	refused(hs_plugstack_arg(&o, "devices=gpu", &e), &e,
+	        "plugstack.conf: devices=gpu: not a CDI device name (VENDOR/CLASS=NAME) nor a path under /dev");
+	ck_assert_int_eq(hs_opt_devices(&o, "nvidia.com/gpu=0,nvidia.com/gpu=1", &e), 0);
+	ck_assert_str_eq(o.devices, "nvidia.com/gpu=0,nvidia.com/gpu=1");
+	hs_opts_clear(&o);
+	refused(hs_opt_devices(&o, "nvidia.com/gpu=0,etc/x", &e), &e,
+	        "--container-device etc/x: not a CDI device name (VENDOR/CLASS=NAME) nor a path under /dev");
 	hs_opts_clear(&o);
 	ck_assert(hs_image_allowed(&o, "/anywhere/a.sqsh")); /* no images=: any */
 }
