@@ -93,7 +93,14 @@ int hs_task_init(spank_t sp, const struct hs_opts *o)
 		hk_err_free(&err);
 		_exit(HK_EXIT_FAIL);
 	}
-	free(envp); /* the task's environment is the job's; add the image's */
+	/* the task's environment is the job's; add the image's, then CDI's
+	 * (and the LD_LIBRARY_PATH of CDI's update-ldcache where ldconfig
+	 * could not run) */
+	const struct hk_container *c = hs_step_container();
+	for (size_t i = 0; envp && c->cdi.nhooks && envp[i]; i++)
+		if (strncmp(envp[i], "LD_LIBRARY_PATH=", 16) == 0)
+			spank_setenv(sp, "LD_LIBRARY_PATH", envp[i] + 16, 1);
+	free(envp);
 	cleanup_free char *env = hk_step_image_env();
 	char *save = NULL;
 	for (char *l = env ? strtok_r(env, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
@@ -101,6 +108,14 @@ int hs_task_init(spank_t sp, const struct hs_opts *o)
 		if (eq && eq != l && l[0] != '#') {
 			*eq = '\0';
 			spank_setenv(sp, l, eq + 1, !hs_keep_host(o, l));
+		}
+	}
+	for (size_t i = 0; i < c->cdi.nenv; i++) {
+		cleanup_free char *kv = strdup(c->cdi.env[i]);
+		char *eq = kv ? strchr(kv, '=') : NULL;
+		if (eq) {
+			*eq = '\0';
+			spank_setenv(sp, kv, eq + 1, !hs_keep_host(o, kv));
 		}
 	}
 	return 0;
