@@ -7,12 +7,14 @@
 #  - takes the test user's lock (one run at a time per user), and for the
 #    Slurm suite and the benchmarks the machine's too, re-executing
 #    the script under flock unless a caller already holds it
-#    ($HUSK_TESTS_LOCKED, $HUSK_MACHINE_LOCKED);
+#    ($HUSK_TESTS_LOCKED, $HUSK_MACHINE_LOCKED, or a lock descriptor
+#    inherited from "flock LOCK CMD");
 # Then, in the suite:
 #   suite_user                 create the test user, its runtime directory,
 #                              /dev/fuse 0666 (as distributions ship it)
 #   suite_clean_user           end the test user's processes, empty its
 #                              runtime directory
+#   suite_images DIR           the test images in DIR
 #   suite_select DIR NAME...   the test files DIR/NNNN-name.sh that the names
 #                              select (a number, a name with - or _, a path;
 #                              none: all) into $suite_tests
@@ -56,6 +58,26 @@ _suite_lock=$_suite_lockdir/husk-tests.$HUSK_USER.lock
 if [ "$HUSK_USER" = huskuser ]; then
 	_suite_lock=$_suite_lockdir/husk-tests.lock
 	[ -n "${HUSK_TESTS_LOCKED:-}" ] && export HUSK_MACHINE_LOCKED=1
+fi
+# A caller that holds a lock already, as "flock LOCK CMD" (the way to hold
+# it around commands of one's own), passed its descriptor down: taking that
+# lock again would wait for ourselves forever. Close the copy (a container or
+# lingering mount holder must not keep the lock) and go on under the
+# caller's lock.
+for _suite_fd in /proc/$$/fd/*; do
+	[ "${_suite_fd##*/}" -gt 2 ] 2>/dev/null || continue
+	if [ "$_suite_fd" -ef "$_suite_lock" ]; then
+		export HUSK_TESTS_LOCKED=1
+	elif [ "$_suite_fd" -ef "$_suite_lockdir/husk-tests.lock" ]; then
+		export HUSK_MACHINE_LOCKED=1
+	else
+		continue
+	fi
+	eval "exec ${_suite_fd##*/}>&-"
+done
+# (huskuser's lock and the machine's are one)
+if [ "$HUSK_USER" = huskuser ] && [ -n "${HUSK_TESTS_LOCKED:-}${HUSK_MACHINE_LOCKED:-}" ]; then
+	export HUSK_TESTS_LOCKED=1 HUSK_MACHINE_LOCKED=1
 fi
 if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
 	flock -n "$_suite_lock" true || echo "$(basename "$0"): another test run as $HUSK_USER holds $_suite_lock; waiting for it" >&2
@@ -108,6 +130,17 @@ suite_clean_user()
 	pgrep -u "$(id -u "$HUSK_USER")" | xargs -r kill -KILL 2>/dev/null
 	find "$HUSK_USER_RUNDIR" -mindepth 1 -delete 2>/dev/null
 	return 0
+}
+
+# suite_images DIR: the test images (tests/images/mkimages.sh) in DIR: a
+# copy of those tests/run.sh built ($HUSK_IMAGES), or built here
+suite_images()
+{
+	if [ -n "${HUSK_IMAGES:-}" ] && [ -f "$HUSK_IMAGES/demo.sqsh" ]; then
+		cp -a "$HUSK_IMAGES" "$1"
+	else
+		"$top/tests/images/mkimages.sh" "$1" >/dev/null
+	fi
 }
 
 # suite_indent FILE: a log, indented, at most its last $2 (60) lines
