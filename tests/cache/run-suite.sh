@@ -20,7 +20,7 @@ work=$(mktemp -d /tmp/husk-cache-test.XXXXXX)
 chmod 0755 "$work"
 export HUSK_CACHE_SUITE=1 HUSK_CACHE_WORK=$work HUSK_USER2
 . "$top/tests/cache/lib.sh"
-if "$top/tests/images/mkimages.sh" "$work/img" >/dev/null; then
+if suite_images "$work/img"; then
 	suite_run "${suite_tests[@]}"
 else
 	suite_result FAIL "building test images"

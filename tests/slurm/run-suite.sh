@@ -35,7 +35,7 @@ suite_select "$here" "$@"
 work=$(mktemp -d /var/tmp/husk-slurm-test.XXXXXX)
 chmod 0755 "$work"
 trap '[ -n "${HUSK_SLURM_KEEP:-}" ] || bash "$here/cluster.sh" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-if ! "$top/tests/images/mkimages.sh" "$work/img" >/dev/null; then
+if ! suite_images "$work/img"; then
 	suite_result FAIL "test images"
 	suite_summary
 	exit
