@@ -31,8 +31,16 @@ int img_open_file(const char *path, struct hk_image *img, hk_err *err)
 	img->fd = -1;
 	if (path == NULL || *path == '\0')
 		return hk_fail(err, 0, "image path is empty");
-	if (realpath(path, resolved) == NULL)
-		return hk_fail(err, errno, "image %s", path);
+	if (realpath(path, resolved) == NULL) {
+		int e = errno;
+		/* not a file: maybe a registry reference (debian:bookworm) */
+		if (e == ENOENT && !strstr(path, ".sqsh") && !strstr(path, ".sqfs") && !strstr(path, ".squashfs") &&
+		    path[0] != '/' && path[0] != '.')
+			return hk_fail(err, 0, "image %s: no such file; to run an image from a registry, pull it "
+				       "first: husk image pull %s -o IMAGE.sqsh (or import a docker save tarball: "
+				       "husk image import docker-archive:FILE.tar -o IMAGE.sqsh)", path, path);
+		return hk_fail(err, e, "image %s", path);
+	}
 	img->fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (img->fd < 0) {
 		int e = errno;

@@ -36,6 +36,7 @@ struct hk_container {
 	bool read_only;         /* no tmpfs overlay */
 	bool no_home;
 	bool clean_env;
+	bool no_entrypoint;     /* ignore the image's entrypoint */
 	char *workdir;
 	char *hostname;
 	struct hk_bind *binds;

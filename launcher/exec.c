@@ -219,17 +219,19 @@ __attribute__((noreturn)) static void exec_program(const struct hk_container *c,
 char **hk_program_argv(const struct hk_container *c, const struct hk_meta *meta)
 {
 	size_t ne = 0, na = 0;
-	while (meta->entrypoint && meta->entrypoint[ne])
+	char **entry = c->no_entrypoint ? NULL : meta->entrypoint;
+	char **args = c->argv && c->argv[0] ? c->argv : meta->cmd; /* the image's Cmd without a command */
+	while (entry && entry[ne])
 		ne++;
-	while (c->argv && c->argv[na])
+	while (args && args[na])
 		na++;
 	char **argv = calloc(ne + na + 1, sizeof(char *));
 	if (argv == NULL)
 		return NULL;
 	for (size_t i = 0; i < ne; i++)
-		argv[i] = meta->entrypoint[i];
+		argv[i] = entry[i];
 	for (size_t i = 0; i < na; i++)
-		argv[ne + i] = c->argv[i];
+		argv[ne + i] = args[i];
 	return argv;
 }
 
@@ -272,7 +274,7 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 	}
 	char **argv = hk_program_argv(c, meta);
 	if (argv == NULL || argv[0] == NULL) {
-		fprintf(stderr, "husk: error: no command given and the image has no entrypoint\n");
+		fprintf(stderr, "husk: error: no command given and the image has no entrypoint or command of its own\n");
 		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }
 		_exit(HK_EXIT_FAIL);
 	}

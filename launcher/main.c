@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "container.h"
@@ -106,6 +107,28 @@ static int bad_usage(const char *fmt, const char *arg)
 }
 
 enum run_mode { RUN, STEP_START, STEP_EXEC };
+
+/* husk image ...: exec husk-image, beside husk in a build tree, else
+ * installed in PKGLIBEXECDIR (libarchive, libsquashfs, libcurl stay out of
+ * husk run). */
+static int cmd_image(char **argv)
+{
+	char self[4096], tool[4200];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	argv[1] = "husk-image";
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(tool, sizeof(tool), "%s/husk-image", self);
+			execv(tool, argv + 1);
+		}
+	}
+	execv(PKGLIBEXECDIR "/husk-image", argv + 1);
+	fprintf(stderr, "husk: error: image: %s/husk-image: %s\n", PKGLIBEXECDIR, strerror(errno));
+	return HK_EXIT_FAIL;
+}
 
 /* The first task option turns the binding plan on, with srun's defaults. */
 static void plan_opts(struct hk_container *c)
@@ -245,6 +268,8 @@ static int cmd_run(int argc, char **argv, enum run_mode mode)
 				goto fail;
 		} else if (strcmp(lname, "clean-env") == 0) {
 			c.clean_env = true;
+		} else if (strcmp(lname, "no-entrypoint") == 0) {
+			c.no_entrypoint = true;
 		} else if (strcmp(lname, "root") == 0) {
 			c.root = true;
 		} else if (strcmp(lname, "read-only") == 0) {
@@ -445,6 +470,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "image") == 0)
+		return cmd_image(argv);
 	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "gc") == 0) {
 		hk_err err = NULL;
 		if (argc > 2) {

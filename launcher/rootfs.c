@@ -326,6 +326,29 @@ static char *read_meta(int dirfd, const char *name)
 	return hk_read_fd(fd, 1 << 20, NULL);
 }
 
+/* One argument a line: /.husk/entrypoint and /.husk/cmd. */
+static char **read_argv(int dfd, const char *name)
+{
+	char *text = read_meta(dfd, name);
+	if (!text)
+		return NULL;
+	size_t n = 0;
+	for (char *p = text; *p; p++)
+		n += *p == '\n';
+	char **v = calloc(n + 2, sizeof(char *));
+	size_t i = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(text, "\n", &save); tok && v; tok = strtok_r(NULL, "\n", &save))
+		v[i++] = tok;
+	if (v && i == 0) {
+		free(v);
+		v = NULL;
+	}
+	if (!v)
+		free(text);
+	return v;
+}
+
 void rootfs_load_meta(int rootfd, struct hk_meta *meta)
 {
 	cleanup_close int dfd = hk_open_in_root(rootfd, "/.husk", O_RDONLY | O_DIRECTORY, 0);
@@ -341,22 +364,8 @@ void rootfs_load_meta(int rootfd, struct hk_meta *meta)
 		else
 			free(wd);
 	}
-	char *ep = read_meta(dfd, "entrypoint");
-	if (ep) {
-		size_t n = 0;
-		for (char *p = ep; *p; p++)
-			n += *p == '\n';
-		meta->entrypoint = calloc(n + 2, sizeof(char *));
-		size_t i = 0;
-		char *save = NULL;
-		for (char *tok = strtok_r(ep, "\n", &save); tok && meta->entrypoint;
-		     tok = strtok_r(NULL, "\n", &save))
-			meta->entrypoint[i++] = tok;
-		if (meta->entrypoint && i == 0) {
-			free(meta->entrypoint);
-			meta->entrypoint = NULL;
-		}
-	}
+	meta->entrypoint = read_argv(dfd, "entrypoint");
+	meta->cmd = read_argv(dfd, "cmd");
 }
 
 static int pivot(const char *root, hk_err *err)

@@ -10,6 +10,7 @@ struct hk_meta {
 	char *env;         /* KEY=VALUE lines, or NULL */
 	char *workdir;     /* or NULL */
 	char **entrypoint; /* NULL-terminated, or NULL */
+	char **cmd;        /* the image's default command (/.husk/cmd), or NULL */
 };
 
 /* Once per image mount, in its namespace after the image is served: the
@@ -26,7 +27,7 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
  * missing, nosuid, nodev unless dev, read-only if ro. 0 or -1 with *err. */
 int rootfs_bind(int rootfd, const char *host, const char *dst, bool ro, bool dev, hk_err *err);
 
-/* Read the image metadata (/.husk/env, workdir, entrypoint) below rootfd. */
+/* Read the image metadata (/.husk/env, workdir, entrypoint, cmd) below rootfd. */
 void rootfs_load_meta(int rootfd, struct hk_meta *meta);
 
 #endif

@@ -12,6 +12,7 @@
 	X("env", 'e', "KEY=VALUE", "Set an environment variable in the container. Repeatable.") \
 	X("env-file", 0, "FILE", "Read KEY=VALUE lines from FILE (blank lines and # comments are skipped).") \
 	X("clean-env", 0, NULL, "Start from an empty environment instead of passing the host's through.") \
+	X("no-entrypoint", 0, NULL, "Ignore the image's entrypoint: run COMMAND alone (or, without one, the image's default command).") \
 	X("root", 0, NULL, "Map the caller to uid 0 (root) in the container, for tools that want root.") \
 	X("read-only", 0, NULL, "No writable overlay: the image's file system stays read-only.") \
 	X("no-home", 0, NULL, "Do not bind the caller's home directory.") \
@@ -46,12 +47,15 @@
 	"(never unpacking it), and puts a writable tmpfs overlay on top unless --read-only is given. " \
 	"The caller's home directory and current directory are bound, the host's network and " \
 	"environment are kept, and the caller exists in the container's /etc/passwd. If the image " \
-	"has /.husk/env (KEY=VALUE lines), /.husk/workdir or /.husk/entrypoint (one argument per " \
-	"line, put before COMMAND), they apply."
+	"has /.husk/env (KEY=VALUE lines, over the host's; --env wins), /.husk/workdir (used when the " \
+	"current directory is not bound), /.husk/entrypoint (one argument per line, put before COMMAND) " \
+	"or /.husk/cmd (the command when none is given), they apply; husk image import and pull write " \
+	"them from the image's configuration, kept whole in /.husk/config.json (docs/images.md)."
 
 /* X(command, synopsis, help) */
 #define HUSK_COMMANDS(X) \
 	X("run", "run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]", "Run COMMAND in the squashfs image IMAGE (husk run --help).") \
+	X("image", "image import|build|pull|inspect|ls|rm|gc ...", "Make squashfs images: import docker-archive:FILE.tar, oci-archive:FILE.tar, oci:DIR[:TAG], DIR or ROOTFS.tar; build DIR; pull [REGISTRY/]REPO[:TAG|@DIGEST]; inspect IMG.sqsh [--json]; ls, rm and gc the caller's image cache (husk image --help, docs/images.md).") \
 	X("ps", "ps", "List the caller's live image mounts: holder pid, user, age, linger, the husk run processes using it, the image.") \
 	X("gc", "gc", "Release the caller's idle image mounts now and remove stale entries of killed holders.") \
 	X("report", "report [--by job|node|task] [--format table|json|csv] FILE... | --job JOB [--dir DIR]", "Summarise accounting records written by husk run --report (- reads stdin), or, with --job, the records husk's Slurm plugin wrote for a job (DIR/JOB/*.munge, DIR by default " ACCT_DIR "), each checked to be signed by root with munge; an unsigned or altered record fails the report.")
