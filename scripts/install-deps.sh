@@ -10,6 +10,10 @@ PACKAGES=(
 	# images: in-process squashfs mount and the decompressors squashfuse uses
 	libfuse3-dev fuse3 libsquashfuse-dev squashfs-tools
 	liblzo2-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev
+	# husk image (imagetool/): archives, squashfs writing, registries, JSON, sha256
+	libarchive-dev libsquashfs-dev libcurl4-openssl-dev libjansson-dev libssl-dev
+	# tests of husk image: a real registry, image tools, a CA, htpasswd
+	docker-registry skopeo umoci openssl apache2-utils curl python3
 	# launcher, cgroup, spank-plugin
 	libjansson-dev libyaml-dev
 	libseccomp-dev libhwloc-dev hwloc libnuma-dev libmunge-dev munge
