@@ -442,7 +442,9 @@ static int get_token(struct http *h, const char *www, hk_err *err)
 	struct http th = *h;
 	th.bearer = NULL;
 	th.basic = h->creds || h->netrc;
-	int ret = get(&th, url, NULL, &r, 0, "token", err);
+	char what[1700];
+	snprintf(what, sizeof(what), "pull %s: token from %s", h->ref->name, realm);
+	int ret = get(&th, url, NULL, &r, 0, what, err);
 	if (ret == 0) {
 		json_t *j = json_loadb(r.body ? r.body : "", r.len, 0, NULL);
 		const char *tok = json_string_value(json_object_get(j, "token"));

@@ -13,7 +13,7 @@ PACKAGES=(
 	# husk image (imagetool/): archives, squashfs writing, registries, JSON, sha256
 	libarchive-dev libsquashfs-dev libcurl4-openssl-dev libjansson-dev libssl-dev
 	# tests of husk image: a real registry, image tools, a CA, htpasswd
-	docker-registry skopeo umoci openssl apache2-utils curl python3
+	docker-registry skopeo umoci openssl apache2-utils curl python3 python3-jwt python3-cryptography
 	# launcher, cgroup, spank-plugin
 	libjansson-dev libyaml-dev
 	libseccomp-dev libhwloc-dev hwloc libnuma-dev libmunge-dev munge

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# husk image against the usual pipeline, in one run on one machine (issue 13):
+#  1. import of a docker-archive of about 600 MB (Debian bookworm with
+#     python3, numpy and scipy by mmdebstrap; layer -> OCI layout -> skopeo
+#     copy -> docker-archive): husk image import vs skopeo copy + umoci
+#     unpack --rootless + mksquashfs, wall time, peak RSS, peak disk
+#  2. output size: husk's zstd and gzip against mksquashfs's defaults
+#  3. pull from a local registry (tests/images-cli/registry.sh): husk image
+#     pull vs skopeo copy docker:// -> oci: alone, wall time and peak RSS
+# Times are reported as ratios to the baseline measured in the same run.
+#
+#   benchmarks/images.sh [--out DIR] [--keep]    as root; needs the network to
+#                                                Debian's archive once (the
+#                                                tarball is cached in DIR)
+# Prints a Markdown table (benchmarks/RESULTS.md, section "images").
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=/var/tmp/husk-bench-images keep=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) out=$2; shift ;;
+	--keep) keep=1 ;;
+	*) echo "usage: $0 [--out DIR] [--keep]" >&2; exit 2 ;;
+	esac
+	shift
+done
+husk=$top/husk
+mkdir -p "$out"
+cd "$out"
+
+# --- the input: a ~600 MB docker-archive, made once ---
+if [ ! -f docker.tar ]; then
+	rm -rf L rootfs.tar
+	mmdebstrap --quiet --variant=minbase --include=python3,python3-numpy,python3-scipy bookworm rootfs.tar
+	mkdir -p L/blobs/sha256
+	lh=$(sha256sum rootfs.tar | cut -d' ' -f1); ls=$(stat -c %s rootfs.tar)
+	mv rootfs.tar "L/blobs/sha256/$lh"
+	printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["python3"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$lh" > cfg
+	ch=$(sha256sum cfg | cut -d' ' -f1); cs=$(stat -c %s cfg); mv cfg "L/blobs/sha256/$ch"
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' "$ch" "$cs" "$lh" "$ls" > man
+	mh=$(sha256sum man | cut -d' ' -f1); ms=$(stat -c %s man); mv man "L/blobs/sha256/$mh"
+	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"t"}}]}' "$mh" "$ms" > L/index.json
+	printf '{"imageLayoutVersion":"1.0.0"}' > L/oci-layout
+	skopeo copy -q oci:L:t docker-archive:docker.tar:bench/py:t
+	rm -rf L
+fi
+in_mb=$(( $(stat -c %s docker.tar) / 1048576 ))
+
+# run NAME CMD...: wall seconds and peak RSS (KiB) of CMD into $secs $rss
+run() {
+	local name=$1; shift
+	sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+	local t0 t1
+	t0=$(date +%s.%N)
+	/usr/bin/time -f %M -o "time.$name" "$@" >/dev/null 2>"err.$name" || { cat "err.$name" >&2; return 1; }
+	t1=$(date +%s.%N)
+	secs=$(echo "$t1 - $t0" | bc)
+	rss=$(tail -1 "time.$name")
+}
+# peak disk of a command: the most the scratch directory held, sampled
+disk_watch() { # DIR PIDFILE -> prints the peak in MiB
+	local peak=0 d
+	while [ -f "$2" ]; do
+		d=$(du -sm "$1" 2>/dev/null | cut -f1); [ "${d:-0}" -gt "$peak" ] && peak=$d
+		sleep 0.2
+	done
+	echo "$peak"
+}
+
+rows=()
+for round in 1 2; do
+	# the pipeline
+	rm -rf scratch && mkdir scratch && touch busy
+	disk_watch scratch busy > peak.pipe &
+	w=$!
+	run pipe sh -c 'skopeo copy -q docker-archive:docker.tar oci:scratch/oci:t &&
+		umoci unpack --rootless --image scratch/oci:t scratch/bundle &&
+		mksquashfs scratch/bundle/rootfs scratch/pipe.sqsh -noappend -quiet -no-progress'
+	rm busy; wait $w
+	pipe_s=$secs pipe_rss=$rss pipe_disk=$(cat peak.pipe) pipe_size=$(( $(stat -c %s scratch/pipe.sqsh) / 1048576 ))
+	rm -rf scratch && mkdir scratch && touch busy
+	disk_watch scratch busy > peak.husk &
+	w=$!
+	run husk "$husk" image import -q docker-archive:docker.tar -o scratch/husk.sqsh
+	rm busy; wait $w
+	husk_s=$secs husk_rss=$rss husk_disk=$(cat peak.husk) husk_size=$(( $(stat -c %s scratch/husk.sqsh) / 1048576 ))
+	run huskgz "$husk" image import -q --compression gzip docker-archive:docker.tar -o scratch/gz.sqsh
+	gz_size=$(( $(stat -c %s scratch/gz.sqsh) / 1048576 ))
+	rows+=("| import ${in_mb} MB docker-archive, round $round | pipeline ${pipe_s} s, ${pipe_rss} KiB RSS, peak disk ${pipe_disk} MiB | husk ${husk_s} s, ${husk_rss} KiB RSS, peak disk ${husk_disk} MiB | $(echo "scale=2; $pipe_s / $husk_s" | bc)x faster; husk zstd ${husk_size} MiB, husk gzip ${gz_size} MiB, mksquashfs defaults ${pipe_size} MiB |")
+done
+rm -rf scratch
+
+# --- pull from a local registry ---
+reg=$out/reg
+rm -rf "$reg"
+mkdir -p "$reg"
+fx=$out/fx; rm -rf "$fx"; mkdir -p "$fx"
+skopeo copy -q docker-archive:docker.tar oci:"$fx"/oci:t
+bash "$top/tests/images-cli/registry.sh" start "$reg"
+. "$reg/env"
+skopeo copy -q --dest-creds husk:s3cret --dest-cert-dir "$reg/certs" oci:"$fx"/oci:t "docker://$REGISTRY/bench/py:t"
+for round in 1 2; do
+	rm -rf pullcache skopeo-out
+	run skopeo skopeo copy -q --src-creds husk:s3cret --src-cert-dir "$reg/certs" "docker://$REGISTRY/bench/py:t" oci:skopeo-out:t
+	sk_s=$secs sk_rss=$rss
+	run pull env SSL_CERT_FILE="$CA" REGISTRY_AUTH_FILE="$AUTH" HUSK_IMAGE_CACHE="$out/pullcache" "$husk" image pull -q "$REGISTRY/bench/py:t" -o pulled.sqsh
+	rows+=("| pull from a local registry, round $round | skopeo copy alone ${sk_s} s, ${sk_rss} KiB RSS | husk pull (to a squashfs) ${husk_s:+}${secs} s, ${rss} KiB RSS | $(echo "scale=2; $secs / $sk_s" | bc)x skopeo's time, $(echo "scale=2; $rss / $sk_rss" | bc)x its RSS |")
+done
+bash "$top/tests/images-cli/registry.sh" stop "$reg"
+rm -rf pullcache skopeo-out pulled.sqsh "$fx" "$reg"
+
+echo "## images ($(date -u +%F), $(nproc) CPUs)"
+echo
+echo "| what | baseline | husk | ratio |"
+echo "| --- | --- | --- | --- |"
+printf '%s\n' "${rows[@]}"
+[ "$keep" = 1 ] || rm -f time.* err.* peak.*
