@@ -543,6 +543,11 @@ static int fetch_blob(struct http *h, const char *cache, const char *digest, con
 	if (flock(fd, LOCK_EX) < 0)
 		return hk_fail(err, errno, "%s: %s", what, part);
 	if (access(path, F_OK) == 0) { /* another pull got it meanwhile */
+		struct stat a, b;
+		/* an empty partial file of our own making goes again */
+		if (fstat(fd, &a) == 0 && a.st_size == 0 && stat(part, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			unlink(part);
 		blobs_cached++;
 		return 0;
 	}
