@@ -25,7 +25,7 @@
 	"  gc [--max-size SIZE]          remove unused blobs, then oldest images past SIZE\n\n" \
 	"Options of import, build and pull:\n" \
 	"  -o, --output IMG.sqsh         the image to write (replaced atomically)\n" \
-	"  --compression zstd|xz|gzip|lz4|none   (default zstd)\n" \
+	"  --compression zstd|xz|gzip|lz4|none[:LEVEL]   (default zstd at level 3)\n" \
 	"  -q, --quiet                   no progress, only errors\n\n" \
 	"See docs/images.md and husk(1).\n"
 
@@ -105,7 +105,7 @@ static int cmd_make(int argc, char **argv, const char *cmd)
 			o.output = optarg;
 			break;
 		case 'c':
-			if (tree_compression_parse(optarg, &o.tree.compression, &err) < 0)
+			if (tree_compression_parse(optarg, &o.tree.compression, &o.tree.level, &err) < 0)
 				return fail(&err);
 			break;
 		case 'q':

@@ -22,12 +22,13 @@ struct tree;
 
 struct tree_opts {
 	int compression;      /* SQFS_COMP_*, or 0 for none */
+	int level;            /* the compressor's level, 0: husk's default */
 	int64_t default_mtime; /* for entries without one, implicit dirs, /.husk */
 	bool quiet;
 };
 
 /* Parse zstd|xz|gzip|lz4|none. Returns 0 or -1 with *err. */
-int tree_compression_parse(const char *name, int *out, hk_err *err);
+int tree_compression_parse(const char *name, int *out, int *level, hk_err *err);
 const char *tree_compression_name(int id);
 
 /* Start an image at path (the final name; written to a temporary file

@@ -99,18 +99,25 @@ static int sq_fail(hk_err *err, int r, const char *what)
 	return hk_fail(err, 0, "%s: libsquashfs error %d", what, r);
 }
 
-int tree_compression_parse(const char *name, int *out, hk_err *err)
+int tree_compression_parse(const char *name, int *out, int *level, hk_err *err)
 {
-	static const struct { const char *n; int id; } t[] = {
-		{ "zstd", SQFS_COMP_ZSTD }, { "xz", SQFS_COMP_XZ }, { "gzip", SQFS_COMP_GZIP },
-		{ "lz4", SQFS_COMP_LZ4 },   { "none", 0 },
+	static const struct { const char *n; int id, max; } t[] = {
+		{ "zstd", SQFS_COMP_ZSTD, 22 }, { "xz", SQFS_COMP_XZ, 9 }, { "gzip", SQFS_COMP_GZIP, 9 },
+		{ "lz4", SQFS_COMP_LZ4, 0 },    { "none", 0, 0 },
 	};
+	const char *colon = strchr(name, ':');
+	size_t n = colon ? (size_t)(colon - name) : strlen(name);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(name, t[i].n) == 0) {
+		if (strlen(t[i].n) == n && strncmp(name, t[i].n, n) == 0) {
+			unsigned long v = 0;
+			if (colon && (!t[i].max || hk_parse_uint(colon + 1, 1, (unsigned long)t[i].max, &v) < 0))
+				return hk_fail(err, 0, "--compression %s: %s takes %s", name, t[i].n,
+					       t[i].max ? "a level from 1 to its maximum (zstd 22, xz and gzip 9)" : "no level");
 			*out = t[i].id;
+			*level = (int)v;
 			return 0;
 		}
-	return hk_fail(err, 0, "--compression %s: expected zstd, xz, gzip, lz4 or none", name);
+	return hk_fail(err, 0, "--compression %s: expected zstd, xz, gzip, lz4 or none (zstd:LEVEL, xz:LEVEL, gzip:LEVEL)", name);
 }
 
 const char *tree_compression_name(int id)
@@ -292,8 +299,14 @@ struct tree *tree_create(const char *path, const struct tree_opts *o, hk_err *er
 		goto fail;
 	}
 	int id = o->compression ? o->compression : SQFS_COMP_GZIP;
-	if ((r = sqfs_compressor_config_init(&cfg, id, SQFS_DEFAULT_BLOCK_SIZE, 0)) != 0 ||
-	    (r = sqfs_compressor_create(&cfg, &t->cmp)) != 0) {
+	r = sqfs_compressor_config_init(&cfg, id, SQFS_DEFAULT_BLOCK_SIZE, 0);
+	/* zstd at level 3, not libsquashfs's 15: several times faster, the
+	 * size of mksquashfs's default gzip -9 or smaller (benchmarks/images.sh) */
+	if (r == 0 && id == SQFS_COMP_ZSTD)
+		cfg.level = o->level ? (sqfs_u32)o->level : 3;
+	else if (r == 0 && o->level)
+		cfg.level = (sqfs_u32)o->level;
+	if (r != 0 || (r = sqfs_compressor_create(&cfg, &t->cmp)) != 0) {
 		hk_fail(err, 0, "--compression %s: not supported by this libsquashfs", tree_compression_name(id));
 		goto fail;
 	}
