@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* husk image inspect: an image's record and configuration, read from its
  * /.husk files with libsquashfs's reader (never mounted). */
 #include "config.h"

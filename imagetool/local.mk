@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk-image: the program behind `husk image` (import, build, pull, inspect,
 # the image cache). A binary of its own, exec'd by husk, so that husk run
 # loads none of libarchive, libsquashfs, libcurl, jansson or libcrypto.

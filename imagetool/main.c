@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* husk-image: `husk image COMMAND`, exec'd by husk (so that husk run never
  * loads libarchive, libsquashfs, libcurl or jansson). */
 #include "config.h"

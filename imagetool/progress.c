@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Progress on a terminal: layer n of m, bytes read, rate. Quiet in a pipe
  * or with --quiet (notes still go to stderr). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* husk image pull: the registry API v2 / OCI distribution over libcurl, and
  * the caller's image cache (blobs by digest, manifests, images by manifest
  * digest, tags naming them). */

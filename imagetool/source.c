@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Where images come from: tar layers (plain, in a docker-archive or OCI
  * archive, or blobs of an OCI layout or of the pull cache) and directories.
  * Every layer is read with libarchive; blobs are checked by their sha256

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* imagetool/: husk-image, the program behind `husk image`: reads image
  * layers (tar, docker-archive, OCI) and directories and streams them into
  * a squashfs file with libsquashfs; pulls from registries with libcurl.

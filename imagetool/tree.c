@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The image's tree in memory and its squashfs file: entries of all layers
  * are applied here in order (whiteouts, replacements, hardlinks), file data
  * goes to libsquashfs's block processor as it streams, and the inodes and
