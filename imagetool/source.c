@@ -257,7 +257,7 @@ static int layer_pass(struct tree *t, struct layer *l, int idx, enum pass mode, 
 		if (s < ARCHIVE_WARN) {
 			hk_fail(err, 0, "%s: truncated or corrupt tar: %s", l->label,
 				archive_error_string(a) ? archive_error_string(a) : "read error");
-			goto out;
+			goto bad;
 		}
 		if (mode == DATA) {
 			if (k >= nwant)
@@ -272,10 +272,10 @@ static int layer_pass(struct tree *t, struct layer *l, int idx, enum pass mode, 
 		bool w;
 		if (tree_apply(t, e, idx, ord, mode == META_DATA, &w, err) < 0) {
 			hk_wrap(err, "%s", l->label);
-			goto out;
+			goto bad;
 		}
 		if (w && tree_write_data(t, a, l->label, err) < 0)
-			goto out;
+			goto bad;
 	}
 	if (mode == DATA && k < nwant) {
 		hk_fail(err, 0, "%s: changed between two reads", l->label);
@@ -305,6 +305,23 @@ static int layer_pass(struct tree *t, struct layer *l, int idx, enum pass mode, 
 		}
 	}
 	ret = 0;
+	goto out;
+bad:
+	/* a blob that is not what its digest says: say that, not what it broke */
+	if (r->md && !r->failed && !(l->digest_uncompressed && archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE)) {
+		const void *dummy;
+		while (rd_read(NULL, r, &dummy) > 0)
+			;
+		unsigned char md[32];
+		unsigned int mdlen = 0;
+		char hex[65];
+		EVP_DigestFinal_ex(r->md, md, &mdlen);
+		for (int i = 0; i < 32; i++)
+			sprintf(hex + 2 * i, "%02x", md[i]);
+		if (!r->failed && strcmp(hex, l->digest) != 0)
+			hk_fail(err, 0, "%s: digest mismatch: expected sha256:%s, the data has sha256:%s", l->label,
+				l->digest, hex);
+	}
 out:
 	if (a)
 		archive_read_free(a);
@@ -693,8 +710,28 @@ static int import_oci(const struct blobs *b, const char *index_path, const char 
 		}
 	} else if (json_array_size(ms) == 1) {
 		pick = json_array_get(ms, 0);
-	} else if (oci_pick_platform(ms, "index.json", &pick, err) < 0) {
-		goto out;
+	} else {
+		/* several images: by platform if they say theirs, else name one */
+		bool platforms = false, tags = false;
+		char names[512] = "";
+		json_array_foreach(ms, i, m) {
+			platforms |= json_is_object(json_object_get(m, "platform"));
+			const char *n = json_string_value(
+				json_object_get(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
+			if (n && strlen(names) + strlen(n) + 3 < sizeof(names)) {
+				if (tags)
+					strcat(names, ", ");
+				strcat(names, n);
+				tags = true;
+			}
+		}
+		if (!platforms) {
+			hk_fail(err, 0, "index.json names %zu images: name one as oci:DIR:TAG or oci-archive:FILE:TAG (tags: %s)",
+				json_array_size(ms), tags ? names : "none");
+			goto out;
+		}
+		if (oci_pick_platform(ms, "index.json", &pick, err) < 0)
+			goto out;
 	}
 	for (int depth = 0;; depth++) {
 		const char *mt = json_string_value(json_object_get(pick, "mediaType"));

@@ -11,11 +11,14 @@ hi image import "oci:$t/oci:t" -o "$t/a.sqsh"; ok_status 0 "import oci:DIR:TAG"
 hi image import "oci-archive:$t/oci.tar" -o "$t/b.sqsh"; ok_status 0 "import oci-archive:"
 hi image import "docker-archive:$t/docker.tar" -o "$t/c.sqsh"; ok_status 0 "import docker-archive:"
 hi image import docker.tar; ok_status 0 "import FILE.tar (a docker-archive, told by its contents)"
-[ -f "$t/docker.sqsh" ] || bad "import FILE.tar without -o: no docker.sqsh"
-hi image import "$t/oci"; ok_status 0 "import DIR (an OCI layout)"
 [ -z "$err" ] || bad "import in a pipe printed: $err"
+[ -f "$t/docker.sqsh" ] || bad "import FILE.tar without -o: no docker.sqsh"
+hi image import "$t/oci:t"; ok_status 0 "import DIR:TAG (an OCI layout)"
+[ -f "$t/oci.sqsh" ] || bad "import DIR:TAG without -o: no oci.sqsh"
+hi image import "$t/oci" -o "$t/u.sqsh"
+ok_error "index.json names 3 images: name one as oci:DIR:TAG .*\(tags: t, one, two\)" "import DIR of several images"
 for i in a b c; do
-	hi run "$t/$i.sqsh" -- sh -c 'cat /app/file /etc/new /opq/*; ls /gone /etc/old 2>&1; echo $HUSK_IMG; pwd'
+	hi run --no-entrypoint "$t/$i.sqsh" -- sh -c 'cat /app/file /etc/new /opq/*; ls /gone /etc/old 2>&1; echo $HUSK_IMG; pwd'
 	ok_status 0 "run $i"
 	exp=$'v2\nnew\nupper\nls: /gone: No such file or directory\nls: /etc/old: No such file or directory\nfromimage'
 	[ "$out" = "$exp"$'\n'"$t" ] || bad "$i: tree or env: '$out'"
@@ -27,7 +30,7 @@ for i in b c; do
 	[ "$out" = "$l1" ] || bad "a and $i differ in /bin"
 done
 # Entrypoint + Cmd without a command, Entrypoint + COMMAND, --no-entrypoint
-cd / || exit 2
+in_dir=/
 hi run "$t/a.sqsh"; [ "$out" = "entry default cmd" ] || bad "no command: '$out' ($err)"
 hi run "$t/a.sqsh" -- one two; [ "$out" = "entry one two" ] || bad "with a command: '$out'"
 hi run --no-entrypoint "$t/a.sqsh" -- echo alone; [ "$out" = "alone" ] || bad "--no-entrypoint: '$out'"
@@ -36,7 +39,7 @@ hi run --no-entrypoint "$t/a.sqsh" -- pwd; [ "$out" = /app ] || bad "WorkingDir:
 # the image's Env over the host's; --env over both
 hi run --no-entrypoint "$t/a.sqsh" -- sh -c 'echo $HUSK_IMG'
 hi run --no-entrypoint -e HUSK_IMG=mine "$t/a.sqsh" -- sh -c 'echo $HUSK_IMG'; [ "$out" = mine ] || bad "--env: '$out'"
-cd "$t" || exit 2
+in_dir=
 # inspect
 hi image inspect "$t/c.sqsh"
 ok_status 0 inspect
@@ -49,7 +52,7 @@ d=$(printf '%s' "$out" | jq -r .digest); m=$(jq -r '.manifests[0].digest' "$t/oc
 [ "$d" = "$m" ] || bad "inspect --json digest $d, the manifest's $m"
 [ "$(printf '%s' "$out" | jq -r '.config.Env[0]')" = HUSK_IMG=fromimage ] || bad "inspect --json Env: $out"
 # the original configuration is kept whole
-hi run --no-entrypoint "$t/a.sqsh" -- cat /.husk/config.json
+as "$husk" run --no-entrypoint "$t/a.sqsh" -- cat /.husk/config.json > "$t/config.json"
 c=$(jq -r .config.digest "$t/oci/blobs/sha256/${m#sha256:}")
-[ "sha256:$(printf '%s' "$out" | sha256sum | cut -d' ' -f1)" = "$c" ] || bad "/.husk/config.json is not the configuration blob"
+[ "sha256:$(sha256sum < "$t/config.json" | cut -d' ' -f1)" = "$c" ] || bad "/.husk/config.json is not the configuration blob"
 done_test

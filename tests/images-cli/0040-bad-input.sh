@@ -9,7 +9,7 @@ h=$fx/hostile
 try() { # WHAT REGEX SOURCE
 	hi image import "$3" -o "$t/out.sqsh"
 	ok_error "$2" "$1"
-	no_leftovers "$t" "$1"
+	no_leftovers "$t" "$1" out.sqsh
 }
 try "truncated tar" "truncated" "$h/truncated.tar"
 try "corrupt gzip" "(corrupt|truncated)" "$h/corrupt.tar.gz"
@@ -41,7 +41,7 @@ try "unknown tag" "no image tagged 'nope'" "oci:$t/l1:nope"
 hi image build "$t/none" -o "$t/out.sqsh"; ok_error "$t/none" "build of a missing directory"
 hi image build "$fx/tree"; ok_error "-o IMG.sqsh is required" "build without -o"
 hi image inspect "$h/good.tar"; ok_error "not a squashfs image" "inspect of a tar"
-no_leftovers "$t" "build and inspect"
+no_leftovers "$t" "build and inspect" out.sqsh
 # an output directory the user can not write
 hi image import "$h/good.tar" -o /var/out.sqsh; ok_error "/var/out.sqsh" "unwritable output"
 [ ! -e /var/out.sqsh ] || { bad "wrote /var/out.sqsh"; rm -f /var/out.sqsh; }

@@ -46,5 +46,5 @@ hp pull -q "127.0.0.1:1/husk/test:t" -o "$t/z.sqsh"
 ok_error "registry 127.0.0.1:1: .*(refused|connect).*gave up after retries" "no registry"
 hi_env REGISTRY_AUTH_FILE="$AUTH" HUSK_IMAGE_CACHE="$cache" "$husk" image pull -q "$REGISTRY/husk/test:t" -o "$t/z.sqsh"
 ok_error "certificate" "a registry whose CA is not trusted"
-no_leftovers "$t" "failed pulls" # z.sqsh and x.sqsh never written
+no_leftovers "$t" "failed pulls" z.sqsh x.sqsh b.sqsh
 done_test

@@ -12,5 +12,5 @@ grep -q "^/token basic=True scope=repository:husk/test:pull$" "$TOKEN_LOG" || ba
 hi run "$t/a.sqsh" -- x; [ "$out" = "entry x" ] || bad "the image runs: '$out' $err"
 AUTHFILE=/nonexistent hp pull -q "$TOKEN_REGISTRY/husk/test:t" -o "$t/b.sqsh"
 ok_error "token from https://127.0.0.1:[0-9]+/token: registry .* answered 401: UNAUTHORIZED: token server: bad credentials" "no credentials"
-no_leftovers "$t" "refused token"
+no_leftovers "$t" "refused token" b.sqsh
 done_test

@@ -20,7 +20,7 @@ cd "$t" || exit 2
 fails=0
 
 # as CMD...: CMD as the test user in $t (no terminal: stdin /dev/null)
-as() { (cd "$t" && runuser -u "$user" -- env -u XDG_RUNTIME_DIR HOME="$(getent passwd "$user" | cut -d: -f6)" "$@" </dev/null); }
+as() { (cd "${in_dir:-$t}" && runuser -u "$user" -- env -u XDG_RUNTIME_DIR HOME="$(getent passwd "$user" | cut -d: -f6)" "$@" </dev/null); }
 # hi ARGS...: husk ARGS as the test user; $out, $err, $status
 hi() {
 	as "$husk" "$@" >"$t/.out" 2>"$t/.err"
@@ -39,11 +39,13 @@ ok_error() {
 	printf '%s\n' "$err" | grep -qE "^husk: error: .*$1" || bad "$2: stderr does not match '$1': $err"
 	[ -z "$out" ] || bad "$2: stdout not empty: $out"
 }
-# no_leftovers DIR WHAT: no output or temporary file in DIR
+# no_leftovers DIR WHAT [NAME...]: no temporary file in DIR, none of the NAMEs
 no_leftovers() {
-	local left
-	left=$(find "$1" -mindepth 1 -maxdepth 1 \( -name '*.sqsh' -o -name '*husk-tmp*' \) 2>/dev/null)
-	[ -z "$left" ] || bad "$2: left behind: $left"
+	local dir=$1 what=$2 left n
+	shift 2
+	left=$(find "$dir" -mindepth 1 -maxdepth 1 -name '*husk-tmp*' 2>/dev/null)
+	for n in "$@"; do [ ! -e "$dir/$n" ] || left="$left $dir/$n"; done
+	[ -z "$left" ] || bad "$what: left behind: $left"
 }
 # tree_listing DIR: names, types, modes, sizes, link targets, contents and
 # hardlink groups, the same whether run on the host or in a container
