@@ -10,18 +10,19 @@
 #     pull vs skopeo copy docker:// -> oci: alone, wall time and peak RSS
 # Times are reported as ratios to the baseline measured in the same run.
 #
-#   benchmarks/images.sh [--out DIR] [--keep]    as root; needs the network to
+#   benchmarks/images.sh [--out DIR] [--rounds N] [--keep]    as root; needs the network to
 #                                                Debian's archive once (the
 #                                                tarball is cached in DIR)
 # Prints a Markdown table (benchmarks/RESULTS.md, section "images").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=/var/tmp/husk-bench-images keep=0
+out=/var/tmp/husk-bench-images keep=0 rounds=2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift ;;
 	--keep) keep=1 ;;
-	*) echo "usage: $0 [--out DIR] [--keep]" >&2; exit 2 ;;
+	--rounds) rounds=$2; shift ;;
+	*) echo "usage: $0 [--out DIR] [--rounds N] [--keep]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -69,7 +70,7 @@ disk_watch() { # DIR PIDFILE -> prints the peak in MiB
 }
 
 rows=()
-for round in 1 2; do
+for round in $(seq "$rounds"); do
 	# the pipeline
 	rm -rf scratch && mkdir scratch && touch busy
 	disk_watch scratch busy > peak.pipe &
@@ -100,7 +101,7 @@ skopeo copy -q docker-archive:docker.tar oci:"$fx"/oci:t
 bash "$top/tests/images-cli/registry.sh" start "$reg"
 . "$reg/env"
 skopeo copy -q --dest-creds husk:s3cret --dest-cert-dir "$reg/certs" oci:"$fx"/oci:t "docker://$REGISTRY/bench/py:t"
-for round in 1 2; do
+for round in $(seq "$rounds"); do
 	rm -rf pullcache skopeo-out
 	run skopeo skopeo copy -q --src-creds husk:s3cret --src-cert-dir "$reg/certs" "docker://$REGISTRY/bench/py:t" oci:skopeo-out:t
 	sk_s=$secs sk_rss=$rss
