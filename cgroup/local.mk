@@ -10,7 +10,6 @@ libhusk_la_SOURCES += \
 check_PROGRAMS += tests/cgroup/cgtest
 tests_cgroup_cgtest_SOURCES = tests/cgroup/cgtest.c
 tests_cgroup_cgtest_LDADD = $(HUSK_LIBS)
-tests_cgroup_cgtest_LDFLAGS = $(HUSK_WRAPS)
 
 EXTRA_DIST += tests/data/topo tests/cgroup/run-suite.sh tests/cgroup/cases.sh tests/cgroup/host-tests.sh \
 	tests/cgroup/vm-test.sh tests/cgroup/vm-init.sh docs/cgroup.md docs/accounting-schema.md
@@ -21,5 +20,4 @@ TESTS += tests/unit/test_cgroup
 tests_unit_test_cgroup_SOURCES = tests/unit/test_cgroup.c
 tests_unit_test_cgroup_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DTOPO_DIR='"$(abs_top_srcdir)/tests/data/topo"'
 tests_unit_test_cgroup_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
-tests_unit_test_cgroup_LDFLAGS = $(HUSK_WRAPS)
 endif

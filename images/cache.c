@@ -266,7 +266,7 @@ __attribute__((noreturn)) static void holder_exit(struct holder *h)
 	_exit(0);
 }
 
-__attribute__((noreturn)) static void holder_loop(struct holder *h, struct fuse_session *se, int fusefd)
+__attribute__((noreturn)) static void holder_loop(struct holder *h, int fuse_done)
 {
 	time_t deadline = now_mono() + h->linger;
 	struct pollfd *pfd = NULL;
@@ -282,7 +282,7 @@ __attribute__((noreturn)) static void holder_loop(struct holder *h, struct fuse_
 			pfd = n;
 			h->clients = c;
 		}
-		pfd[0] = (struct pollfd){ .fd = fusefd, .events = POLLIN };
+		pfd[0] = (struct pollfd){ .fd = fuse_done, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = h->listen, .events = POLLIN };
 		for (size_t i = 0; i < h->nclients; i++)
 			pfd[i + 2] = (struct pollfd){ .fd = h->clients[i].fd, .events = POLLIN };
@@ -296,10 +296,8 @@ __attribute__((noreturn)) static void holder_loop(struct holder *h, struct fuse_
 		size_t nfds = h->nclients + 2;
 		if (poll(pfd, nfds, timeout) < 0)
 			continue;
-		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))
-			holder_exit(h); /* the mount is gone */
-		if (pfd[0].revents & POLLIN && img_fuse_process(se) < 0)
-			holder_exit(h);
+		if (pfd[0].revents)
+			holder_exit(h); /* the mount is gone (its threads serve it) */
 		/* clients, from the end so that dropping one keeps indices valid */
 		for (size_t i = nfds - 2; i-- > 0;) {
 			if (!pfd[i + 2].revents)
@@ -371,11 +369,9 @@ __attribute__((noreturn)) static void holder_main(struct holder *h, bool root, i
 	int fusefd = img_stage_mount(root ? 0 : uid, root ? 0 : gid, &err);
 	if (fusefd < 0)
 		goto fail;
-	struct fuse_session *se = img_fuse_session(h->img, fusefd, root ? 0 : uid, root ? 0 : gid);
-	if (se == NULL) {
-		hk_fail(&err, 0, "starting the FUSE session");
+	int fuse_done = img_fuse_start(h->img, fusefd, root ? 0 : uid, root ? 0 : gid, &err);
+	if (fuse_done < 0)
 		goto fail;
-	}
 	snprintf(name, sizeof(name), "%s.new", h->key);
 	unlinkat(h->dirfd, name, 0);
 	h->listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -387,7 +383,7 @@ __attribute__((noreturn)) static void holder_main(struct holder *h, bool root, i
 	if (write(ready, "", 1) != 1) { /* the starter is gone; serve anyway */ }
 	close(ready);
 	img_quiet_stdio();
-	holder_loop(h, se, fusefd);
+	holder_loop(h, fuse_done);
 fail:
 	dprintf(ready, "%s", err && err->msg ? err->msg : "starting the mount holder failed");
 	_exit(1);

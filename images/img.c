@@ -1,5 +1,6 @@
 #include "config.h"
 #include "img.h"
+#include "sqfs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -12,9 +13,57 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-/* in sqfs.c: the only file that sees squashfuse's headers */
-int sqfs_image_check(struct hk_image *img, hk_err *err);
-void sqfs_image_free(struct hk_image *img);
+struct root_check {
+	const struct img_sqfs *fs;
+	char bad[300];
+};
+
+/* Each entry of the root directory must lead to a readable inode of the
+ * type the directory says. */
+static int check_entry(void *arg, const char *name, size_t len, uint64_t ref, int type, uint64_t next)
+{
+	struct root_check *rc = arg;
+	struct img_inode in;
+	if (img_inode_get(rc->fs, ref, &in) < 0 || in.type != type) {
+		snprintf(rc->bad, sizeof(rc->bad), "/%.*s: inode unreadable", (int)(len > 64 ? 64 : len), name);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Open the reader and read the root directory: what every container
+ * needs at once, so a corruption there fails the start, not the program. */
+static int check_image(struct hk_image *img, hk_err *err)
+{
+	char why[200];
+	int r = img_sqfs_open(img->fd, (uint64_t)img->st.st_size, &img->sqfs, why, sizeof(why));
+	switch (r) {
+	case 0:
+		break;
+	case -EINVAL:
+		return hk_fail(err, 0, "not a squashfs image (%s)", why);
+	case -EPROTONOSUPPORT:
+		return hk_fail(err, 0, "unsupported squashfs image (%s)", why);
+	case -EFBIG:
+		return hk_fail(err, 0, "truncated squashfs image (%s)", why);
+	case -ENOMEM:
+		return hk_fail(err, ENOMEM, "reading the squashfs superblock");
+	default:
+		return hk_fail(err, 0, "corrupt squashfs image (%s)", why);
+	}
+	struct img_inode root;
+	struct root_check rc = { .fs = img->sqfs, .bad = "root directory unreadable" };
+	r = img_inode_get(img->sqfs, img_sqfs_root(img->sqfs), &root);
+	if (r == 0 && root.type != IMG_DIR)
+		return hk_fail(err, 0, "corrupt squashfs image (the root is not a directory)");
+	if (r == 0)
+		r = img_dir_walk(img->sqfs, &root, 0, check_entry, &rc);
+	if (r == -ENOMEM)
+		return hk_fail(err, ENOMEM, "reading the root directory");
+	if (r < 0)
+		return hk_fail(err, 0, "corrupt squashfs image (%s)", rc.bad);
+	return 0;
+}
 
 int img_open(const char *path, struct hk_image *img, hk_err *err)
 {
@@ -83,7 +132,7 @@ int img_check(struct hk_image *img, hk_err *err)
 		hk_fail(err, 0, "image %s: not a squashfs image (bad magic)", img->arg);
 		goto fail;
 	}
-	if (sqfs_image_check(img, err) < 0) {
+	if (check_image(img, err) < 0) {
 		hk_wrap(err, "image %s", img->arg);
 		goto fail;
 	}
@@ -95,7 +144,8 @@ fail:
 
 void img_close(struct hk_image *img)
 {
-	sqfs_image_free(img);
+	img_sqfs_free(img->sqfs);
+	img->sqfs = NULL;
 	if (img->fd >= 0)
 		close(img->fd);
 	img->fd = -1;

@@ -1,9 +1,9 @@
-/* images/: squashfs images, checked as the user and mounted in-process with
- * libsquashfuse_ll + libfuse3 (no squashfuse or fusermount helpers). */
+/* images/: squashfs images, checked as the user with husk's own reader
+ * (sqfs.h) and mounted in-process with libfuse3's low-level protocol (no
+ * squashfuse or fusermount helpers). */
 #ifndef HUSK_IMG_H
 #define HUSK_IMG_H
 
-#include <stdbool.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -11,12 +11,14 @@
 
 #include "err.h"
 
+struct img_sqfs;
+
 struct hk_image {
 	char *path;       /* absolute, resolved */
 	const char *arg;  /* as the user gave it, for messages */
 	int fd;           /* read-only, O_CLOEXEC */
 	struct stat st;
-	void *sqfs;       /* struct sqfs_ll, opaque outside images/ */
+	struct img_sqfs *sqfs; /* the reader's state (sqfs.h), after img_check */
 };
 
 /* Open and check an image with the caller's own credentials: a regular
@@ -47,13 +49,16 @@ int img_fuse_mount(int fusefd, const char *target, uid_t uid, gid_t gid, hk_err 
  * dies with its parent. */
 pid_t img_fuse_serve(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_err *err);
 
-/* The FUSE session for img on fusefd, for a caller that runs its own event
- * loop (the mount holder). NULL on failure. See img_fuse_serve for uid/gid. */
-struct fuse_session;
-struct fuse_session *img_fuse_session(struct hk_image *img, int fusefd, uid_t uid, gid_t gid);
+/* Start serving img on fusefd in this process: HUSK_FUSE_THREADS threads
+ * (default: the CPUs online, at most 4; 1 is the single-thread switch),
+ * each reading /dev/fuse itself. Returns an fd that becomes readable once
+ * the mount is gone, or -1 with *err. SIGUSR1 is blocked in the caller
+ * and taken by a thread that writes per-opcode request counts to
+ * $HUSK_FUSE_STATS. See img_fuse_serve for uid/gid. */
+int img_fuse_start(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_err *err);
 
-/* Read and answer one FUSE request. Returns 0, or -1 once the mount is gone. */
-int img_fuse_process(struct fuse_session *se);
+/* The request counts so far, one "OPCODE N" line each, on fd. */
+void img_fuse_write_stats(int fd);
 
 /* Point stdin, stdout and stderr at /dev/null (for servers that outlive
  * the caller's pipes). */

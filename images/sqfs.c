@@ -1,238 +1,896 @@
-/* The one file that includes squashfuse's headers (they bring their own
- * config.h, so husk's config.h stays out of here). */
-#define _GNU_SOURCE
-#include <ll.h>
+/* husk's squashfs 4.0 reader: see sqfs.h. Written from the on-disk format
+ * (superblock, metadata blocks of at most 8 KiB, inode, directory,
+ * fragment and id tables, data blocks), over Debian's decompressors.
+ *
+ * Rules that keep it safe with any image:
+ *  - every read of the file goes through pread_at, bounded by bytes_used
+ *    (checked against the file's size at open);
+ *  - a metadata cursor only moves forward, inside its table's bounds, so
+ *    a walk ends even when the image points tables into each other;
+ *  - every count or length taken from the image bounds a loop only after
+ *    it was checked against the bytes it claims to cover;
+ *  - decompression writes into a buffer of the block's size and fails if
+ *    the output would be larger (no bombs);
+ *  - state that changes (caches, decompressors) is per thread. */
+#include "config.h"
+#include "sqfs.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "img.h"
+#include <lz4.h>
+#include <lzma.h>
+#include <lzo/lzo1x.h>
+#include <zlib.h>
+#include <zstd.h>
 
-int sqfs_image_check(struct hk_image *img, hk_err *err);
-void sqfs_image_free(struct hk_image *img);
+#define SB_SIZE 96
+#define META_SIZE 8192
+#define NO_FRAG 0xffffffffu
+#define NO_TABLE UINT64_MAX
+#define DATA_RAW (1u << 24)
+#define MAX_TARGET 4096
+#define MAX_NAME 256
 
-int sqfs_image_check(struct hk_image *img, hk_err *err)
+enum { C_GZIP = 1, C_LZMA, C_LZO, C_XZ, C_LZ4, C_ZSTD };
+
+struct img_sqfs {
+	int fd;
+	uint64_t gen;        /* tags this image's entries in the thread caches */
+	uint64_t size;       /* bytes_used */
+	uint32_t block_size;
+	int comp;
+	uint64_t root;
+	uint32_t inodes;
+	uint64_t inode_start, inode_end;
+	uint64_t dir_start, dir_end;
+	uint32_t nids;
+	uint32_t *ids;
+	uint32_t nfrags;
+	uint64_t frag_table;  /* the index array; fragment entries lie before it */
+	uint64_t *frag_blocks;
+	uint64_t xattr_table;
+};
+
+static atomic_uint_fast64_t next_gen = 1;
+
+static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t le32(const unsigned char *p)
 {
-	sqfs_ll *ll = calloc(1, sizeof(*ll));
-	sqfs_inode root;
-	sqfs_dir dir;
-	sqfs_dir_entry entry;
-	sqfs_name name;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
-	if (ll == NULL)
-		return hk_fail(err, ENOMEM, "allocating the squashfs state");
-	switch (sqfs_init(&ll->fs, img->fd, 0)) {
-	case SQFS_OK:
-		break;
-	case SQFS_BADFORMAT:
-		free(ll);
-		return hk_fail(err, 0, "not a squashfs image (bad superblock)");
-	case SQFS_BADVERSION:
-		free(ll);
-		return hk_fail(err, 0, "unsupported squashfs version (need 4.0)");
-	case SQFS_BADCOMP:
-		free(ll);
-		return hk_fail(err, 0, "unsupported compression in squashfs image");
-	default:
-		free(ll);
-		return hk_fail(err, 0, "corrupt squashfs image (superblock unreadable)");
-	}
-	img->sqfs = ll;
-	if ((off_t)ll->fs.sb.bytes_used > img->st.st_size && S_ISREG(img->st.st_mode))
-		return hk_fail(err, 0, "truncated squashfs image (%lld of %llu bytes)",
-			       (long long)img->st.st_size, (unsigned long long)ll->fs.sb.bytes_used);
-	/* Read the root directory: catches a corrupt inode or directory table. */
-	if (sqfs_inode_get(&ll->fs, &root, sqfs_inode_root(&ll->fs)) != SQFS_OK ||
-	    !S_ISDIR(root.base.mode) ||
-	    sqfs_dir_open(&ll->fs, &root, &dir, 0) != SQFS_OK)
-		return hk_fail(err, 0, "corrupt squashfs image (root directory unreadable)");
-	sqfs_dentry_init(&entry, name);
-	sqfs_err serr = SQFS_OK;
-	while (sqfs_dir_next(&ll->fs, &dir, &entry, &serr))
-		;
-	if (serr != SQFS_OK)
-		return hk_fail(err, 0, "corrupt squashfs image (root directory unreadable)");
-	if (sqfs_ll_init(ll) != SQFS_OK)
-		return hk_fail(err, ENOMEM, "setting up the squashfs inode map");
-	return 0;
+/* ---- the calling thread's state ---- */
+
+#define MCACHE 64  /* metadata blocks, direct-mapped by disk offset */
+#define DCACHE 4   /* data and fragment blocks, round robin */
+
+struct mblock {
+	uint64_t gen, pos, next;
+	uint32_t len;
+	unsigned char data[META_SIZE];
+};
+
+struct dblock {
+	uint64_t gen, pos;
+	uint32_t word, len;
+	unsigned char *data;
+};
+
+struct tstate {
+	struct mblock meta[MCACHE];
+	struct dblock data[DCACHE];
+	uint32_t data_cap;    /* bytes of each data[].data */
+	unsigned data_next;
+	unsigned char *in;    /* compressed bytes as read */
+	size_t in_cap;
+	z_stream z;
+	bool z_ready;
+	ZSTD_DCtx *zstd;
+	/* where the last file read left off in its block list */
+	uint64_t bl_gen, bl_ref, bl_idx, bl_pos;
+	struct img_mcur bl_cur;
+};
+
+static __thread struct tstate *ts;
+
+static struct tstate *tstate(void)
+{
+	if (ts == NULL)
+		ts = calloc(1, sizeof(*ts));
+	return ts;
 }
 
-void sqfs_image_free(struct hk_image *img)
+void img_sqfs_thread_done(void)
 {
-	sqfs_ll *ll = img->sqfs;
-	if (ll == NULL)
+	struct tstate *t = ts;
+	if (t == NULL)
 		return;
-	if (ll->ino_data)
-		sqfs_ll_destroy(ll);
-	else
-		sqfs_destroy(&ll->fs);
-	free(ll);
-	img->sqfs = NULL;
+	for (int i = 0; i < DCACHE; i++)
+		free(t->data[i].data);
+	free(t->in);
+	if (t->z_ready)
+		inflateEnd(&t->z);
+	ZSTD_freeDCtx(t->zstd);
+	free(t);
+	ts = NULL;
 }
 
-/* Files that root owns in the image belong to the caller in the container,
- * so that writes to /etc and friends work through the overlay. The server
- * sets these; squashfuse's replies pass through the wrappers below (linked
- * with -Wl,--wrap=fuse_reply_entry,--wrap=fuse_reply_attr,--wrap=fuse_reply_open). */
-static uid_t owner_uid;
-static gid_t owner_gid;
-static bool owner_remap;
-
-int __real_fuse_reply_entry(fuse_req_t req, const struct fuse_entry_param *e);
-int __real_fuse_reply_attr(fuse_req_t req, const struct stat *attr, double timeout);
-int __wrap_fuse_reply_entry(fuse_req_t req, const struct fuse_entry_param *e);
-int __wrap_fuse_reply_attr(fuse_req_t req, const struct stat *attr, double timeout);
-
-static void remap(struct stat *st)
+static int need_in(struct tstate *t, size_t n)
 {
-	if (!owner_remap)
-		return;
-	if (st->st_uid == 0)
-		st->st_uid = owner_uid;
-	if (st->st_gid == 0)
-		st->st_gid = owner_gid;
-}
-
-int __real_fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi);
-int __wrap_fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi);
-
-/* The image never changes under a mount: keep file pages and directory
- * listings cached across opens, so a warm container reads nothing again. */
-int __wrap_fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi)
-{
-	struct fuse_file_info copy = *fi;
-	copy.keep_cache = 1;
-	copy.cache_readdir = 1;
-	return __real_fuse_reply_open(req, &copy);
-}
-
-int __wrap_fuse_reply_entry(fuse_req_t req, const struct fuse_entry_param *e)
-{
-	struct fuse_entry_param copy = *e;
-	remap(&copy.attr);
-	return __real_fuse_reply_entry(req, &copy);
-}
-
-int __wrap_fuse_reply_attr(fuse_req_t req, const struct stat *attr, double timeout)
-{
-	struct stat copy = *attr;
-	remap(&copy);
-	return __real_fuse_reply_attr(req, &copy, timeout);
-}
-
-static void fill_ops(struct fuse_lowlevel_ops *ops, const sqfs_ll *ll)
-{
-	memset(ops, 0, sizeof(*ops));
-	ops->getattr = sqfs_ll_op_getattr;
-	ops->opendir = sqfs_ll_op_opendir;
-	ops->releasedir = sqfs_ll_op_releasedir;
-	ops->readdir = sqfs_ll_op_readdir;
-	ops->lookup = sqfs_ll_op_lookup;
-	ops->open = sqfs_ll_op_open;
-	ops->create = sqfs_ll_op_create;
-	ops->release = sqfs_ll_op_release;
-	ops->read = sqfs_ll_op_read;
-	ops->readlink = sqfs_ll_op_readlink;
-	/* Without an xattr table, leave these unset: libfuse answers ENOSYS
-	 * once and the kernel stops asking (overlayfs asks on every lookup). */
-	if (ll->fs.sb.xattr_id_table_start != (uint64_t)SQUASHFS_INVALID_BLK) {
-		ops->listxattr = sqfs_ll_op_listxattr;
-		ops->getxattr = sqfs_ll_op_getxattr;
-	}
-	ops->forget = sqfs_ll_op_forget;
-	ops->statfs = stfs_ll_op_statfs;
-}
-
-void img_quiet_stdio(void)
-{
-	int null = open("/dev/null", O_RDWR);
-	if (null < 0)
-		return;
-	dup2(null, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	if (null > 2)
-		close(null);
-}
-
-struct fuse_session *img_fuse_session(struct hk_image *img, int fusefd, uid_t uid, gid_t gid)
-{
-	static struct fuse_lowlevel_ops ops;
-	char *argv[] = { "husk-fuse", NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
-	char mnt[32];
-
-	owner_uid = uid;
-	owner_gid = gid;
-	owner_remap = uid != 0 || gid != 0;
-	fill_ops(&ops, img->sqfs);
-	struct fuse_session *se = fuse_session_new(&args, &ops, sizeof(ops), img->sqfs);
-	if (se == NULL)
-		return NULL;
-	snprintf(mnt, sizeof(mnt), "/dev/fd/%d", fusefd);
-	if (fuse_session_mount(se, mnt) != 0) {
-		fuse_session_destroy(se);
-		return NULL;
-	}
-	return se;
-}
-
-int img_fuse_process(struct fuse_session *se)
-{
-	static struct fuse_buf buf;
-	int r = fuse_session_receive_buf(se, &buf);
-	if (r == -EINTR || r == -EAGAIN)
+	if (t->in_cap >= n)
 		return 0;
-	if (r <= 0)
-		return -1; /* unmounted or aborted */
-	fuse_session_process_buf(se, &buf);
+	unsigned char *p = realloc(t->in, n);
+	if (p == NULL)
+		return -ENOMEM;
+	t->in = p;
+	t->in_cap = n;
 	return 0;
 }
 
-pid_t img_fuse_serve(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_err *err)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0)
-		return hk_fail(err, errno, "starting the FUSE server");
-	if (pid > 0)
-		return pid;
+/* ---- reading and decompressing ---- */
 
-	/* The server: never returns. */
-	sigset_t all;
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(0);
-	prctl(PR_SET_NAME, "husk-fuse");
-	img_quiet_stdio();
-	struct fuse_session *se = img_fuse_session(img, fusefd, uid, gid);
-	if (se == NULL)
-		_exit(1);
-	fuse_session_loop(se);
-	_exit(0);
+/* Exactly n bytes at off, inside the image. */
+static int pread_at(const struct img_sqfs *fs, void *buf, size_t n, uint64_t off)
+{
+	if (off > fs->size || n > fs->size - off)
+		return -EIO;
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pread(fs->fd, (char *)buf + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -EIO; /* a read error, or the file shrank */
+		done += (size_t)r;
+	}
+	return 0;
 }
 
-/* squashfuse keeps one decompressed data block and three fragment blocks:
- * the kernel's reads straddle blocks, so a cold exec decompressed the same
- * blocks over and over (26 ms for busybox from gzip, 16.5 ms with 16).
- * Called from sqfs_init only (linked with -Wl,--wrap=sqfs_block_cache_init);
- * the metadata cache (8) is left as it is. */
-#define DATA_BLOCKS_CACHED 16
+static pthread_once_t lzo_once = PTHREAD_ONCE_INIT;
+static int lzo_ok;
+static void lzo_setup(void) { lzo_ok = lzo_init() == LZO_E_OK; }
 
-sqfs_err __real_sqfs_block_cache_init(sqfs_cache *cache, size_t count);
-sqfs_err __wrap_sqfs_block_cache_init(sqfs_cache *cache, size_t count);
+#define LZMA_MEMLIMIT (64u << 20)
 
-sqfs_err __wrap_sqfs_block_cache_init(sqfs_cache *cache, size_t count)
+/* Decompress n bytes of in into out (cap bytes): the output length, or
+ * -EIO if the input is bad or its output would not fit in cap. */
+static ssize_t decompress(struct tstate *t, int comp, const unsigned char *in, size_t n,
+			  unsigned char *out, size_t cap)
 {
-	if (count < DATA_BLOCKS_CACHED / 2)
-		count = DATA_BLOCKS_CACHED;
-	return __real_sqfs_block_cache_init(cache, count);
+	switch (comp) {
+	case C_GZIP: {
+		if (!t->z_ready) {
+			memset(&t->z, 0, sizeof(t->z));
+			if (inflateInit(&t->z) != Z_OK)
+				return -ENOMEM;
+			t->z_ready = true;
+		} else if (inflateReset(&t->z) != Z_OK) {
+			return -EIO;
+		}
+		t->z.next_in = (unsigned char *)in;
+		t->z.avail_in = (uInt)n;
+		t->z.next_out = out;
+		t->z.avail_out = (uInt)cap;
+		int r = inflate(&t->z, Z_FINISH);
+		if (r != Z_STREAM_END)
+			return -EIO; /* bad data, or more output than cap */
+		return (ssize_t)(cap - t->z.avail_out);
+	}
+	case C_XZ: {
+		uint64_t limit = LZMA_MEMLIMIT;
+		size_t inpos = 0, outpos = 0;
+		if (lzma_stream_buffer_decode(&limit, 0, NULL, in, &inpos, n, out, &outpos, cap) != LZMA_OK)
+			return -EIO;
+		return (ssize_t)outpos;
+	}
+	case C_LZMA: {
+		lzma_stream s = LZMA_STREAM_INIT;
+		if (lzma_alone_decoder(&s, LZMA_MEMLIMIT) != LZMA_OK)
+			return -ENOMEM;
+		s.next_in = in;
+		s.avail_in = n;
+		s.next_out = out;
+		s.avail_out = cap;
+		lzma_ret r = lzma_code(&s, LZMA_FINISH);
+		size_t got = cap - s.avail_out;
+		lzma_end(&s);
+		if (r != LZMA_STREAM_END)
+			return -EIO;
+		return (ssize_t)got;
+	}
+	case C_LZO: {
+		pthread_once(&lzo_once, lzo_setup);
+		if (!lzo_ok)
+			return -EIO;
+		lzo_uint len = cap;
+		if (lzo1x_decompress_safe(in, n, out, &len, NULL) != LZO_E_OK)
+			return -EIO;
+		return (ssize_t)len;
+	}
+	case C_LZ4: {
+		if (n > INT_MAX || cap > INT_MAX)
+			return -EIO;
+		int r = LZ4_decompress_safe((const char *)in, (char *)out, (int)n, (int)cap);
+		return r < 0 ? -EIO : r;
+	}
+	case C_ZSTD: {
+		if (t->zstd == NULL && (t->zstd = ZSTD_createDCtx()) == NULL)
+			return -ENOMEM;
+		size_t r = ZSTD_decompressDCtx(t->zstd, out, cap, in, n);
+		if (ZSTD_isError(r))
+			return -EIO;
+		return (ssize_t)r;
+	}
+	}
+	return -EIO;
+}
+
+/* The metadata block whose header is at pos; the block must end by limit. */
+static int meta_block(const struct img_sqfs *fs, uint64_t pos, uint64_t limit, const struct mblock **out)
+{
+	struct tstate *t = tstate();
+	if (t == NULL)
+		return -ENOMEM;
+	struct mblock *m = &t->meta[(pos * 0x9E3779B97F4A7C15ull) >> 58];
+	if (m->gen == fs->gen && m->pos == pos) {
+		if (m->next > limit)
+			return -EIO;
+		*out = m;
+		return 0;
+	}
+	if (limit > fs->size)
+		limit = fs->size;
+	if (pos >= limit || limit - pos < 3)
+		return -EIO;
+	/* the header and the most the block can be, in one read */
+	size_t n = limit - pos < 2 + META_SIZE ? (size_t)(limit - pos) : 2 + META_SIZE;
+	int r = need_in(t, 2 + META_SIZE);
+	if (r < 0)
+		return r;
+	m->gen = 0;
+	if ((r = pread_at(fs, t->in, n, pos)) < 0)
+		return r;
+	uint16_t h = le16(t->in);
+	size_t size = h & 0x7fff;
+	if (size == 0 || size > META_SIZE || size > n - 2)
+		return -EIO;
+	ssize_t len;
+	if (h & 0x8000) {
+		memcpy(m->data, t->in + 2, size);
+		len = (ssize_t)size;
+	} else {
+		len = decompress(t, fs->comp, t->in + 2, size, m->data, META_SIZE);
+		if (len < 0)
+			return (int)len;
+		if (len == 0)
+			return -EIO;
+	}
+	m->len = (uint32_t)len;
+	m->pos = pos;
+	m->next = pos + 2 + size;
+	m->gen = fs->gen;
+	*out = m;
+	return 0;
+}
+
+/* Read n bytes at the cursor (out may be NULL: skip them). */
+static int mread(const struct img_sqfs *fs, struct img_mcur *c, void *out, uint64_t n)
+{
+	unsigned char *o = out;
+	while (n > 0) {
+		const struct mblock *m = NULL;
+		int r = meta_block(fs, c->block, c->limit, &m);
+		if (r < 0)
+			return r;
+		if (c->off >= m->len) {
+			/* past this block: on into the next one */
+			c->off -= m->len;
+			c->block = m->next;
+			continue;
+		}
+		uint32_t k = m->len - c->off;
+		if (k > n)
+			k = (uint32_t)n;
+		if (o) {
+			memcpy(o, m->data + c->off, k);
+			o += k;
+		}
+		n -= k;
+		c->off += k;
+		if (c->off == m->len) {
+			c->block = m->next;
+			c->off = 0;
+		}
+	}
+	return 0;
+}
+
+/* A data or fragment block: word is its size word from the image. At
+ * least need bytes must come out. */
+static int data_block(const struct img_sqfs *fs, uint64_t pos, uint32_t word, uint32_t need,
+		      const unsigned char **out)
+{
+	struct tstate *t = tstate();
+	if (t == NULL)
+		return -ENOMEM;
+	if (word & ~(DATA_RAW | 0xffffffu))
+		return -EIO;
+	uint32_t size = word & 0xffffff;
+	if (size == 0 || size > fs->block_size || need > fs->block_size)
+		return -EIO;
+	if (pos > fs->size || size > fs->size - pos)
+		return -EIO;
+	for (int i = 0; i < DCACHE; i++) {
+		struct dblock *d = &t->data[i];
+		if (d->gen == fs->gen && d->pos == pos && d->word == word) {
+			if (d->len < need)
+				return -EIO;
+			*out = d->data;
+			return 0;
+		}
+	}
+	if (t->data_cap < fs->block_size) {
+		for (int i = 0; i < DCACHE; i++) {
+			free(t->data[i].data);
+			t->data[i] = (struct dblock){ 0 };
+		}
+		t->data_cap = 0;
+		for (int i = 0; i < DCACHE; i++)
+			if ((t->data[i].data = malloc(fs->block_size)) == NULL)
+				return -ENOMEM;
+		t->data_cap = fs->block_size;
+	}
+	struct dblock *d = &t->data[t->data_next++ % DCACHE];
+	d->gen = 0;
+	int r;
+	ssize_t len;
+	if (word & DATA_RAW) {
+		if ((r = pread_at(fs, d->data, size, pos)) < 0)
+			return r;
+		len = size;
+	} else {
+		if ((r = need_in(t, fs->block_size)) < 0 || (r = pread_at(fs, t->in, size, pos)) < 0)
+			return r;
+		len = decompress(t, fs->comp, t->in, size, d->data, fs->block_size);
+		if (len < 0)
+			return (int)len;
+	}
+	if ((uint64_t)len < need)
+		return -EIO;
+	d->len = (uint32_t)len;
+	d->pos = pos;
+	d->word = word;
+	d->gen = fs->gen;
+	*out = d->data;
+	return 0;
+}
+
+/* ---- opening ---- */
+
+static int bad(char *why, size_t len, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int bad(char *why, size_t len, int e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+/* The first table start after s (or the end of the image). */
+static uint64_t next_start(const uint64_t *starts, int n, uint64_t s, uint64_t end)
+{
+	uint64_t best = end;
+	for (int i = 0; i < n; i++)
+		if (starts[i] > s && starts[i] < best)
+			best = starts[i];
+	return best;
+}
+
+static int load_ids(struct img_sqfs *fs, uint64_t table, char *why, size_t whylen)
+{
+	uint32_t nblk = (fs->nids * 4 + META_SIZE - 1) / META_SIZE;
+	unsigned char ptrs[8 * 32]; /* 65536 ids: at most 32 blocks */
+	if (pread_at(fs, ptrs, nblk * 8, table) < 0)
+		return bad(why, whylen, -EIO, "id table outside the image");
+	fs->ids = malloc(fs->nids * sizeof(*fs->ids));
+	if (fs->ids == NULL)
+		return bad(why, whylen, -ENOMEM, "out of memory");
+	for (uint32_t b = 0; b < nblk; b++) {
+		struct img_mcur c = { .block = le64(ptrs + 8 * b), .off = 0, .limit = table };
+		uint32_t first = b * (META_SIZE / 4);
+		uint32_t n = fs->nids - first < META_SIZE / 4 ? fs->nids - first : META_SIZE / 4;
+		unsigned char raw[META_SIZE];
+		if (mread(fs, &c, raw, n * 4) < 0)
+			return bad(why, whylen, -EIO, "id table unreadable");
+		for (uint32_t i = 0; i < n; i++)
+			fs->ids[first + i] = le32(raw + 4 * i);
+	}
+	return 0;
+}
+
+int img_sqfs_open(int fd, uint64_t filesize, struct img_sqfs **out, char *why, size_t whylen)
+{
+	unsigned char sb[SB_SIZE];
+	*out = NULL;
+	snprintf(why, whylen, "?");
+
+	struct img_sqfs *fs = calloc(1, sizeof(*fs));
+	if (fs == NULL)
+		return bad(why, whylen, -ENOMEM, "out of memory");
+	fs->fd = fd;
+	fs->gen = atomic_fetch_add(&next_gen, 1);
+	fs->size = filesize;
+	int r;
+	memset(sb, 0, sizeof(sb));
+	if (pread_at(fs, sb, filesize < SB_SIZE ? (size_t)filesize : SB_SIZE, 0) < 0) {
+		r = bad(why, whylen, -EIO, "superblock unreadable");
+		goto fail;
+	}
+	if (le32(sb) != 0x73717368) {
+		r = bad(why, whylen, -EINVAL, "bad magic");
+		goto fail;
+	}
+	if (filesize < SB_SIZE) {
+		r = bad(why, whylen, -EFBIG, "%llu bytes, shorter than a superblock",
+			(unsigned long long)filesize);
+		goto fail;
+	}
+	uint16_t major = le16(sb + 28), minor = le16(sb + 30);
+	if (major != 4 || minor != 0) {
+		r = bad(why, whylen, -EPROTONOSUPPORT, "squashfs version %u.%u, need 4.0", major, minor);
+		goto fail;
+	}
+	fs->inodes = le32(sb + 4);
+	fs->block_size = le32(sb + 12);
+	uint32_t nfrags = le32(sb + 16);
+	fs->comp = le16(sb + 20);
+	uint16_t block_log = le16(sb + 22);
+	fs->nids = le16(sb + 26);
+	fs->root = le64(sb + 32);
+	uint64_t used = le64(sb + 40);
+	uint64_t id_table = le64(sb + 48);
+	fs->xattr_table = le64(sb + 56);
+	fs->inode_start = le64(sb + 64);
+	fs->dir_start = le64(sb + 72);
+	fs->frag_table = le64(sb + 80);
+	uint64_t export_table = le64(sb + 88);
+
+	if (fs->block_size < 4096 || fs->block_size > (1u << 20) ||
+	    (fs->block_size & (fs->block_size - 1)) || (1u << block_log) != fs->block_size) {
+		r = bad(why, whylen, -EIO, "block size %u, block log %u", fs->block_size, block_log);
+		goto fail;
+	}
+	if (fs->comp < C_GZIP || fs->comp > C_ZSTD) {
+		r = bad(why, whylen, -EPROTONOSUPPORT, "unknown compressor id %d", fs->comp);
+		goto fail;
+	}
+	if (used > filesize) {
+		r = bad(why, whylen, -EFBIG, "%llu of %llu bytes", (unsigned long long)filesize,
+			(unsigned long long)used);
+		goto fail;
+	}
+	if (used < SB_SIZE) {
+		r = bad(why, whylen, -EIO, "%llu bytes used", (unsigned long long)used);
+		goto fail;
+	}
+	fs->size = used;
+	if (fs->inode_start < SB_SIZE || fs->inode_start >= fs->dir_start || fs->dir_start >= used) {
+		r = bad(why, whylen, -EIO, "inode or directory table outside the image");
+		goto fail;
+	}
+	if (fs->nids == 0 || id_table < SB_SIZE || id_table >= used) {
+		r = bad(why, whylen, -EIO, "id table outside the image or empty");
+		goto fail;
+	}
+	uint64_t starts[6] = { fs->inode_start, fs->dir_start, id_table,
+			       nfrags ? fs->frag_table : NO_TABLE, export_table, fs->xattr_table };
+	fs->inode_end = next_start(starts, 6, fs->inode_start, used);
+	fs->dir_end = next_start(starts, 6, fs->dir_start, used);
+	if ((fs->root >> 16) >= fs->inode_end - fs->inode_start || (fs->root & 0xffff) >= META_SIZE) {
+		r = bad(why, whylen, -EIO, "root inode reference outside the inode table");
+		goto fail;
+	}
+	if (fs->xattr_table != NO_TABLE && fs->xattr_table >= used) {
+		r = bad(why, whylen, -EIO, "xattr table outside the image");
+		goto fail;
+	}
+	if (nfrags) {
+		uint64_t nblk = ((uint64_t)nfrags * 16 + META_SIZE - 1) / META_SIZE;
+		if (fs->frag_table < SB_SIZE || fs->frag_table >= used || nblk * 8 > used - fs->frag_table) {
+			r = bad(why, whylen, -EIO, "fragment table outside the image (%u fragments)", nfrags);
+			goto fail;
+		}
+		unsigned char *raw = malloc(nblk * 8);
+		fs->frag_blocks = malloc(nblk * sizeof(uint64_t));
+		if (raw == NULL || fs->frag_blocks == NULL) {
+			free(raw);
+			r = bad(why, whylen, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		if (pread_at(fs, raw, nblk * 8, fs->frag_table) < 0) {
+			free(raw);
+			r = bad(why, whylen, -EIO, "fragment table unreadable");
+			goto fail;
+		}
+		for (uint64_t i = 0; i < nblk; i++)
+			fs->frag_blocks[i] = le64(raw + 8 * i);
+		free(raw);
+		fs->nfrags = nfrags;
+	}
+	if ((r = load_ids(fs, id_table, why, whylen)) < 0)
+		goto fail;
+	*out = fs;
+	return 0;
+fail:
+	img_sqfs_free(fs);
+	return r;
+}
+
+void img_sqfs_free(struct img_sqfs *fs)
+{
+	if (fs == NULL)
+		return;
+	free(fs->ids);
+	free(fs->frag_blocks);
+	free(fs);
+}
+
+uint64_t img_sqfs_root(const struct img_sqfs *fs) { return fs->root; }
+uint32_t img_sqfs_block_size(const struct img_sqfs *fs) { return fs->block_size; }
+uint64_t img_sqfs_bytes_used(const struct img_sqfs *fs) { return fs->size; }
+uint32_t img_sqfs_inodes(const struct img_sqfs *fs) { return fs->inodes; }
+bool img_sqfs_has_xattrs(const struct img_sqfs *fs) { return fs->xattr_table != NO_TABLE; }
+
+/* ---- inodes ---- */
+
+int img_inode_get(const struct img_sqfs *fs, uint64_t ref, struct img_inode *ino)
+{
+	unsigned char h[40];
+	memset(ino, 0, sizeof(*ino));
+	if ((ref >> 16) >= fs->inode_end - fs->inode_start || (ref & 0xffff) >= META_SIZE)
+		return -EIO;
+	struct img_mcur c = { .block = fs->inode_start + (ref >> 16), .off = ref & 0xffff,
+			      .limit = fs->inode_end };
+	int r = mread(fs, &c, h, 16);
+	if (r < 0)
+		return r;
+	int type = le16(h);
+	uint16_t uid = le16(h + 4), gid = le16(h + 6);
+	if (type < 1 || type > 14 || uid >= fs->nids || gid >= fs->nids)
+		return -EIO;
+	ino->ref = ref;
+	ino->type = type > 7 ? type - 7 : type;
+	ino->mode = le16(h + 2) & 07777;
+	ino->uid = fs->ids[uid];
+	ino->gid = fs->ids[gid];
+	ino->mtime = le32(h + 8);
+	ino->ino = le32(h + 12);
+	ino->xattr = NO_FRAG;
+	ino->frag = NO_FRAG;
+	static const unsigned char fixed[15] = { 0, 16, 16, 8, 8, 8, 4, 4, 24, 40, 8, 12, 12, 8, 8 };
+	if ((r = mread(fs, &c, h, fixed[type])) < 0)
+		return r;
+	switch (type) {
+	case 1: /* directory */
+		ino->dir_block = le32(h);
+		ino->nlink = le32(h + 4);
+		ino->size = le16(h + 8);
+		ino->dir_off = le16(h + 10);
+		ino->parent = le32(h + 12);
+		break;
+	case 8: /* directory, extended */
+		ino->nlink = le32(h);
+		ino->size = le32(h + 4);
+		ino->dir_block = le32(h + 8);
+		ino->parent = le32(h + 12);
+		ino->dir_off = le16(h + 18);
+		ino->xattr = le32(h + 20);
+		break;
+	case 2: /* file */
+		ino->blocks_start = le32(h);
+		ino->frag = le32(h + 4);
+		ino->frag_off = le32(h + 8);
+		ino->size = le32(h + 12);
+		ino->nlink = 1;
+		break;
+	case 9: /* file, extended */
+		ino->blocks_start = le64(h);
+		ino->size = le64(h + 8);
+		ino->nlink = le32(h + 24);
+		ino->frag = le32(h + 28);
+		ino->frag_off = le32(h + 32);
+		ino->xattr = le32(h + 36);
+		break;
+	case 3: case 10: /* symlink */
+		ino->nlink = le32(h);
+		ino->size = le32(h + 4);
+		if (ino->size == 0 || ino->size >= MAX_TARGET)
+			return -EIO;
+		if (type == 10) {
+			struct img_mcur x = c;
+			unsigned char xa[4];
+			if ((r = mread(fs, &x, NULL, ino->size)) < 0 || (r = mread(fs, &x, xa, 4)) < 0)
+				return r;
+			ino->xattr = le32(xa);
+		}
+		break;
+	case 4: case 5: case 11: case 12: /* devices */
+		ino->nlink = le32(h);
+		ino->rdev = le32(h + 4);
+		if (type > 7)
+			ino->xattr = le32(h + 8);
+		break;
+	default: /* fifo, socket */
+		ino->nlink = le32(h);
+		if (type > 7)
+			ino->xattr = le32(h + 4);
+		break;
+	}
+	ino->tail = c;
+	if (ino->type == IMG_DIR) {
+		if (ino->size < 3 || ino->dir_off >= META_SIZE || ino->dir_block >= fs->dir_end - fs->dir_start)
+			return -EIO;
+		ino->size -= 3; /* the size counts "." and ".." */
+	} else if (ino->type == IMG_REG) {
+		uint32_t bs = fs->block_size;
+		uint64_t tail = ino->size % bs;
+		if (ino->frag != NO_FRAG) {
+			ino->nblocks = ino->size / bs;
+			if (ino->frag >= fs->nfrags || ino->frag_off >= bs || tail > bs - ino->frag_off)
+				return -EIO;
+		} else {
+			ino->nblocks = ino->size / bs + (tail != 0);
+		}
+		/* each entry takes 4 bytes, and one byte on disk gives at most
+		 * 8192/3 bytes of metadata: a longer list can not be there */
+		if (ino->nblocks > (fs->inode_end - c.block) * (META_SIZE / 12))
+			return -EIO;
+		if (ino->nblocks && ino->blocks_start >= fs->size)
+			return -EIO;
+	}
+	return 0;
+}
+
+void img_stat(const struct img_sqfs *fs, const struct img_inode *ino, struct stat *st)
+{
+	static const mode_t types[8] = { 0, S_IFDIR, S_IFREG, S_IFLNK, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK };
+	memset(st, 0, sizeof(*st));
+	st->st_mode = types[ino->type] | ino->mode;
+	st->st_nlink = ino->nlink;
+	st->st_uid = ino->uid;
+	st->st_gid = ino->gid;
+	st->st_ino = ino->ino;
+	st->st_mtime = ino->mtime;
+	st->st_atime = ino->mtime;
+	st->st_ctime = ino->mtime;
+	st->st_blksize = (blksize_t)fs->block_size;
+	if (ino->type == IMG_DIR)
+		st->st_size = (off_t)(ino->size + 3);
+	else if (ino->type == IMG_REG || ino->type == IMG_SYMLINK)
+		st->st_size = (off_t)ino->size;
+	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
+	if (ino->type == IMG_BLK || ino->type == IMG_CHR)
+		st->st_rdev = makedev((ino->rdev >> 8) & 0xfff, (ino->rdev & 0xff) | ((ino->rdev >> 12) & 0xfff00));
+}
+
+/* ---- directories ---- */
+
+/* Positions: 0 is the start; else ((header byte << 9) | entry) + 1. */
+int img_dir_walk(const struct img_sqfs *fs, const struct img_inode *dir, uint64_t pos,
+		 img_dir_fn fn, void *arg)
+{
+	if (dir->type != IMG_DIR)
+		return -ENOTDIR;
+	uint64_t len = dir->size;
+	uint64_t at = 0;       /* bytes of the listing consumed */
+	uint32_t skip = 0;     /* entries of the first group to pass over */
+	struct img_mcur c = { .block = fs->dir_start + dir->dir_block, .off = dir->dir_off,
+			      .limit = fs->dir_end };
+	int r;
+	if (pos) {
+		pos--;
+		at = pos >> 9;
+		skip = pos & 0x1ff;
+		if (at >= len)
+			return at == len && skip == 0 ? 0 : -EIO;
+		if ((r = mread(fs, &c, NULL, at)) < 0)
+			return r;
+	}
+	while (at < len) {
+		unsigned char h[12];
+		uint64_t group = at;
+		if (len - at < 12 || (r = mread(fs, &c, h, 12)) < 0)
+			return -EIO;
+		at += 12;
+		uint32_t count = le32(h) + 1;
+		uint32_t start = le32(h + 4), base = le32(h + 8);
+		if (count > 256 || count == 0 || start >= fs->inode_end - fs->inode_start || skip > count)
+			return -EIO;
+		for (uint32_t i = 0; i < count; i++) {
+			unsigned char e[8];
+			char name[MAX_NAME + 1];
+			if (len - at < 8 || (r = mread(fs, &c, e, 8)) < 0)
+				return -EIO;
+			at += 8;
+			uint16_t off = le16(e);
+			int16_t delta = (int16_t)le16(e + 2);
+			uint16_t type = le16(e + 4);
+			uint32_t nlen = (uint32_t)le16(e + 6) + 1;
+			(void)base;
+			(void)delta;
+			if (nlen > MAX_NAME || off >= META_SIZE || type < 1 || type > 7 || len - at < nlen)
+				return -EIO;
+			if ((r = mread(fs, &c, name, nlen)) < 0)
+				return -EIO;
+			at += nlen;
+			if (i < skip)
+				continue;
+			if (memchr(name, '/', nlen) || memchr(name, '\0', nlen) ||
+			    (nlen == 1 && name[0] == '.') || (nlen == 2 && name[0] == '.' && name[1] == '.'))
+				return -EIO;
+			uint64_t next = i + 1 < count ? ((group << 9) | (i + 1)) + 1 : (at << 9) + 1;
+			name[nlen] = '\0';
+			r = fn(arg, name, nlen, ((uint64_t)start << 16) | off, type, next);
+			if (r)
+				return r;
+		}
+		skip = 0;
+	}
+	return 0;
+}
+
+struct lookup {
+	const char *name;
+	size_t len;
+	uint64_t ref;
+	int type;
+};
+
+static int lookup_one(void *arg, const char *name, size_t len, uint64_t ref, int type, uint64_t next)
+{
+	struct lookup *l = arg;
+	if (len != l->len || memcmp(name, l->name, len) != 0)
+		return 0;
+	l->ref = ref;
+	l->type = type;
+	return 1;
+}
+
+int img_dir_lookup(const struct img_sqfs *fs, const struct img_inode *dir, const char *name,
+		   size_t len, uint64_t *ref, int *type)
+{
+	struct lookup l = { .name = name, .len = len };
+	if (len == 0 || len > MAX_NAME)
+		return -ENOENT;
+	int r = img_dir_walk(fs, dir, 0, lookup_one, &l);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -ENOENT;
+	*ref = l.ref;
+	*type = l.type;
+	return 0;
+}
+
+/* ---- file data ---- */
+
+/* The disk position and size word of block idx of file f. */
+static int block_at(const struct img_sqfs *fs, const struct img_inode *f, uint64_t idx,
+		    uint64_t *pos, uint32_t *word)
+{
+	struct tstate *t = tstate();
+	if (t == NULL)
+		return -ENOMEM;
+	struct img_mcur c = f->tail;
+	uint64_t i = 0, p = f->blocks_start;
+	if (t->bl_gen == fs->gen && t->bl_ref == f->ref && t->bl_idx <= idx) {
+		c = t->bl_cur;
+		i = t->bl_idx;
+		p = t->bl_pos;
+	}
+	t->bl_gen = 0;
+	unsigned char w[4];
+	for (;;) {
+		struct img_mcur before = c;
+		int r = mread(fs, &c, w, 4);
+		if (r < 0)
+			return r;
+		uint32_t v = le32(w);
+		if (v & ~(DATA_RAW | 0xffffffu))
+			return -EIO;
+		if (i == idx) {
+			*pos = p;
+			*word = v;
+			/* the next read (of this file, usually the next block)
+			 * starts from here */
+			t->bl_gen = fs->gen;
+			t->bl_ref = f->ref;
+			t->bl_idx = idx;
+			t->bl_pos = p;
+			t->bl_cur = before;
+			return 0;
+		}
+		p += v & 0xffffff;
+		if (p > fs->size)
+			return -EIO;
+		i++;
+	}
+}
+
+ssize_t img_file_read(const struct img_sqfs *fs, const struct img_inode *f, void *buf, size_t len,
+		      uint64_t off)
+{
+	if (f->type != IMG_REG)
+		return -EISDIR;
+	if (off >= f->size)
+		return 0;
+	if (len > f->size - off)
+		len = (size_t)(f->size - off);
+	uint32_t bs = fs->block_size;
+	size_t done = 0;
+	while (done < len) {
+		uint64_t at = off + done;
+		uint64_t bi = at / bs;
+		uint32_t boff = (uint32_t)(at % bs);
+		size_t want = len - done < bs - boff ? len - done : bs - boff;
+		uint64_t bstart = bi * bs;
+		uint32_t blen = f->size - bstart < bs ? (uint32_t)(f->size - bstart) : bs;
+		const unsigned char *data;
+		int r;
+		if (bi < f->nblocks) {
+			uint64_t pos;
+			uint32_t word;
+			if ((r = block_at(fs, f, bi, &pos, &word)) < 0)
+				return r;
+			if ((word & 0xffffff) == 0) { /* sparse */
+				memset((char *)buf + done, 0, want);
+				done += want;
+				continue;
+			}
+			if ((r = data_block(fs, pos, word, blen, &data)) < 0)
+				return r;
+			memcpy((char *)buf + done, data + boff, want);
+		} else {
+			if (f->frag == NO_FRAG || f->frag >= fs->nfrags)
+				return -EIO;
+			unsigned char e[16];
+			struct img_mcur c = { .block = fs->frag_blocks[f->frag / (META_SIZE / 16)],
+					      .off = (f->frag % (META_SIZE / 16)) * 16,
+					      .limit = fs->frag_table };
+			if ((r = mread(fs, &c, e, 16)) < 0)
+				return r;
+			if ((r = data_block(fs, le64(e), le32(e + 8), f->frag_off + blen, &data)) < 0)
+				return r;
+			memcpy((char *)buf + done, data + f->frag_off + boff, want);
+		}
+		done += want;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t img_symlink_read(const struct img_sqfs *fs, const struct img_inode *l, char *buf, size_t len)
+{
+	if (l->type != IMG_SYMLINK)
+		return -EINVAL;
+	if (l->size >= len)
+		return -ENAMETOOLONG;
+	struct img_mcur c = l->tail;
+	int r = mread(fs, &c, buf, l->size);
+	if (r < 0)
+		return r;
+	if (memchr(buf, '\0', l->size))
+		return -EIO;
+	buf[l->size] = '\0';
+	return (ssize_t)l->size;
 }

@@ -8,7 +8,6 @@ libhusk_la_SOURCES += \
 bin_PROGRAMS += husk
 husk_SOURCES = launcher/main.c launcher/usage.h
 husk_LDADD = $(HUSK_LIBS)
-husk_LDFLAGS = $(HUSK_WRAPS)
 
 # husk(1) comes from the same tables as --help (launcher/usage.h).
 man1_MANS = husk.1
@@ -22,7 +21,6 @@ TESTS += tests/unit/test_launcher
 tests_unit_test_launcher_SOURCES = tests/unit/test_launcher.c
 tests_unit_test_launcher_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_launcher_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
-tests_unit_test_launcher_LDFLAGS = $(HUSK_WRAPS)
 endif
 
 # The default seccomp filter is compiled to BPF at build time

@@ -7,8 +7,9 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	build-essential autoconf automake libtool pkg-config
-	# images: in-process squashfs mount and the decompressors squashfuse uses
-	libfuse3-dev fuse3 libsquashfuse-dev squashfs-tools
+	# images: in-process FUSE mount, mksquashfs, the decompressors husk's
+	# squashfs reader uses
+	libfuse3-dev fuse3 squashfs-tools
 	liblzo2-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev
 	# husk image (imagetool/): archives, squashfs writing, registries, JSON, sha256
 	libarchive-dev libsquashfs-dev libcurl4-openssl-dev libjansson-dev libssl-dev

@@ -7,10 +7,10 @@ spank_husk_la_SOURCES = spank-plugin/husk_spank.h spank-plugin/contexts.h \
 	spank-plugin/task.c spank-plugin/account.c spank-plugin/epilog.c \
 	spank-plugin/admin_comment.c spank-plugin/entries.c
 spank_husk_la_CPPFLAGS = $(AM_CPPFLAGS) $(SLURM_CPPFLAGS)
-# a shared object: squashfuse is linked in (its archives are PIC), the
-# rest from the system's shared libraries (libmunge is loaded when used)
-spank_husk_la_LDFLAGS = -module -avoid-version -shared $(HUSK_WRAPS)
-spank_husk_la_LIBADD = libhusk.la $(SQUASHFUSE_LIBS) $(PLUGIN_LIBS)
+# a shared object: the decompressors, FUSE and seccomp from the system's
+# shared libraries (libmunge is loaded when used)
+spank_husk_la_LDFLAGS = -module -avoid-version -shared
+spank_husk_la_LIBADD = libhusk.la $(PLUGIN_LIBS)
 endif
 
 # The parts that need no Slurm: option parsing, AdminComment entries.
@@ -21,5 +21,4 @@ tests_unit_test_spank_SOURCES = tests/unit/test_spank.c spank-plugin/options.c s
 tests_unit_test_spank_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/spank-plugin
 tests_unit_test_spank_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_spank_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
-tests_unit_test_spank_LDFLAGS = $(HUSK_WRAPS)
 endif

@@ -1,0 +1,533 @@
+/* The image's FUSE server: libfuse3's low-level protocol over husk's own
+ * squashfs reader (sqfs.c), served by a few threads that each read
+ * /dev/fuse themselves (no event loop in between).
+ *
+ * The image never changes under a mount, so the server tells the kernel to
+ * keep everything: entries, negative entries and attributes for a long
+ * time, file pages and directory listings across opens. OPEN and OPENDIR
+ * are answered ENOSYS where the kernel supports zero-message opens: it
+ * then stops sending OPEN/RELEASE and OPENDIR/RELEASEDIR for good, and
+ * keeps the page cache (FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR is its default
+ * for a server without open). Directories are listed with READDIRPLUS, so
+ * a walk gets every entry's attributes without a LOOKUP each.
+ *
+ * A node id is the inode's reference in the image plus 2 (the root is 1):
+ * lookups need no table, no lock and no FORGET bookkeeping, and a
+ * directory entry that points back at an ancestor gives the kernel the
+ * same node id, which it refuses as a loop. */
+#include "config.h"
+
+#define FUSE_USE_VERSION 34
+#include <fuse_lowlevel.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "img.h"
+#include "sqfs.h"
+#include "util.h"
+
+#define TIMEOUT (365.0 * 24 * 3600)  /* the image is read-only: cache for good */
+#define MAX_THREADS 16
+
+enum op {
+	OP_LOOKUP, OP_GETATTR, OP_READLINK, OP_OPEN, OP_READ, OP_RELEASE, OP_OPENDIR,
+	OP_READDIR, OP_READDIRPLUS, OP_RELEASEDIR, OP_STATFS, OP_FORGET, OP_INIT, OP_COUNT
+};
+static const char *const op_names[OP_COUNT] = {
+	"LOOKUP", "GETATTR", "READLINK", "OPEN", "READ", "RELEASE", "OPENDIR",
+	"READDIR", "READDIRPLUS", "RELEASEDIR", "STATFS", "FORGET", "INIT",
+};
+
+static struct server {
+	const struct img_sqfs *fs;
+	uint64_t root;
+	uid_t uid;
+	gid_t gid;
+	bool remap;
+	bool no_open, no_opendir;
+	struct fuse_session *se;
+	int done;         /* eventfd: the mount is gone */
+	char *stats;      /* HUSK_FUSE_STATS: where SIGUSR1 writes the counters */
+	atomic_ulong count[OP_COUNT];
+} srv;
+
+static void counted(enum op op) { atomic_fetch_add_explicit(&srv.count[op], 1, memory_order_relaxed); }
+
+static uint64_t node_of(uint64_t ref) { return ref == srv.root ? FUSE_ROOT_ID : ref + 2; }
+static uint64_t ref_of(fuse_ino_t node) { return node == FUSE_ROOT_ID ? srv.root : node - 2; }
+
+static void to_stat(const struct img_inode *in, struct stat *st)
+{
+	img_stat(srv.fs, in, st);
+	/* root's files are the caller's; ids that the namespace does not map
+	 * show as nobody */
+	if (srv.remap) {
+		if (st->st_uid == 0)
+			st->st_uid = srv.uid;
+		if (st->st_gid == 0)
+			st->st_gid = srv.gid;
+	}
+}
+
+static int get(fuse_ino_t node, struct img_inode *in)
+{
+	if (node < FUSE_ROOT_ID)
+		return -EIO;
+	return img_inode_get(srv.fs, ref_of(node), in);
+}
+
+static void op_init(void *data, struct fuse_conn_info *conn)
+{
+	counted(OP_INIT);
+	srv.no_open = conn->capable & FUSE_CAP_NO_OPEN_SUPPORT;
+	srv.no_opendir = conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT;
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	/* every listing with attributes: a walk then needs no LOOKUPs */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	/* attributes never change: nothing to invalidate */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+}
+
+/* The entry of the child at ref (listed with type): 0, or -EIO if its
+ * inode is unreadable or not what the directory says it is. */
+static int entry_of(uint64_t ref, int type, struct fuse_entry_param *e)
+{
+	struct img_inode in;
+	memset(e, 0, sizeof(*e));
+	int r = img_inode_get(srv.fs, ref, &in);
+	if (r < 0)
+		return r;
+	if (in.type != type)
+		return -EIO;
+	e->ino = node_of(ref);
+	to_stat(&in, &e->attr);
+	e->attr_timeout = TIMEOUT;
+	e->entry_timeout = TIMEOUT;
+	return 0;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct img_inode dir;
+	struct fuse_entry_param e;
+	uint64_t ref;
+	int type;
+	counted(OP_LOOKUP);
+	int r = get(parent, &dir);
+	if (r == 0)
+		r = img_dir_lookup(srv.fs, &dir, name, strlen(name), &ref, &type);
+	if (r == -ENOENT) {
+		/* a negative entry, cached as long as the others */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = TIMEOUT;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (r == 0)
+		r = entry_of(ref, type, &e);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
+{
+	struct img_inode in;
+	struct stat st;
+	counted(OP_GETATTR);
+	int r = get(node, &in);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	to_stat(&in, &st);
+	fuse_reply_attr(req, &st, TIMEOUT);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t node)
+{
+	struct img_inode in;
+	char target[4096];
+	counted(OP_READLINK);
+	int r = get(node, &in);
+	ssize_t n = r < 0 ? r : img_symlink_read(srv.fs, &in, target, sizeof(target));
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_readlink(req, target);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
+{
+	counted(OP_OPEN);
+	if (srv.no_open) {
+		fuse_reply_err(req, ENOSYS); /* the kernel stops asking */
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fi->keep_cache = 1;
+	fuse_reply_open(req, fi);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
+{
+	counted(OP_OPENDIR);
+	if (srv.no_opendir) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	fi->keep_cache = 1;
+	fi->cache_readdir = 1;
+	fuse_reply_open(req, fi);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
+{
+	counted(OP_RELEASE);
+	fuse_reply_err(req, 0);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
+{
+	counted(OP_RELEASEDIR);
+	fuse_reply_err(req, 0);
+}
+
+static __thread char *read_buf;
+static __thread size_t read_cap;
+
+static char *thread_buf(size_t n)
+{
+	if (read_cap < n) {
+		char *p = realloc(read_buf, n);
+		if (p == NULL)
+			return NULL;
+		read_buf = p;
+		read_cap = n;
+	}
+	return read_buf;
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct img_inode in;
+	counted(OP_READ);
+	int r = get(node, &in);
+	if (r < 0 || off < 0) {
+		fuse_reply_err(req, r < 0 ? -r : EINVAL);
+		return;
+	}
+	char *buf = thread_buf(size);
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ssize_t n = img_file_read(srv.fs, &in, buf, size, (uint64_t)off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+/* Directory offsets: 0 the start, 1 after ".", 2 after "..", and 2 + a
+ * position of img_dir_walk after that. */
+struct listing {
+	fuse_req_t req;
+	bool plus;
+	char *buf;
+	size_t size, used;
+};
+
+static bool add(struct listing *l, const char *name, struct fuse_entry_param *e, off_t next)
+{
+	size_t room = l->size - l->used, n;
+	if (l->plus)
+		n = fuse_add_direntry_plus(l->req, l->buf + l->used, room, name, e, next);
+	else
+		n = fuse_add_direntry(l->req, l->buf + l->used, room, name, &e->attr, next);
+	if (n > room)
+		return false;
+	l->used += n;
+	return true;
+}
+
+static int list_one(void *arg, const char *name, size_t len, uint64_t ref, int type, uint64_t next)
+{
+	struct listing *l = arg;
+	struct fuse_entry_param e;
+	static const mode_t types[8] = { 0, S_IFDIR, S_IFREG, S_IFLNK, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK };
+	if (!l->plus || entry_of(ref, type, &e) < 0) {
+		/* without attributes (or with an unreadable inode: its
+		 * LOOKUP then fails on its own, the listing goes on) */
+		memset(&e, 0, sizeof(e));
+		e.attr.st_ino = node_of(ref);
+		e.attr.st_mode = types[type];
+	}
+	return add(l, name, &e, (off_t)(next + 2)) ? 0 : 1;
+}
+
+static void list(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, bool plus)
+{
+	struct img_inode dir;
+	int r = get(node, &dir);
+	if (r == 0 && dir.type != IMG_DIR)
+		r = -ENOTDIR;
+	if (r < 0 || off < 0) {
+		fuse_reply_err(req, r < 0 ? -r : EINVAL);
+		return;
+	}
+	struct listing l = { .req = req, .plus = plus, .size = size, .buf = thread_buf(size) };
+	if (l.buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	struct fuse_entry_param e;
+	memset(&e, 0, sizeof(e));
+	e.attr.st_mode = S_IFDIR;
+	bool full = false;
+	if (off == 0) {
+		e.attr.st_ino = dir.ino;
+		full = !add(&l, ".", &e, 1);
+	}
+	if (!full && off <= 1) {
+		/* readers skip entries of inode 0; the kernel ignores the rest */
+		e.attr.st_ino = dir.parent ? dir.parent : dir.ino;
+		full = !add(&l, "..", &e, 2);
+	}
+	if (!full) {
+		r = img_dir_walk(srv.fs, &dir, off <= 2 ? 0 : (uint64_t)off - 2, list_one, &l);
+		if (r < 0 && l.used == 0) {
+			fuse_reply_err(req, -r); /* corrupt here: the next call says so */
+			return;
+		}
+	}
+	fuse_reply_buf(req, l.buf, l.used);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	counted(OP_READDIR);
+	list(req, node, size, off, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	counted(OP_READDIRPLUS);
+	list(req, node, size, off, true);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t node)
+{
+	struct statvfs sv;
+	counted(OP_STATFS);
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = img_sqfs_block_size(srv.fs);
+	sv.f_frsize = sv.f_bsize;
+	sv.f_blocks = (img_sqfs_bytes_used(srv.fs) + sv.f_bsize - 1) / sv.f_bsize;
+	sv.f_files = img_sqfs_inodes(srv.fs);
+	sv.f_namemax = 256;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t node, uint64_t n)
+{
+	counted(OP_FORGET);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *f)
+{
+	counted(OP_FORGET);
+	fuse_reply_none(req);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.readlink = op_readlink,
+	.open = op_open,
+	.read = op_read,
+	.release = op_release,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.statfs = op_statfs,
+	/* no getxattr/listxattr: libfuse answers ENOSYS once and the kernel
+	 * stops asking (overlayfs asks on every lookup) */
+};
+
+/* ---- threads ---- */
+
+static void *serve(void *arg)
+{
+	struct fuse_buf buf;
+	memset(&buf, 0, sizeof(buf));
+	while (!fuse_session_exited(srv.se)) {
+		int r = fuse_session_receive_buf(srv.se, &buf);
+		if (r == -EINTR || r == -EAGAIN)
+			continue;
+		if (r <= 0)
+			break; /* unmounted (ENODEV) or aborted */
+		fuse_session_process_buf(srv.se, &buf);
+	}
+	free(buf.mem);
+	fuse_session_exit(srv.se);
+	uint64_t one = 1;
+	if (write(srv.done, &one, sizeof(one)) < 0) { /* it only ever counts up */ }
+	img_sqfs_thread_done();
+	return NULL;
+}
+
+void img_fuse_write_stats(int fd)
+{
+	char buf[1024];
+	int n = 0;
+	for (int i = 0; i < OP_COUNT; i++)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s %lu\n", op_names[i],
+			      atomic_load(&srv.count[i]));
+	hk_write_all(fd, buf, (size_t)n);
+}
+
+/* SIGUSR1: write the counters to $HUSK_FUSE_STATS (replacing it). */
+static void *stats(void *arg)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		int sig;
+		if (sigwait(&set, &sig) != 0 || srv.stats == NULL)
+			continue;
+		int fd = open(srv.stats, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			img_fuse_write_stats(fd);
+			close(fd);
+		}
+	}
+	return NULL;
+}
+
+static int threads_wanted(void)
+{
+	const char *s = getenv("HUSK_FUSE_THREADS");
+	if (s && *s) {
+		char *end;
+		long n = strtol(s, &end, 10);
+		if (*end == '\0' && n >= 1)
+			return n > MAX_THREADS ? MAX_THREADS : (int)n;
+	}
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
+}
+
+int img_fuse_start(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_err *err)
+{
+	char *argv[] = { "husk-fuse", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	char mnt[32];
+
+	if (img->sqfs == NULL)
+		return hk_fail(err, 0, "image %s: not checked", img->arg);
+	srv.fs = img->sqfs;
+	srv.root = img_sqfs_root(srv.fs);
+	srv.uid = uid;
+	srv.gid = gid;
+	srv.remap = uid != 0 || gid != 0;
+	const char *st = getenv("HUSK_FUSE_STATS");
+	srv.stats = st && *st ? strdup(st) : NULL;
+	srv.done = eventfd(0, EFD_CLOEXEC);
+	if (srv.done < 0)
+		return hk_fail(err, errno, "starting the FUSE server");
+	srv.se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
+	fuse_opt_free_args(&args);
+	if (srv.se == NULL)
+		return hk_fail(err, 0, "starting the FUSE session");
+	snprintf(mnt, sizeof(mnt), "/dev/fd/%d", fusefd);
+	if (fuse_session_mount(srv.se, mnt) != 0)
+		return hk_fail(err, 0, "starting the FUSE session on /dev/fuse");
+
+	/* SIGUSR1 goes to the counters' thread only */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_t t;
+	int n = threads_wanted(), started = 0, e = 0;
+	for (int i = 0; i < n; i++) {
+		if ((e = pthread_create(&t, &attr, serve, NULL)) != 0)
+			break;
+		started++;
+	}
+	if (started && pthread_create(&t, &attr, stats, NULL) != 0) { /* no counters then */ }
+	pthread_attr_destroy(&attr);
+	if (started == 0)
+		return hk_fail(err, e, "starting the FUSE server's threads");
+	return srv.done;
+}
+
+void img_quiet_stdio(void)
+{
+	int null = open("/dev/null", O_RDWR);
+	if (null < 0)
+		return;
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	if (null > 2)
+		close(null);
+}
+
+pid_t img_fuse_serve(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_err *err)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return hk_fail(err, errno, "starting the FUSE server");
+	if (pid > 0)
+		return pid;
+
+	/* The server: never returns. */
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	prctl(PR_SET_NAME, "husk-fuse");
+	img_quiet_stdio();
+	hk_err e = NULL;
+	int done = img_fuse_start(img, fusefd, uid, gid, &e);
+	if (done < 0)
+		_exit(1);
+	uint64_t v;
+	while (read(done, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
