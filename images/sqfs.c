@@ -467,7 +467,7 @@ int img_sqfs_open(int fd, uint64_t filesize, struct img_sqfs **out, char *why, s
 	uint64_t export_table = le64(sb + 88);
 
 	if (fs->block_size < 4096 || fs->block_size > (1u << 20) ||
-	    (fs->block_size & (fs->block_size - 1)) || (1u << block_log) != fs->block_size) {
+	    (fs->block_size & (fs->block_size - 1)) || block_log > 20 || (1u << block_log) != fs->block_size) {
 		r = bad(why, whylen, -EIO, "block size %u, block log %u", fs->block_size, block_log);
 		goto fail;
 	}
