@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The image's FUSE server: libfuse3's low-level protocol over husk's own
  * squashfs reader (sqfs.c), served by a few threads that each read
  * /dev/fuse themselves (no event loop in between).

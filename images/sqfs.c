@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* husk's squashfs 4.0 reader: see sqfs.h. Written from the on-disk format
  * (superblock, metadata blocks of at most 8 KiB, inode, directory,
  * fragment and id tables, data blocks), over Debian's decompressors.

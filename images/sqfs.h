@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* husk's own reader of squashfs 4.0 images (images/sqfs.c), for the image
  * check and the FUSE server (images/fuse.c).
  *

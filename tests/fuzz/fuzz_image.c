@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness: a squashfs image as husk's FUSE server reads it
  * (images/sqfs.c): the superblock and tables at open, then a walk of the
  * tree the way a container's programs make the server walk it: every

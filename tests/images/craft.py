@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Craft hostile squashfs images for husk's tests from a good one.
 
 The input must be made with `mksquashfs -noI` (inode and directory tables
@@ -14,10 +15,13 @@ needs, trusting the input image.
   craft.py IN OUT size PATH SIZE      PATH's inode claims SIZE bytes
   craft.py IN OUT fragoff PATH OFF    PATH's tail lies at OFF in its fragment
   craft.py IN OUT sb FIELD VALUE      a superblock field (block_size, ...)
-  craft.py IN OUT mutate SEED         1-3 bytes changed, chosen by SEED, mostly
-                                      in the superblock and the tables
+  craft.py IN OUT mutate SEED [N]     1-3 bytes changed, chosen by SEED, mostly
+                                      in the superblock and the tables; with N,
+                                      seeds SEED..SEED+N-1 into OUT with {} as
+                                      the seed (one start of python for many)
 PATH is absolute inside the image ("/" for the root directory's inode).
 """
+import os
 import random
 import struct
 import sys
@@ -110,10 +114,29 @@ def patch(table, flat_off, data):
         img_patch[table.where[flat_off + k]] = b
 
 
+def mutate(orig, seed):
+    img = bytearray(orig)
+    rnd = random.Random(seed)
+    tables = sb(img, "inode_table")
+    for _ in range(rnd.randint(1, 3)):
+        r = rnd.random()
+        if r < 0.15:
+            pos = rnd.randrange(0, 96)
+        elif r < 0.9:
+            pos = rnd.randrange(tables, len(img))
+        else:
+            pos = rnd.randrange(0, len(img))
+        img[pos] = rnd.choice([0, 0xFF, 0x7F, 0x80, 1, rnd.randrange(256), img[pos] ^ (1 << rnd.randrange(8))])
+    return img
+
+
 def main():
     global img_patch
     src, dst, op, *args = sys.argv[1:]
-    img, inodes, dirs = open_image(src)
+    if op == "mutate":  # needs no tables: fast, for sweeps
+        img, inodes, dirs = bytearray(open(src, "rb").read()), None, None
+    else:
+        img, inodes, dirs = open_image(src)
     img_patch = img
     if op == "name":
         _, entry = lookup(img, inodes, dirs, args[0])
@@ -150,17 +173,13 @@ def main():
         off, fmt = SB[args[0]]
         struct.pack_into(fmt, img, off, int(args[1], 0))
     elif op == "mutate":
-        rnd = random.Random(int(args[0]))
-        tables = sb(img, "inode_table")
-        for _ in range(rnd.randint(1, 3)):
-            r = rnd.random()
-            if r < 0.15:
-                pos = rnd.randrange(0, 96)
-            elif r < 0.9:
-                pos = rnd.randrange(tables, len(img))
-            else:
-                pos = rnd.randrange(0, len(img))
-            img[pos] = rnd.choice([0, 0xFF, 0x7F, 0x80, 1, rnd.randrange(256), img[pos] ^ (1 << rnd.randrange(8))])
+        seed, count = int(args[0]), int(args[1]) if len(args) > 1 else 1
+        for k in range(seed, seed + count):
+            out = dst.replace("{}", str(k)) if len(args) > 1 else dst
+            with open(out, "wb") as f:
+                f.write(mutate(img, k))
+            os.chmod(out, 0o644)
+        return
     else:
         sys.exit(f"craft.py: unknown operation {op}")
     with open(dst, "wb") as f:

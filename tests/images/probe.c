@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* probe PATH...: read each directory's entries or each file's bytes to the
  * end, and say how that went: "PATH: N entries", "PATH: N bytes", or
- * "PATH: error after N: MESSAGE". Static, so that a test can bind it into
+ * "PATH: error after N: MESSAGE"; a symlink's target is read, not
+ * followed ("PATH: -> TARGET"). Static, so that a test can bind it into
  * any image; busybox's tools do not report readdir errors. Exit status 1
  * if any PATH failed. */
 #include <dirent.h>
@@ -20,6 +22,18 @@ int main(int argc, char **argv)
 		if (lstat(argv[i], &st) < 0) {
 			printf("%s: error after 0: %s\n", argv[i], strerror(errno));
 			bad = 1;
+			continue;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t r = readlink(argv[i], target, sizeof(target) - 1);
+			if (r < 0) {
+				printf("%s: error after 0: %s\n", argv[i], strerror(errno));
+				bad = 1;
+			} else {
+				target[r] = '\0';
+				printf("%s: -> %s\n", argv[i], target);
+			}
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
