@@ -64,6 +64,7 @@ static struct server {
 } srv;
 
 static void counted(enum op op) { atomic_fetch_add_explicit(&srv.count[op], 1, memory_order_relaxed); }
+static atomic_ulong read_bytes;
 
 static uint64_t node_of(uint64_t ref) { return ref == srv.root ? FUSE_ROOT_ID : ref + 2; }
 static uint64_t ref_of(fuse_ino_t node) { return node == FUSE_ROOT_ID ? srv.root : node - 2; }
@@ -242,6 +243,8 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, str
 		return;
 	}
 	ssize_t n = img_file_read(srv.fs, &in, buf, size, (uint64_t)off);
+	if (n > 0)
+		atomic_fetch_add_explicit(&read_bytes, (unsigned long)n, memory_order_relaxed);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
@@ -409,6 +412,10 @@ void img_fuse_write_stats(int fd)
 	for (int i = 0; i < OP_COUNT; i++)
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s %lu\n", op_names[i],
 			      atomic_load(&srv.count[i]));
+	unsigned long meta, data, bytes;
+	img_sqfs_counters(&meta, &data, &bytes);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "read-bytes %lu\nmetadata-blocks %lu\ndata-blocks %lu\ndata-bytes %lu\n",
+		      atomic_load(&read_bytes), meta, data, bytes);
 	hk_write_all(fd, buf, (size_t)n);
 }
 

@@ -12,7 +12,8 @@
  *    it was checked against the bytes it claims to cover;
  *  - decompression writes into a buffer of the block's size and fails if
  *    the output would be larger (no bombs);
- *  - state that changes (caches, decompressors) is per thread. */
+ *  - state that changes is per thread (metadata cache, decompressors) or
+ *    behind one lock (the data block cache). */
 #include "config.h"
 #include "sqfs.h"
 
@@ -59,9 +60,18 @@ struct img_sqfs {
 	uint64_t frag_table;  /* the index array; fragment entries lie before it */
 	uint64_t *frag_blocks;
 	uint64_t xattr_table;
+	struct dcache *dc;    /* the one mutable part, behind its lock */
 };
 
 static atomic_uint_fast64_t next_gen = 1;
+static atomic_ulong n_meta, n_data, n_data_bytes;
+
+void img_sqfs_counters(unsigned long *meta, unsigned long *data, unsigned long *bytes)
+{
+	*meta = atomic_load(&n_meta);
+	*data = atomic_load(&n_data);
+	*bytes = atomic_load(&n_data_bytes);
+}
 
 static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t le32(const unsigned char *p)
@@ -73,7 +83,7 @@ static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p
 /* ---- the calling thread's state ---- */
 
 #define MCACHE 64  /* metadata blocks, direct-mapped by disk offset */
-#define DCACHE 4   /* data and fragment blocks, round robin */
+#define DCACHE 16  /* data and fragment blocks, shared, least recently used out */
 
 struct mblock {
 	uint64_t gen, pos, next;
@@ -82,16 +92,21 @@ struct mblock {
 };
 
 struct dblock {
-	uint64_t gen, pos;
+	uint64_t pos, used;
 	uint32_t word, len;
 	unsigned char *data;
 };
 
+struct dcache {
+	pthread_mutex_t lock;
+	uint64_t clock;
+	struct dblock e[DCACHE];
+};
+
 struct tstate {
 	struct mblock meta[MCACHE];
-	struct dblock data[DCACHE];
-	uint32_t data_cap;    /* bytes of each data[].data */
-	unsigned data_next;
+	unsigned char *out;   /* a data block as it comes out */
+	uint32_t out_cap;
 	unsigned char *in;    /* compressed bytes as read */
 	size_t in_cap;
 	z_stream z;
@@ -116,8 +131,7 @@ void img_sqfs_thread_done(void)
 	struct tstate *t = ts;
 	if (t == NULL)
 		return;
-	for (int i = 0; i < DCACHE; i++)
-		free(t->data[i].data);
+	free(t->out);
 	free(t->in);
 	if (t->z_ready)
 		inflateEnd(&t->z);
@@ -276,6 +290,7 @@ static int meta_block(const struct img_sqfs *fs, uint64_t pos, uint64_t limit, c
 		if (len == 0)
 			return -EIO;
 	}
+	atomic_fetch_add_explicit(&n_meta, 1, memory_order_relaxed);
 	m->len = (uint32_t)len;
 	m->pos = pos;
 	m->next = pos + 2 + size;
@@ -316,63 +331,82 @@ static int mread(const struct img_sqfs *fs, struct img_mcur *c, void *out, uint6
 	return 0;
 }
 
-/* A data or fragment block: word is its size word from the image. At
- * least need bytes must come out. */
-static int data_block(const struct img_sqfs *fs, uint64_t pos, uint32_t word, uint32_t need,
-		      const unsigned char **out)
+/* Copy n bytes from off of a data or fragment block (word: its size word
+ * in the image) to dst; at least need bytes must come out of it. Blocks
+ * are shared by the threads in the image's cache: the kernel's reads
+ * straddle blocks, and exec faults pages in all over a binary. */
+static int data_copy(const struct img_sqfs *fs, uint64_t pos, uint32_t word, uint32_t need,
+		     uint32_t off, void *dst, size_t n)
 {
 	struct tstate *t = tstate();
+	struct dcache *dc = fs->dc;
 	if (t == NULL)
 		return -ENOMEM;
 	if (word & ~(DATA_RAW | 0xffffffu))
 		return -EIO;
 	uint32_t size = word & 0xffffff;
-	if (size == 0 || size > fs->block_size || need > fs->block_size)
+	if (size == 0 || size > fs->block_size || need > fs->block_size || off > need || n > need - off)
 		return -EIO;
 	if (pos > fs->size || size > fs->size - pos)
 		return -EIO;
+	pthread_mutex_lock(&dc->lock);
 	for (int i = 0; i < DCACHE; i++) {
-		struct dblock *d = &t->data[i];
-		if (d->gen == fs->gen && d->pos == pos && d->word == word) {
+		struct dblock *d = &dc->e[i];
+		if (d->data && d->pos == pos && d->word == word) {
+			int r = 0;
 			if (d->len < need)
-				return -EIO;
-			*out = d->data;
-			return 0;
+				r = -EIO;
+			else
+				memcpy(dst, d->data + off, n);
+			d->used = ++dc->clock;
+			pthread_mutex_unlock(&dc->lock);
+			return r;
 		}
 	}
-	if (t->data_cap < fs->block_size) {
-		for (int i = 0; i < DCACHE; i++) {
-			free(t->data[i].data);
-			t->data[i] = (struct dblock){ 0 };
-		}
-		t->data_cap = 0;
-		for (int i = 0; i < DCACHE; i++)
-			if ((t->data[i].data = malloc(fs->block_size)) == NULL)
-				return -ENOMEM;
-		t->data_cap = fs->block_size;
+	pthread_mutex_unlock(&dc->lock);
+
+	if (t->out_cap < fs->block_size) {
+		unsigned char *p = realloc(t->out, fs->block_size);
+		if (p == NULL)
+			return -ENOMEM;
+		t->out = p;
+		t->out_cap = fs->block_size;
 	}
-	struct dblock *d = &t->data[t->data_next++ % DCACHE];
-	d->gen = 0;
 	int r;
 	ssize_t len;
 	if (word & DATA_RAW) {
-		if ((r = pread_at(fs, d->data, size, pos)) < 0)
+		if ((r = pread_at(fs, t->out, size, pos)) < 0)
 			return r;
 		len = size;
 	} else {
 		if ((r = need_in(t, fs->block_size)) < 0 || (r = pread_at(fs, t->in, size, pos)) < 0)
 			return r;
-		len = decompress(t, fs->comp, t->in, size, d->data, fs->block_size);
+		len = decompress(t, fs->comp, t->in, size, t->out, fs->block_size);
 		if (len < 0)
 			return (int)len;
 	}
 	if ((uint64_t)len < need)
 		return -EIO;
-	d->len = (uint32_t)len;
-	d->pos = pos;
-	d->word = word;
-	d->gen = fs->gen;
-	*out = d->data;
+	atomic_fetch_add_explicit(&n_data, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&n_data_bytes, (unsigned long)len, memory_order_relaxed);
+	memcpy(dst, t->out + off, n);
+
+	/* into the cache, over the least recently used block */
+	pthread_mutex_lock(&dc->lock);
+	struct dblock *v = &dc->e[0];
+	for (int i = 1; i < DCACHE; i++)
+		if (dc->e[i].used < v->used)
+			v = &dc->e[i];
+	if (v->data == NULL)
+		v->data = malloc(fs->block_size);
+	if (v->data) {
+		memcpy(v->data, t->out, (size_t)len);
+		v->len = (uint32_t)len;
+		v->pos = pos;
+		v->word = word;
+		v->used = ++dc->clock;
+	}
+	pthread_mutex_unlock(&dc->lock);
 	return 0;
 }
 
@@ -431,6 +465,12 @@ int img_sqfs_open(int fd, uint64_t filesize, struct img_sqfs **out, char *why, s
 		return bad(why, whylen, -ENOMEM, "out of memory");
 	fs->fd = fd;
 	fs->gen = atomic_fetch_add(&next_gen, 1);
+	fs->dc = calloc(1, sizeof(*fs->dc));
+	if (fs->dc == NULL) {
+		free(fs);
+		return bad(why, whylen, -ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&fs->dc->lock, NULL);
 	fs->size = filesize;
 	int r;
 	memset(sb, 0, sizeof(sb));
@@ -544,6 +584,12 @@ void img_sqfs_free(struct img_sqfs *fs)
 		return;
 	free(fs->ids);
 	free(fs->frag_blocks);
+	if (fs->dc) {
+		for (int i = 0; i < DCACHE; i++)
+			free(fs->dc->e[i].data);
+		pthread_mutex_destroy(&fs->dc->lock);
+		free(fs->dc);
+	}
 	free(fs);
 }
 
@@ -847,7 +893,6 @@ ssize_t img_file_read(const struct img_sqfs *fs, const struct img_inode *f, void
 		size_t want = len - done < bs - boff ? len - done : bs - boff;
 		uint64_t bstart = bi * bs;
 		uint32_t blen = f->size - bstart < bs ? (uint32_t)(f->size - bstart) : bs;
-		const unsigned char *data;
 		int r;
 		if (bi < f->nblocks) {
 			uint64_t pos;
@@ -859,9 +904,8 @@ ssize_t img_file_read(const struct img_sqfs *fs, const struct img_inode *f, void
 				done += want;
 				continue;
 			}
-			if ((r = data_block(fs, pos, word, blen, &data)) < 0)
+			if ((r = data_copy(fs, pos, word, blen, boff, (char *)buf + done, want)) < 0)
 				return r;
-			memcpy((char *)buf + done, data + boff, want);
 		} else {
 			if (f->frag == NO_FRAG || f->frag >= fs->nfrags)
 				return -EIO;
@@ -871,9 +915,9 @@ ssize_t img_file_read(const struct img_sqfs *fs, const struct img_inode *f, void
 					      .limit = fs->frag_table };
 			if ((r = mread(fs, &c, e, 16)) < 0)
 				return r;
-			if ((r = data_block(fs, le64(e), le32(e + 8), f->frag_off + blen, &data)) < 0)
+			if ((r = data_copy(fs, le64(e), le32(e + 8), f->frag_off + blen, f->frag_off + boff,
+					     (char *)buf + done, want)) < 0)
 				return r;
-			memcpy((char *)buf + done, data + f->frag_off + boff, want);
 		}
 		done += want;
 	}

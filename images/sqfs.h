@@ -8,9 +8,11 @@
  * corruption is -EIO for that one call (the image stays usable for the
  * rest); img_sqfs_open says what it found wrong.
  *
- * Thread safety: a struct img_sqfs never changes after img_sqfs_open, and
- * every cache (metadata blocks, data blocks, decompressor state) is the
- * calling thread's own, so any number of threads may call in at once. */
+ * Thread safety: a struct img_sqfs never changes after img_sqfs_open but
+ * for its cache of data blocks, which one mutex guards (held only to look
+ * up or copy a block, never while reading or decompressing); the metadata
+ * cache and decompressor state are the calling thread's own. Any number of
+ * threads may call in at once. */
 #ifndef HUSK_SQFS_H
 #define HUSK_SQFS_H
 
@@ -99,6 +101,10 @@ ssize_t img_symlink_read(const struct img_sqfs *fs, const struct img_inode *link
 /* The stat of an inode (st_mode with its type bits, st_rdev decoded). */
 struct stat;
 void img_stat(const struct img_sqfs *fs, const struct img_inode *ino, struct stat *st);
+
+/* Metadata and data blocks read (and decompressed) so far, all threads:
+ * cache misses, for the server's counters. */
+void img_sqfs_counters(unsigned long *meta, unsigned long *data, unsigned long *bytes);
 
 /* Drop the calling thread's caches and decompressor state (at thread exit;
  * the fuzzer between inputs does not need to). */

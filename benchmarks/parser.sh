@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The image parser and FUSE server, before and after: husk's own reader and
+# threaded server (HUSK) against an older husk built on squashfuse (OLD), in
+# the same runs, each time as a ratio to a baseline measured in that run.
+#
+#   benchmarks/parser.sh [-r RUNS] [-u USER] OLD_HUSK
+#
+#   1. /bin/true: bare exec, env (two execs), husk cold (--linger 0: a
+#      private mount and server per run) and warm (joins a live mount),
+#      old and new, in one hyperfine run; ratios to bare exec.
+#   2. open+stat of 2,000 files, warm (busybox find -exec cat, as in
+#      issue 15), old, new, new with HUSK_FUSE_THREADS=1, and bwrap over
+#      the same tree unpacked; ratios to bwrap.
+#   3. 32 of those runs at once, the same four; ratios to bwrap.
+#   4. FUSE requests per opcode for one cold and one warm 2,000-file run:
+#      the new server's counters (HUSK_FUSE_STATS, SIGUSR1); the old
+#      holder's requests read from strace of its /dev/fuse reads.
+# Runs as USER (default: the caller). Needs hyperfine, jq, bwrap, strace,
+# mksquashfs and busybox-static.
+set -euo pipefail
+runs=100
+user=""
+while getopts "r:u:" o; do
+	case $o in
+	r) runs=$OPTARG ;;
+	u) user=$OPTARG ;;
+	*) echo "usage: $0 [-r RUNS] [-u USER] OLD_HUSK" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+old=$(realpath "${1:?usage: $0 [-r RUNS] [-u USER] OLD_HUSK}")
+top=$(cd "$(dirname "$0")/.." && pwd)
+new=${HUSK:-$top/husk}
+uid=$(id -u "${user:-$(id -un)}")
+as_user()
+{
+	if [ -n "$user" ] && [ "$user" != "$(id -un)" ]; then
+		setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups -- "$@"
+	else
+		"$@"
+	fi
+}
+
+work=$(mktemp -d /tmp/husk-parser-bench.XXXXXX)
+chmod 755 "$work"
+chown "$uid" "$work"
+cleanup()
+{
+	as_user env HUSK_FUSE_STATS= "$new" gc >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- the images: busybox and /data with 2,000 files in 40 directories ---
+tree=$work/tree
+mkdir -p "$tree"/{bin,etc,proc,dev,sys,tmp,home,root,run,mnt}
+cp /bin/busybox "$tree/bin/busybox"
+for a in $(/bin/busybox --list); do [ -e "$tree/bin/$a" ] || ln -s busybox "$tree/bin/$a"; done
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$tree/etc/passwd"
+printf 'root:x:0:\n' >"$tree/etc/group"
+for d in $(seq -w 1 40); do
+	mkdir -p "$tree/data/d$d"
+	for f in $(seq -w 1 50); do printf 'file %s of %s\n' "$f" "$d" >"$tree/data/d$d/f$f.txt"; done
+done
+mksquashfs "$tree" "$work/new.sqsh" -all-root -noappend -quiet -no-progress >/dev/null
+cp "$work/new.sqsh" "$work/old.sqsh"  # another inode: old and new never share a mount
+chmod -R a+rX "$work"
+files="find /data -type f -exec cat {} +"
+
+h() { hyperfine -N "$@"; }
+ratio() { echo "$1 / $2" | bc -l; }
+table()
+{ # JSON BASE-INDEX NAMES...: markdown rows, ratios to result BASE-INDEX
+	local json=$1 base=$2 i=0 b
+	shift 2
+	b=$(jq ".results[$base].median" "$json")
+	printf '| %s | %s | %s | %s |\n' "command" "median ms" "min-max ms" "x ${*:$((base + 1)):1}"
+	printf '|---|---|---|---|\n'
+	for n in "$@"; do
+		local m lo hi
+		m=$(jq ".results[$i].median" "$json")
+		lo=$(jq ".results[$i].min" "$json")
+		hi=$(jq ".results[$i].max" "$json")
+		printf '| %s | %.2f | %.2f-%.2f | %.2f |\n' "$n" "$(echo "$m*1000" | bc -l)" \
+			"$(echo "$lo*1000" | bc -l)" "$(echo "$hi*1000" | bc -l)" "$(ratio "$m" "$b")"
+		i=$((i + 1))
+	done
+}
+
+echo "## 1. /bin/true, $runs runs each (ratios to bare exec)"
+as_user "$new" run "$work/new.sqsh" -- /bin/true >/dev/null
+as_user "$old" run "$work/old.sqsh" -- /bin/true >/dev/null
+as_user hyperfine -N -w 10 -r "$runs" --export-json "$work/1.json" \
+	"/bin/true" "env /bin/true" \
+	"$old run --linger 0 $work/old.sqsh -- /bin/true" \
+	"$new run --linger 0 $work/new.sqsh -- /bin/true" \
+	"$old run $work/old.sqsh -- /bin/true" \
+	"$new run $work/new.sqsh -- /bin/true" >/dev/null
+table "$work/1.json" 0 "bare /bin/true" "env /bin/true" "old husk cold (squashfuse)" "new husk cold" \
+	"old husk warm (squashfuse)" "new husk warm"
+
+echo
+echo "## 2. open+stat of 2,000 files, warm ($files), $runs runs each (ratios to bwrap)"
+unpacked=$work/unpacked
+cp -a "$tree" "$unpacked"
+bw="bwrap --ro-bind $unpacked / --dev /dev --proc /proc --unshare-all --share-net"
+as_user env HUSK_FUSE_THREADS=1 "$new" run "$work/new.sqsh" -- true >/dev/null 2>&1 || true
+as_user "$new" gc >/dev/null
+cp "$work/new.sqsh" "$work/one.sqsh"
+for i in "$work/new.sqsh" "$work/old.sqsh"; do as_user "$new" run "$i" -- sh -c "$files" >/dev/null; done
+as_user env HUSK_FUSE_THREADS=1 "$new" run "$work/one.sqsh" -- sh -c "$files" >/dev/null
+as_user hyperfine -N -w 5 -r "$runs" --export-json "$work/2.json" \
+	"$bw /bin/sh -c '$files'" \
+	"$old run $work/old.sqsh -- sh -c '$files'" \
+	"$new run $work/new.sqsh -- sh -c '$files'" \
+	"$new run $work/one.sqsh -- sh -c '$files'" >/dev/null
+table "$work/2.json" 0 "bwrap, directory" "old husk warm" "new husk warm" "new husk warm, 1 thread"
+
+echo
+echo "## 3. 32 of those at once, 10 runs each (ratios to bwrap)"
+par() { echo "sh -c 'seq 32 | xargs -P32 -I{} $1 >/dev/null'"; }
+as_user hyperfine -w 1 -r 10 --export-json "$work/3.json" \
+	"$(par "$bw /bin/sh -c \"$files\"")" \
+	"$(par "$old run $work/old.sqsh -- sh -c \"$files\"")" \
+	"$(par "$new run $work/new.sqsh -- sh -c \"$files\"")" \
+	"$(par "$new run $work/one.sqsh -- sh -c \"$files\"")" >/dev/null
+table "$work/3.json" 0 "32 x bwrap, directory" "32 x old husk warm" "32 x new husk warm" \
+	"32 x new husk warm, 1 thread"
+
+echo
+echo "## 4. FUSE requests per opcode, one 2,000-file run"
+as_user "$new" gc >/dev/null
+stats=$work/stats
+touch "$stats" && chown "$uid" "$stats"
+holder_of() { as_user "$new" ps | awk -v img="$1" '$NF == img { print $1 }'; }
+snap() { kill -USR1 "$1"; sleep 0.3; cp "$stats" "$2"; }
+as_user env HUSK_FUSE_STATS="$stats" "$new" run --linger 60 "$work/new.sqsh" -- sh -c "$files" >/dev/null
+hp=$(holder_of "$work/new.sqsh")
+snap "$hp" "$work/cold.new"
+as_user "$new" run "$work/new.sqsh" -- sh -c "$files" >/dev/null
+snap "$hp" "$work/both.new"
+# the old holder: strace its reads of /dev/fuse (the first 8 bytes of a
+# request are its length and opcode)
+as_user "$old" run "$work/old.sqsh" -- true >/dev/null
+op=$(holder_of "$work/old.sqsh")
+strace -qq -f -p "$op" -e trace=read -e read=none -xx -s 8 -o "$work/old.trace" &
+st=$!
+sleep 1
+as_user "$old" run "$work/old.sqsh" -- sh -c "$files" >/dev/null
+sleep 0.5
+kill "$st"
+wait "$st" 2>/dev/null || true
+declare -A names=([1]=LOOKUP [2]=FORGET [3]=GETATTR [5]=READLINK [14]=OPEN [15]=READ [17]=STATFS
+	[18]=RELEASE [22]=GETXATTR [23]=LISTXATTR [25]=FLUSH [26]=INIT [27]=OPENDIR [28]=READDIR
+	[29]=RELEASEDIR [36]=INTERRUPT [42]=BATCH_FORGET [44]=READDIRPLUS)
+sed -n 's/.*read([0-9]*, "\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)".*/\5 \6/p' \
+	"$work/old.trace" | while read -r a b; do echo $((16#$b * 256 + 16#$a)); done | sort -n | uniq -c |
+	while read -r n o; do echo "${names[$o]:-op$o} $n"; done >"$work/old.warm"
+printf '| opcode | old warm (squashfuse) | new cold (first run) | new warm |\n|---|---|---|---|\n'
+for o in LOOKUP GETATTR READLINK OPEN RELEASE OPENDIR RELEASEDIR READDIR READDIRPLUS READ GETXATTR \
+	LISTXATTR FLUSH FORGET BATCH_FORGET STATFS; do
+	ow=$(awk -v o=$o '$1 == o { print $2 }' "$work/old.warm")
+	c=$(awk -v o=$o '$1 == o { print $2 }' "$work/cold.new")
+	b=$(awk -v o=$o '$1 == o { print $2 }' "$work/both.new")
+	w=$(( ${b:-0} - ${c:-0} ))
+	[ "${ow:-0}${c:-0}${w}" = 000 ] && continue
+	printf '| %s | %s | %s | %s |\n' "$o" "${ow:-0}" "${c:-0}" "$w"
+done
+tot_old=$(awk '{ s += $2 } END { print s + 0 }' "$work/old.warm")
+tot_c=$(awk '$1 != "INIT" { s += $2 } END { print s + 0 }' "$work/cold.new")
+tot_b=$(awk '$1 != "INIT" { s += $2 } END { print s + 0 }' "$work/both.new")
+printf '| all | %s | %s | %s |\n' "$tot_old" "$tot_c" "$((tot_b - tot_c))"
+echo
+echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
