@@ -119,7 +119,7 @@ table "$work/2.json" 0 "bwrap, directory" "old husk warm" "new husk warm" "new h
 
 echo
 echo "## 3. 32 of those at once, 10 runs each (ratios to bwrap)"
-par() { echo "sh -c 'seq 32 | xargs -P32 -I{} $1 >/dev/null'"; }
+par() { echo "sh -c 'seq 32 | xargs -P32 -I@ $1 >/dev/null'"; }
 as_user hyperfine -w 1 -r 10 --export-json "$work/3.json" \
 	"$(par "$bw /bin/sh -c \"$files\"")" \
 	"$(par "$old run $work/old.sqsh -- sh -c \"$files\"")" \
