@@ -8,5 +8,4 @@ TESTS += tests/unit/test_cdi
 tests_unit_test_cdi_SOURCES = tests/unit/test_cdi.c
 tests_unit_test_cdi_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_cdi_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
-tests_unit_test_cdi_LDFLAGS = $(HUSK_WRAPS)
 endif
