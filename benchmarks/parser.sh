@@ -16,7 +16,7 @@
 #   4. FUSE requests per opcode for one cold and one warm 2,000-file run:
 #      the new server's counters (HUSK_FUSE_STATS, SIGUSR1); the old
 #      holder's requests read from strace of its /dev/fuse reads.
-# Runs as USER (default: the caller). Needs hyperfine, jq, bwrap, strace,
+# PARSER_ONLY=14 runs only sections 1 and 4. Runs as USER (default: the caller). Needs hyperfine, jq, bwrap, strace,
 # mksquashfs and busybox-static.
 set -euo pipefail
 runs=100
@@ -88,6 +88,8 @@ table()
 	done
 }
 
+only=${PARSER_ONLY:-1234}
+if [[ $only == *1* ]]; then
 echo "## 1. /bin/true, $runs runs each (ratios to bare exec)"
 as_user "$new" run "$work/new.sqsh" -- /bin/true >/dev/null
 as_user "$old" run "$work/old.sqsh" -- /bin/true >/dev/null
@@ -100,6 +102,9 @@ as_user hyperfine -N -w 10 -r "$runs" --export-json "$work/1.json" \
 table "$work/1.json" 0 "bare /bin/true" "env /bin/true" "old husk cold (squashfuse)" "new husk cold" \
 	"old husk warm (squashfuse)" "new husk warm"
 
+fi
+
+if [[ $only == *2* || $only == *3* ]]; then
 echo
 echo "## 2. open+stat of 2,000 files, warm ($files), $runs runs each (ratios to bwrap)"
 unpacked=$work/unpacked
@@ -108,7 +113,8 @@ bw="bwrap --ro-bind $unpacked / --dev /dev --proc /proc --unshare-all --share-ne
 as_user env HUSK_FUSE_THREADS=1 "$new" run "$work/new.sqsh" -- true >/dev/null 2>&1 || true
 as_user "$new" gc >/dev/null
 cp "$work/new.sqsh" "$work/one.sqsh"
-for i in "$work/new.sqsh" "$work/old.sqsh"; do as_user "$new" run "$i" -- sh -c "$files" >/dev/null; done
+as_user "$new" run "$work/new.sqsh" -- sh -c "$files" >/dev/null
+as_user "$old" run "$work/old.sqsh" -- sh -c "$files" >/dev/null  # the old holder: started by the old husk
 as_user env HUSK_FUSE_THREADS=1 "$new" run "$work/one.sqsh" -- sh -c "$files" >/dev/null
 as_user hyperfine -N -w 5 -r "$runs" --export-json "$work/2.json" \
 	"$bw /bin/sh -c '$files'" \
@@ -117,6 +123,8 @@ as_user hyperfine -N -w 5 -r "$runs" --export-json "$work/2.json" \
 	"$new run $work/one.sqsh -- sh -c '$files'" >/dev/null
 table "$work/2.json" 0 "bwrap, directory" "old husk warm" "new husk warm" "new husk warm, 1 thread"
 
+fi
+if [[ $only == *3* ]]; then
 echo
 echo "## 3. 32 of those at once, 10 runs each (ratios to bwrap)"
 par() { echo "sh -c 'seq 32 | xargs -P32 -I@ $1 >/dev/null'"; }
@@ -127,6 +135,8 @@ as_user hyperfine -w 1 -r 10 --export-json "$work/3.json" \
 	"$(par "$new run $work/one.sqsh -- sh -c \"$files\"")" >/dev/null
 table "$work/3.json" 0 "32 x bwrap, directory" "32 x old husk warm" "32 x new husk warm" \
 	"32 x new husk warm, 1 thread"
+
+fi
 
 echo
 echo "## 4. FUSE requests per opcode, one 2,000-file run"
@@ -141,35 +151,45 @@ snap "$hp" "$work/cold.new"
 as_user "$new" run "$work/new.sqsh" -- sh -c "$files" >/dev/null
 snap "$hp" "$work/both.new"
 # the old holder: strace its reads of /dev/fuse (the first 8 bytes of a
-# request are its length and opcode)
-as_user "$old" run "$work/old.sqsh" -- true >/dev/null
-op=$(holder_of "$work/old.sqsh")
-strace -qq -f -p "$op" -e trace=read -e read=none -xx -s 8 -o "$work/old.trace" &
-st=$!
-sleep 1
-as_user "$old" run "$work/old.sqsh" -- sh -c "$files" >/dev/null
-sleep 0.5
-kill "$st"
-wait "$st" 2>/dev/null || true
+# request are its length and opcode), over its first 2,000-file run (cold)
+# and its second (warm)
 declare -A names=([1]=LOOKUP [2]=FORGET [3]=GETATTR [5]=READLINK [14]=OPEN [15]=READ [17]=STATFS
 	[18]=RELEASE [22]=GETXATTR [23]=LISTXATTR [25]=FLUSH [26]=INIT [27]=OPENDIR [28]=READDIR
 	[29]=RELEASEDIR [36]=INTERRUPT [42]=BATCH_FORGET [44]=READDIRPLUS)
-sed -n 's/.*read([0-9]*, "\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)".*/\5 \6/p' \
-	"$work/old.trace" | while read -r a b; do echo $((16#$b * 256 + 16#$a)); done | sort -n | uniq -c |
-	while read -r n o; do echo "${names[$o]:-op$o} $n"; done >"$work/old.warm"
-printf '| opcode | old warm (squashfuse) | new cold (first run) | new warm |\n|---|---|---|---|\n'
-for o in LOOKUP GETATTR READLINK OPEN RELEASE OPENDIR RELEASEDIR READDIR READDIRPLUS READ GETXATTR \
-	LISTXATTR FLUSH FORGET BATCH_FORGET STATFS; do
-	ow=$(awk -v o=$o '$1 == o { print $2 }' "$work/old.warm")
-	c=$(awk -v o=$o '$1 == o { print $2 }' "$work/cold.new")
-	b=$(awk -v o=$o '$1 == o { print $2 }' "$work/both.new")
+as_user "$old" run "$work/old.sqsh" -- true >/dev/null
+op=$(holder_of "$work/old.sqsh")
+old_run()
+{ # OUT: the old holder's requests during one 2,000-file run
+	strace -qq -f -p "$op" -e trace=read -e read=none -xx -s 8 -o "$work/old.trace" &
+	local st=$!
+	sleep 1
+	as_user "$old" run "$work/old.sqsh" -- sh -c "$files" >/dev/null
+	sleep 0.5
+	kill "$st"
+	wait "$st" 2>/dev/null || true
+	sed -n 's/.*read([0-9]*, "\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)\\x\(..\)".*/\5 \6/p' \
+		"$work/old.trace" | while read -r a b; do echo $((16#$b * 256 + 16#$a)); done | sort -n | uniq -c |
+		while read -r n o; do echo "${names[$o]:-op$o} $n"; done >"$1"
+}
+old_run "$work/old.cold"
+old_run "$work/old.warm"
+printf '| opcode | old cold | old warm | new cold | new warm |\n|---|---|---|---|---|\n'
+count() { awk -v o="$1" '$1 == o { print $2 }' "$2"; }
+ops="LOOKUP GETATTR READLINK OPEN RELEASE OPENDIR RELEASEDIR READDIR READDIRPLUS READ GETXATTR LISTXATTR FLUSH FORGET BATCH_FORGET STATFS"
+declare -A tot=()
+for o in $ops; do
+	oc=$(count $o "$work/old.cold"); ow=$(count $o "$work/old.warm")
+	c=$(count $o "$work/cold.new"); b=$(count $o "$work/both.new")
 	w=$(( ${b:-0} - ${c:-0} ))
-	[ "${ow:-0}${c:-0}${w}" = 000 ] && continue
-	printf '| %s | %s | %s | %s |\n' "$o" "${ow:-0}" "${c:-0}" "$w"
+	tot[oc]=$(( ${tot[oc]:-0} + ${oc:-0} )); tot[ow]=$(( ${tot[ow]:-0} + ${ow:-0} ))
+	tot[c]=$(( ${tot[c]:-0} + ${c:-0} )); tot[w]=$(( ${tot[w]:-0} + w ))
+	[ "${oc:-0}${ow:-0}${c:-0}${w}" = 0000 ] && continue
+	printf '| %s | %s | %s | %s | %s |\n' "$o" "${oc:-0}" "${ow:-0}" "${c:-0}" "$w"
 done
-tot_old=$(awk '{ s += $2 } END { print s + 0 }' "$work/old.warm")
-tot_c=$(awk '$1 != "INIT" { s += $2 } END { print s + 0 }' "$work/cold.new")
-tot_b=$(awk '$1 != "INIT" { s += $2 } END { print s + 0 }' "$work/both.new")
-printf '| all | %s | %s | %s |\n' "$tot_old" "$tot_c" "$((tot_b - tot_c))"
+printf '| all | %s | %s | %s | %s |\n' "${tot[oc]}" "${tot[ow]}" "${tot[c]}" "${tot[w]}"
+for k in read-bytes metadata-blocks data-blocks data-bytes; do
+	c=$(count $k "$work/cold.new"); b=$(count $k "$work/both.new")
+	echo "new server, $k: cold ${c:-0}, warm $(( ${b:-0} - ${c:-0} ))"
+done
 echo
 echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
