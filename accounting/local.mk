@@ -11,5 +11,4 @@ TESTS += tests/unit/test_accounting
 tests_unit_test_accounting_SOURCES = tests/unit/test_accounting.c
 tests_unit_test_accounting_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_accounting_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
-tests_unit_test_accounting_LDFLAGS = $(HUSK_WRAPS)
 endif
