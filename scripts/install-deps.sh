@@ -27,7 +27,7 @@ PACKAGES=(
 	# tests of the confinement (issue 12): keyrings, a pty harness
 	keyutils python3
 	# benchmarks: peers to compare against
-	hyperfine charliecloud bubblewrap
+	hyperfine charliecloud bubblewrap crun runc gnuplot-nox python3
 )
 
 if [ "$(id -u)" -ne 0 ]; then
