@@ -9,12 +9,12 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/../suite.sh"
-export HUSK=${HUSK:-$top/husk} HUSK_USER=$user
+suite_user || exit 1
+export HUSK=${HUSK:-$top/husk}
 
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; shift; printf '    %s\n' "$@"; fail=$((fail + 1)); }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" = 0 ]; exit $?; }
+ok() { suite_result PASS "$1"; }
+bad() { suite_result FAIL "$1"; shift; printf '    %s\n' "$@"; }
+finish() { suite_summary; exit $?; }
 
 out=$(mktemp -d /tmp/husk-bench-test.XXXXXX)
 trap 'rm -rf "$out"' EXIT
@@ -39,10 +39,11 @@ echo "(run.sh --quick took ${secs}s)"
 if [ "$rc" = 0 ]; then ok "run.sh --quick exits 0"; else bad "run.sh --quick exits 0" "status $rc" "$(tail -n 15 "$out/log")"; finish; fi
 d=$out/r
 
+f0=$suite_failed
 for f in raw.jsonl results.json results.csv results.md meta.txt latency.png concurrency.png throughput.png; do
 	[ -s "$d/$f" ] || bad "outputs exist" "$f missing or empty"
 done
-[ "$fail" = 1 ] || ok "outputs exist"
+[ "$suite_failed" != "$f0" ] || ok "outputs exist"
 
 # every line of raw.jsonl is JSON with times; results.json has the summary
 if jq -e -s 'length > 0 and all(.[]; (.times | type == "array" and length > 0))' "$d/raw.jsonl" >/dev/null &&
