@@ -1,7 +1,7 @@
 #!/bin/bash
 # husk beside bare exec and every peer launcher on this machine, in one run:
 #
-#   benchmarks/run.sh [--quick] [--only NAME...] [--out DIR] [--runs N]
+#   benchmarks/run.sh [--quick] [--only NAME...] [--out DIR] [--runs N] [--start-slurm]
 #
 # NAMEs (default: all): true python numpy files mpi cold concurrency
 # throughput slurm images. --quick: the busybox image, few runs, the
@@ -28,9 +28,11 @@
 # results.md and PNG plots (gnuplot).
 #
 # Runs as root; husk and the unprivileged tools run as $HUSK_USER (default
-# huskuser, created if missing) under /run/lock/husk-tests.lock, shared with
-# the test suites. Under Slurm (when tests/slurm/cluster.sh is up with the
-# husk plugin) it times srun steps with and without --container-image.
+# huskuser, created if missing) under that user's test lock
+# (/run/lock/husk-tests.lock for huskuser, the machine's), and the
+# machine's lock too when it may use the Slurm cluster. Under Slurm (when tests/slurm/cluster.sh is up with the
+# husk plugin; --start-slurm starts it with this tree's plugin and stops it
+# at the end) it times srun steps with and without --container-image.
 # benchmarks/images.sh, when present, is called with BENCH_OUT=DIR,
 # BENCH_QUICK=0|1 and HUSK set, and may append lines to DIR/raw.jsonl in
 # the format below; its standard output goes to DIR/images.txt.
@@ -43,13 +45,14 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 here=$top/benchmarks
 all_groups=(true python numpy files mpi cold concurrency throughput slurm images)
-quick=0 out="" runs="" only=()
+quick=0 out="" runs="" only=() start_slurm=0
 argv=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
 	--out) out=${2:?--out needs a directory}; shift ;;
 	--runs) runs=${2:?--runs needs a number}; shift ;;
+	--start-slurm) start_slurm=1 ;;
 	--only)
 		shift
 		while [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; do only+=("$1"); shift; done
@@ -64,11 +67,21 @@ for g in "${only[@]}"; do
 	[[ " ${all_groups[*]} " == *" $g "* ]] || { echo "run.sh: error: --only $g: not one of ${all_groups[*]}" >&2; exit 2; }
 done
 [ "$(id -u)" = 0 ] || { echo "run.sh: error: must run as root (drops caches, runs peers as root, husk as \$HUSK_USER)" >&2; exit 2; }
+# the test user's lock (huskuser's is the machine's, as in tests/suite.sh),
+# and the machine's for the Slurm cluster
+lockdir=/run/lock
+[ -d $lockdir ] || lockdir=/tmp
+user=${HUSK_USER:-huskuser}
 if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
-	lock=/run/lock/husk-tests.lock
-	[ -d /run/lock ] || lock=/tmp/husk-tests.lock
+	lock=$lockdir/husk-tests.$user.lock
+	[ "$user" = huskuser ] && lock=$lockdir/husk-tests.lock
 	flock -n "$lock" true || echo "run.sh: waiting for $lock (a test run holds it)" >&2
 	HUSK_TESTS_LOCKED=1 exec flock -o "$lock" bash "$0" "${argv[@]}"
+fi
+if [ -z "${HUSK_MACHINE_LOCKED:-}" ] && [ "$quick" = 0 ] && [ "$user" != huskuser ] &&
+	{ [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" slurm "* ]]; }; then
+	flock -n "$lockdir/husk-tests.lock" true || echo "run.sh: waiting for the machine's $lockdir/husk-tests.lock (the Slurm cluster)" >&2
+	HUSK_MACHINE_LOCKED=1 exec flock -o "$lockdir/husk-tests.lock" bash "$0" "${argv[@]}"
 fi
 want() {
 	[ ${#only[@]} -eq 0 ] && return 0
@@ -83,7 +96,6 @@ t_start=$(date +%s)
 log() { printf '[%3ds] %s\n' $(($(date +%s) - t_start)) "$*" >&2; }
 
 # --- set-up: the user, husk, the images -------------------------------------
-user=${HUSK_USER:-huskuser}
 id -u "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash -c "husk test user" "$user"
 uid=$(id -u "$user") gid=$(id -g "$user")
 uhome=$(getent passwd "$user" | cut -d: -f6)
@@ -110,8 +122,9 @@ out=$(cd "$out" && pwd)
 raw=$out/raw.jsonl
 : >"$raw"
 : >"$out/missing.txt"
-work=$(mktemp -d /tmp/husk-bench.XXXXXX)
+work=$(mktemp -d /tmp/husk-benchrun.XXXXXX)
 chmod 0755 "$work"
+log "scratch: $work"
 uwork=$work/u   # the user's scratch: hyperfine's output, crun's and runc's state
 install -d -m 0755 -o "$uid" -g "$gid" "$uwork"
 husk=${HUSK:-$top/husk}
@@ -120,6 +133,7 @@ cp "$husk" "$work/husk" && chmod 0755 "$work/husk" && husk=$work/husk  # reachab
 
 cleanup() {
 	set +e
+	[ "${started_slurm:-0}" = 1 ] && "$top/tests/slurm/cluster.sh" stop >/dev/null 2>&1
 	as_user "$husk" gc >/dev/null 2>&1
 	for d in "$work"/crun-* "$work"/runc-* "$uwork"/crun "$uwork"/runc; do
 		[ -d "$d" ] || continue
@@ -428,6 +442,16 @@ fi
 
 # --- Slurm ---------------------------------------------------------------------
 slurm_conf=${SLURM_CONF:-${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/slurm.conf}
+started_slurm=0
+if want slurm && [ "$quick" = 0 ] && [ "$start_slurm" = 1 ] &&
+	! { [ -f "$slurm_conf" ] && SLURM_CONF=$slurm_conf scontrol ping >/dev/null 2>&1; }; then
+	log "slurm: starting tests/slurm/cluster.sh with $top/.libs/spank_husk.so"
+	if HUSK_SLURM_USER=$user "$top/tests/slurm/cluster.sh" start "$top/.libs/spank_husk.so" >"$work/cluster.log" 2>&1; then
+		started_slurm=1
+	else
+		log "slurm: the cluster did not start: $(tail -n 3 "$work/cluster.log")"
+	fi
+fi
 if want slurm && [ "$quick" = 0 ]; then
 	if [ -f "$slurm_conf" ] && SLURM_CONF=$slurm_conf scontrol ping >/dev/null 2>&1 &&
 		grep -q spank_husk "$(dirname "$slurm_conf")/plugstack.conf" 2>/dev/null; then
@@ -479,6 +503,12 @@ if want slurm && [ "$quick" = 0 ]; then
 	else
 		missing slurm "no cluster up with the husk plugin (tests/slurm/cluster.sh start .libs/spank_husk.so)"
 	fi
+fi
+
+if [ "$started_slurm" = 1 ]; then
+	log "slurm: stopping the cluster"
+	"$top/tests/slurm/cluster.sh" stop >/dev/null 2>&1 || true
+	started_slurm=0
 fi
 
 # --- image work ------------------------------------------------------------------

@@ -104,6 +104,7 @@ if [ ${#badpng[@]} = 0 ]; then ok "plots are PNG"; else bad "plots are PNG" "${b
 left=()
 [ "$(pgrep -c -u "$user" -x husk-holder)" -le "$holders_before" ] || left+=("a husk-holder of $user")
 [ "$(grep -c -E 'fuse|husk' /proc/self/mountinfo)" = "$mounts_before" ] || left+=("mounts: $(grep -E 'fuse|husk' /proc/self/mountinfo)")
-compgen -G "/tmp/husk-bench.*" >/dev/null && left+=("$(ls -d /tmp/husk-bench.*)")
+scratch=$(sed -n 's/^\[ *[0-9]*s\] scratch: //p' "$out/log")
+[ -n "$scratch" ] && [ ! -e "$scratch" ] || left+=("the scratch directory '$scratch'")
 if [ ${#left[@]} = 0 ]; then ok "nothing left behind"; else bad "nothing left behind" "${left[@]}"; fi
 finish
