@@ -127,6 +127,27 @@ static int bind_in(int rootfd, int srcfd, const char *what, const char *dst,
 	return 0;
 }
 
+/* Move the mount at host (of this namespace, not locked) onto the
+ * directory dst in the root, nosuid on it and every mount below it (device
+ * nodes stay usable). -1 when the kernel refuses: the caller binds. */
+static int move_in(int rootfd, const char *host, const char *dst)
+{
+	char sp[32], tp[32];
+	cleanup_close int sfd = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int tfd = sfd < 0 ? -1 : bind_target(rootfd, sfd, dst);
+	if (tfd < 0 || mount(hk_fd_path(sp, sfd), hk_fd_path(tp, tfd), NULL, MS_MOVE, NULL) < 0)
+		return -1;
+	cleanup_close int mfd = hk_open_in_root(rootfd, dst, O_PATH, 0);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID };
+	if (mfd < 0 || syscall(SYS_mount_setattr, mfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
+		/* nosuid is not negotiable: put it back and let the caller bind */
+		if (mfd >= 0)
+			mount(hk_fd_path(tp, mfd), host, NULL, MS_MOVE, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 static int bind_host(int rootfd, const char *host, const char *dst, bool ro, bool dev, hk_err *err)
 {
 	cleanup_close int fd = open(host, O_PATH | O_CLOEXEC);
@@ -208,7 +229,12 @@ static int make_dev(int rootfd, const struct hk_container *c, hk_err *err)
 {
 	char dev[4200];
 	if (!hk_devices_own_dev(c)) {
-		if (bind_host(rootfd, stage_path(dev, sizeof(dev), "dev"), "/dev", false, true, err) < 0)
+		/* this namespace's copy of STAGE/dev moves into the root: seven
+		 * mounts fewer to copy now and to tear down at the container's end
+		 * than a recursive bind; a bind where the kernel refuses the move */
+		stage_path(dev, sizeof(dev), "dev");
+		if (move_in(rootfd, dev, "/dev") < 0 &&
+		    bind_host(rootfd, dev, "/dev", false, true, err) < 0)
 			return hk_wrap(err, "/dev");
 	} else {
 		/* extra devices need mount points: a /dev of this container's own */
