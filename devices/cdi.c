@@ -617,7 +617,7 @@ static int load_dir(struct specs *ss, const char *dir, int prio, hk_err *err)
 			n++;
 	}
 	closedir(d);
-	if (rc == 0)
+	if (rc == 0 && n > 0)
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX];
