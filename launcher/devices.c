@@ -63,44 +63,32 @@ static void check_gids(const struct hk_container *c, const char *opt)
 int hk_devices_resolve(struct hk_container *c, const char *cdi_dirs, hk_err *err)
 {
 	const char *opt = c->device_opt ? c->device_opt : "--device";
-	const char **reqs = NULL;
+	cleanup_free const char **reqs = NULL;
 	size_t nreq = 0, nkeep = 0;
 	for (size_t i = 0; i < c->ndevices; i++) {
 		const char *d = c->devices[i];
 		if (cdi_is_device_name(d)) {
 			const char **r = realloc(reqs, (nreq + 1) * sizeof(*r));
-			if (!r) {
-				free(reqs);
+			if (!r)
 				return hk_fail(err, ENOMEM, "%s %s", opt, d);
-			}
 			reqs = r;
 			reqs[nreq++] = d;
 			continue;
 		}
-		if (strncmp(d, "/dev/", 5) != 0 && strchr(d, '=')) {
-			free(reqs);
-			return hk_fail(err, 0, "%s %s: not a CDI device name (VENDOR/CLASS=NAME)", opt, d);
-		}
-		if (strncmp(d, "/dev/", 5) != 0) {
-			free(reqs);
-			return hk_fail(err, 0, "%s %s: not a path under /dev nor a CDI device name", opt, d);
-		}
-		if (access(d, F_OK) < 0) {
-			free(reqs);
+		if (strncmp(d, "/dev/", 5) != 0)
+			return hk_fail(err, 0, strchr(d, '=') ? "%s %s: not a CDI device name (VENDOR/CLASS=NAME)"
+							 : "%s %s: not a path under /dev nor a CDI device name",
+				       opt, d);
+		if (access(d, F_OK) < 0)
 			return hk_fail(err, errno, "%s %s", opt, d);
-		}
 		c->devices[nkeep++] = c->devices[i];
 	}
 	c->ndevices = nkeep;
 	if (nreq == 0)
 		return 0;
 	size_t bad;
-	int rc = cdi_resolve(cdi_dirs, reqs, nreq, &c->cdi, &bad, err);
-	if (rc < 0)
-		rc = bad < nreq ? hk_wrap(err, "%s %s", opt, reqs[bad]) : hk_wrap(err, "%s", opt);
-	free(reqs);
-	if (rc < 0)
-		return -1;
+	if (cdi_resolve(cdi_dirs, reqs, nreq, &c->cdi, &bad, err) < 0)
+		return bad < nreq ? hk_wrap(err, "%s %s", opt, reqs[bad]) : hk_wrap(err, "%s", opt);
 	check_gids(c, opt);
 	return prepend_env(c, opt, err);
 }
