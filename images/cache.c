@@ -1,6 +1,10 @@
-/* The node-local cache of live image mounts: see cache.h. */
+/* The node-local cache of live image mounts, the clients' side: the
+ * runtime directory, joining (or starting) a holder, `husk ps`, `husk gc`.
+ * The holder itself is in holder.c; the entry's files in entry.h. */
 #include "config.h"
 #include "cache.h"
+#include "chan.h"
+#include "entry.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -15,17 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-/* One-byte requests on a holder's socket. */
-enum { REQ_JOIN = 'J', REQ_STATUS = 'S', REQ_GC = 'G', REP_JOINED = 'Y' };
+/* husk ps and husk gc: how long a holder may take to answer */
+#define ASK_TIMEOUT_MS 2000
+
+/* ---- the runtime directory ---- */
 
 static int check_dir(int fd, const char *path, hk_err *err)
 {
@@ -47,7 +50,7 @@ int img_user_dir(const char *path, hk_err *err)
 {
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return hk_fail(err, errno, "directory %s", path);
-	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ELOOP || e == ENOTDIR)
@@ -55,497 +58,526 @@ int img_user_dir(const char *path, hk_err *err)
 				       "refusing to follow it", path);
 		return hk_fail(err, e, "directory %s", path);
 	}
-	if (check_dir(fd, path, err) < 0) {
-		close(fd);
+	if (check_dir(fd, path, err) < 0)
 		return -1;
+	return steal_fd(fd);
+}
+
+/* Someone else made /tmp/husk-UID (any user can, in a sticky /tmp): use a
+ * directory of our own beside it instead, /tmp/husk-UID.XXXXXX, found again
+ * by a rule others can not game: the first by name of those that are real
+ * directories owned by us with mode 0700 (nobody else can make one). */
+static int pick_private(const char *prefix, char *path, size_t len)
+{
+	cleanup_close int tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = tmp >= 0 ? fdopendir(steal_fd(tmp)) : NULL;
+	if (d == NULL)
+		return -1;
+	char best[NAME_MAX + 1] = "";
+	size_t plen = strlen(prefix);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (strncmp(e->d_name, prefix, plen) != 0 || (best[0] && strcmp(e->d_name, best) >= 0))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+		    st.st_uid == getuid() && (st.st_mode & 07777) == 0700)
+			snprintf(best, sizeof(best), "%s", e->d_name);
 	}
-	return fd;
+	closedir(d);
+	if (!best[0])
+		return -1;
+	snprintf(path, len, "/tmp/%s", best);
+	return 0;
+}
+
+static int private_dir(char *path, size_t len, hk_err *err)
+{
+	char prefix[32], made[64];
+	snprintf(prefix, sizeof(prefix), "husk-%u.", (unsigned)getuid());
+	if (pick_private(prefix, path, len) < 0) {
+		snprintf(made, sizeof(made), "/tmp/%sXXXXXX", prefix);
+		if (mkdtemp(made) == NULL)
+			return hk_fail(err, errno, "runtime directory %s", made);
+		/* two first runs at once: both settle on the first by name */
+		if (pick_private(prefix, path, len) < 0)
+			snprintf(path, len, "%s", made);
+		if (strcmp(path, made) != 0)
+			rmdir(made);
+	}
+	return img_user_dir(path, err);
 }
 
 int img_runtime_dir(char *path, size_t len, hk_err *err)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
+	bool own_parent = xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) &&
+			  st.st_uid == getuid();
 
-	if (xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid())
+	if (own_parent)
 		snprintf(path, len, "%s/husk", xdg);
 	else
 		snprintf(path, len, "/tmp/husk-%u", (unsigned)getuid());
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return hk_fail(err, errno, "runtime directory %s", path);
-	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		if (e == ELOOP || e == ENOTDIR)
-			return hk_fail(err, 0, "runtime directory %s: is a symlink or not a directory; "
-				       "refusing to follow it", path);
-		return hk_fail(err, e, "runtime directory %s", path);
+	int fd = img_user_dir(path, err);
+	if (fd < 0 && !own_parent && lstat(path, &st) == 0 && st.st_uid != getuid()) {
+		hk_err_free(err);
+		fd = private_dir(path, len, err);
 	}
-	if (check_dir(fd, path, err) < 0) {
-		close(fd);
+	if (fd < 0)
 		return -1;
-	}
 	snprintf(img_stage, sizeof(img_stage), "%s", path);
 	return fd;
 }
 
-static void entry_key(const struct hk_image *img, bool root, char *key, size_t len)
+/* ---- the entry's files (entry.h) ---- */
+
+const char *entry_name(char *buf, const char *key, const char *suffix)
 {
-	snprintf(key, len, "%lx-%lx-%llx-%llx.%09ld-%c", (unsigned long)img->st.st_dev,
-		 (unsigned long)img->st.st_ino, (unsigned long long)img->st.st_size,
-		 (unsigned long long)img->st.st_mtim.tv_sec, img->st.st_mtim.tv_nsec, root ? 'r' : 'u');
+	snprintf(buf, ENTRY_NAME, "%s.%s", key, suffix);
+	return buf;
 }
 
-static int sock_addr(struct sockaddr_un *sa, int dirfd, const char *name)
+int entry_addr(struct sockaddr_un *sa, int dirfd, const char *name)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	int n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", dirfd, name);
-	return n > 0 && (size_t)n < sizeof(sa->sun_path) ? 0 : -1;
+	if (n > 0 && (size_t)n < sizeof(sa->sun_path))
+		return 0;
+	errno = ENAMETOOLONG;
+	return -1;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* flock, bounded: the lock is free nearly always (one syscall); held, it
+ * is polled every few milliseconds while stop signals are watched. */
+static int flock_bounded(int fd, int timeout_ms, const char *what, int *signo)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK || timeout_ms == 0)
+		return -1;
+	long long start = mono_ms();
+	bool told = false;
+	for (long ms = 1;; ms = ms < 16 ? ms * 2 : ms) {
+		int sig = hk_stop_signal();
+		if (sig) {
+			if (signo)
+				*signo = sig;
+			errno = EINTR;
+			return -1;
+		}
+		long long waited = mono_ms() - start;
+		if (waited >= timeout_ms) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		if (what && !told && waited >= (timeout_ms > 10000 ? 5000 : timeout_ms / 2)) {
+			fprintf(stderr, "husk: waiting for %s\n", what);
+			told = true;
+		}
+		struct timespec ts = { 0, ms * 1000000 };
+		nanosleep(&ts, NULL);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+	}
+}
+
+int entry_lock(int dirfd, const char *name, int timeout_ms, const char *what, int *signo)
+{
+	for (;;) {
+		struct stat a, b;
+		cleanup_close int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 || flock_bounded(fd, timeout_ms, what, signo) < 0)
+			return -1;
+		/* a holder or gc that unlinked it meanwhile: lock the new one */
+		if (fstat(fd, &a) == 0 && fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return steal_fd(fd);
+	}
+}
+
+/* Any socket of key left in dirfd (KEY.sock or a KEY.*.new)? */
+static bool entry_has_socket(int dirfd, const char *key)
+{
+	char name[ENTRY_NAME];
+	if (faccessat(dirfd, entry_name(name, key, "sock"), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return true;
+	cleanup_close int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(steal_fd(fd)) : NULL;
+	if (d == NULL)
+		return true; /* can not tell: keep the lock file */
+	size_t klen = strlen(key);
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		found = n > klen + 4 && strncmp(e->d_name, key, klen) == 0 && e->d_name[klen] == '.' &&
+			strcmp(e->d_name + n - 4, ".new") == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+void entry_unlock_unused(int dirfd, const char *key)
+{
+	char name[ENTRY_NAME];
+	if (!entry_has_socket(dirfd, key))
+		unlinkat(dirfd, entry_name(name, key, "lock"), 0);
+}
+
+void entry_unlink_if(int dirfd, const char *name, const struct stat *st)
+{
+	struct stat now;
+	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st->st_ino &&
+	    now.st_dev == st->st_dev)
+		unlinkat(dirfd, name, 0);
+}
+
+/* ---- joining ---- */
+
+/* The entry of an image: the file's device, inode, size, modification and
+ * change times (ctime moves on every write, even one that puts the old
+ * size and mtime back), and the uid mapping. A changed image is a new
+ * entry: new runs never join a mount of the old bytes. */
+static void entry_key(const struct hk_image *img, bool root, char *key, size_t len)
+{
+	const struct stat *st = &img->st;
+	snprintf(key, len, "%lx-%lx-%llx-%llx.%09ld-%llx.%09ld-%c", (unsigned long)st->st_dev,
+		 (unsigned long)st->st_ino, (unsigned long long)st->st_size,
+		 (unsigned long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+		 (unsigned long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec, root ? 'r' : 'u');
 }
 
 /* Connect to the holder behind name and send req. Returns the socket, or
- * -1 (errno ECONNREFUSED/ENOENT: no holder there). */
+ * -1 with errno (ECONNREFUSED, ENOENT: no holder there). */
 static int holder_connect(int dirfd, const char *name, char req)
 {
 	struct sockaddr_un sa;
-	if (sock_addr(&sa, dirfd, name) < 0) {
-		errno = ENAMETOOLONG;
+	if (entry_addr(&sa, dirfd, name) < 0)
 		return -1;
-	}
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cleanup_close int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -1;
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || send(s, &req, 1, MSG_NOSIGNAL) != 1) {
-		int e = errno;
-		close(s);
-		errno = e;
-		return -1;
-	}
-	return s;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || send(s, &req, 1, MSG_NOSIGNAL) != 1)
+		return -1; /* EAGAIN: its backlog is full, as good as not answering */
+	return steal_fd(s);
 }
 
-/* Join: the holder answers REP_JOINED once it counts us. A new holder
- * listens on KEY.new until its starter has prepared the stage and renamed
- * it to KEY.sock, so that others join only a ready holder. */
-static int try_join(int dirfd, const char *key, const char *suffix, pid_t *holder)
+static pid_t peer_pid(int s)
 {
-	char name[160], rep = 0;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid())
+		return -1;
+	return cred.pid;
+}
 
-	snprintf(name, sizeof(name), "%s.%s", key, suffix);
-	int s = holder_connect(dirfd, name, REQ_JOIN);
+/* Join the holder listening at name. Returns 1 (joined: cc->fd and
+ * cc->holder set), 0 (no holder there, or it is leaving: start afresh) or
+ * -1 with *err (it refused, did not answer in time, or we were stopped). */
+static int try_join(struct img_cache_conn *cc, const char *name, int timeout_ms, hk_err *err)
+{
+	char rep[512], what[96];
+	cleanup_close int s = holder_connect(cc->dirfd, name, REQ_JOIN);
 	if (s < 0)
-		return -1;
-	if (read(s, &rep, 1) != 1 || rep != REP_JOINED ||
-	    getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid()) {
-		close(s);
-		errno = ECONNREFUSED; /* exiting, or not ours: start afresh */
-		return -1;
+		return 0;
+	pid_t pid = peer_pid(s);
+	if (pid < 0)
+		return 0; /* not ours: never joined */
+	snprintf(what, sizeof(what), "the image's mount holder (pid %d) to answer", (int)pid);
+	int ready = hk_wait_fd(s, POLLIN, timeout_ms, timeout_ms > 10000 ? 5000 : timeout_ms / 2, what, &cc->signo);
+	if (ready < 0)
+		return hk_fail(err, 0, "interrupted by %s while waiting for %s", strsignal(cc->signo), what);
+	if (ready == 0)
+		return hk_fail(err, 0, "the image's mount holder (pid %d) did not answer in %d s "
+			       "(stopped? see husk ps)", (int)pid, timeout_ms / 1000);
+	ssize_t n = read(s, rep, sizeof(rep) - 1);
+	if (n >= 1 && rep[0] == REP_JOINED) {
+		cc->fd = steal_fd(s);
+		cc->holder = pid;
+		return 1;
 	}
-	*holder = cred.pid;
-	return s;
+	if (n > 1 && rep[0] == REP_REFUSED) {
+		rep[n] = '\0';
+		return hk_fail(err, 0, "%s", rep + 1);
+	}
+	return 0; /* it closed without a word: leaving */
 }
 
 /* Enter the holder's user and mount namespaces. The connection keeps it
  * alive, so its pid can not be reused meanwhile. */
 static int enter_holder(pid_t pid, hk_err *err)
 {
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pfd >= 0) {
-		int r = setns(pfd, CLONE_NEWUSER | CLONE_NEWNS);
-		int e = errno;
-		close(pfd);
-		if (r == 0)
-			return 0;
-		if (e != EINVAL)
-			return hk_fail(err, e, "joining the image's namespaces (holder pid %d)", (int)pid);
-	}
-	/* before Linux 5.8: one namespace at a time */
-	static const char *const ns[] = { "user", "mnt" };
-	for (int i = 0; i < 2; i++) {
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, ns[i]);
-		cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, 0) < 0)
-			return hk_fail(err, errno, "joining the image's namespaces (%s)", p);
-	}
+	cleanup_close int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0 || setns(pfd, CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		return hk_fail(err, errno, "joining the image's namespaces (holder pid %d)", (int)pid);
 	return 0;
 }
 
-/* Take the entry's lock, making sure the file locked is the one linked at
- * name (a holder that exits unlinks it). Returns the fd or -1 with errno. */
-static int lock_entry(int dirfd, const char *name, int how)
-{
-	for (;;) {
-		struct stat a, b;
-		int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return -1;
-		if (flock(fd, how) < 0) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (fstat(fd, &a) == 0 && fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-			return fd;
-		close(fd);
-	}
-}
+/* ---- the per-user cap on holders ---- */
 
-/* ---- the holder ---- */
-
-struct client {
-	int fd;
-	pid_t pid;
-	bool joined;
+struct live {
+	char key[ENTRY_NAME];
+	long age;
+	bool idle;
 };
 
-struct holder {
-	int dirfd;
-	char key[128];
-	struct hk_image *img;
-	unsigned linger;
-	time_t started;
-	int listen;
-	struct client *clients;
-	size_t nclients, njoined;
-};
-
-static time_t now_mono(void)
+/* Read a holder's whole answer on s into buf (NUL-terminated), each
+ * read bounded in time. 0, or -1 if it said nothing. */
+static int answer(int s, char *buf, size_t len)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	size_t used = 0;
+	ssize_t n;
+	while (used < len - 1 && hk_wait_fd(s, POLLIN, ASK_TIMEOUT_MS, -1, NULL, NULL) > 0 &&
+	       (n = read(s, buf + used, len - 1 - used)) > 0)
+		used += (size_t)n;
+	buf[used] = '\0';
+	return used > 0 ? 0 : -1;
 }
 
-static void drop_client(struct holder *h, size_t i)
+/* Send req to the holder at name and read its answer. 0 or -1. */
+static int ask(int dirfd, const char *name, char req, char *buf, size_t len)
 {
-	if (h->clients[i].joined)
-		h->njoined--;
-	close(h->clients[i].fd);
-	h->clients[i] = h->clients[--h->nclients];
+	cleanup_close int s = holder_connect(dirfd, name, req);
+	return s < 0 ? -1 : answer(s, buf, len);
 }
 
-static void status_line(struct holder *h, int fd)
+static bool is_sock(const char *name, char *key)
 {
-	char buf[8192];
-	int n = snprintf(buf, sizeof(buf), "pid=%d uid=%u age=%ld linger=%u image=%s containers=",
-			 (int)getpid(), (unsigned)getuid(), (long)(time(NULL) - h->started),
-			 h->linger, h->img->path);
-	const char *sep = "";
-	for (size_t i = 0; i < h->nclients && n < (int)sizeof(buf) - 32; i++)
-		if (h->clients[i].joined) {
-			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s%d", sep, (int)h->clients[i].pid);
-			sep = ",";
-		}
-	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "\n");
-	hk_write_all(fd, buf, (size_t)n);
+	size_t n = strlen(name);
+	if (n <= 5 || n - 5 >= ENTRY_NAME || strcmp(name + n - 5, ".sock") != 0)
+		return false;
+	snprintf(key, ENTRY_NAME, "%.*s", (int)(n - 5), name);
+	return true;
 }
 
-__attribute__((noreturn)) static void holder_exit(struct holder *h)
+/* The user's live holders, other than key's, into *out. Returns the count. */
+static size_t list_live(int dirfd, const char *key, struct live **out)
 {
-	char name[160];
-	/* Under the entry lock, so that no one starts a holder for the same
-	 * key in between: unlink the socket, then the lock file itself. */
-	snprintf(name, sizeof(name), "%s.lock", h->key);
-	int lock = lock_entry(h->dirfd, name, LOCK_EX);
-	snprintf(name, sizeof(name), "%s.sock", h->key);
-	unlinkat(h->dirfd, name, 0);
-	snprintf(name, sizeof(name), "%s.new", h->key);
-	unlinkat(h->dirfd, name, 0);
-	close(h->listen);
-	for (size_t i = 0; i < h->nclients; i++)
-		close(h->clients[i].fd);
-	snprintf(name, sizeof(name), "%s.lock", h->key);
-	if (lock >= 0)
-		unlinkat(h->dirfd, name, 0);
-	_exit(0);
-}
-
-__attribute__((noreturn)) static void holder_loop(struct holder *h, int fuse_done)
-{
-	time_t deadline = now_mono() + h->linger;
-	struct pollfd *pfd = NULL;
-	size_t cap = 0;
-
-	for (;;) {
-		if (cap < h->nclients + 3) { /* room for at least one more */
-			cap = (h->nclients + 3) * 2;
-			struct pollfd *n = realloc(pfd, cap * sizeof(*pfd));
-			struct client *c = realloc(h->clients, cap * sizeof(*c));
-			if (!n || !c)
-				holder_exit(h);
-			pfd = n;
-			h->clients = c;
-		}
-		pfd[0] = (struct pollfd){ .fd = fuse_done, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = h->listen, .events = POLLIN };
-		for (size_t i = 0; i < h->nclients; i++)
-			pfd[i + 2] = (struct pollfd){ .fd = h->clients[i].fd, .events = POLLIN };
-		int timeout = -1;
-		if (h->njoined == 0) {
-			time_t left = deadline - now_mono();
-			if (left <= 0)
-				holder_exit(h);
-			timeout = (int)(left * 1000);
-		}
-		size_t nfds = h->nclients + 2;
-		if (poll(pfd, nfds, timeout) < 0)
+	cleanup_close int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(steal_fd(fd)) : NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	*out = NULL;
+	while (d && (e = readdir(d)) != NULL) {
+		char k[ENTRY_NAME], buf[8192];
+		long age;
+		if (!is_sock(e->d_name, k) || strcmp(k, key) == 0 || ask(dirfd, e->d_name, REQ_STATUS, buf, sizeof(buf)) < 0)
 			continue;
-		if (pfd[0].revents)
-			holder_exit(h); /* the mount is gone (its threads serve it) */
-		/* clients, from the end so that dropping one keeps indices valid */
-		for (size_t i = nfds - 2; i-- > 0;) {
-			if (!pfd[i + 2].revents)
-				continue;
-			struct client *c = &h->clients[i];
-			char req;
-			if (c->joined || read(c->fd, &req, 1) != 1) {
-				/* a joined client sends nothing more: this is its end */
-				drop_client(h, i);
-				if (h->njoined == 0)
-					deadline = now_mono() + h->linger;
-				continue;
-			}
-			if (req == REQ_JOIN) {
-				char rep = REP_JOINED;
-				if (send(c->fd, &rep, 1, MSG_NOSIGNAL) == 1) {
-					c->joined = true;
-					h->njoined++;
-				} else {
-					drop_client(h, i);
-				}
-			} else if (req == REQ_STATUS) {
-				status_line(h, c->fd);
-				drop_client(h, i);
-			} else if (req == REQ_GC) {
-				bool idle = h->njoined == 0;
-				dprintf(c->fd, idle ? "released\n" : "busy\n");
-				drop_client(h, i);
-				if (idle)
-					holder_exit(h);
-			} else {
-				drop_client(h, i);
-			}
-		}
-		/* accept while there is room; the rest wait in the backlog until
-		 * the arrays have grown */
-		while ((pfd[1].revents & POLLIN) && h->nclients + 2 < cap) {
-			int fd = accept4(h->listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-			if (fd < 0)
+		const char *p = strstr(buf, "age=");
+		const char *c = strstr(buf, "containers=");
+		if (!p || !c || sscanf(p, "age=%ld", &age) != 1)
+			continue;
+		if (n == cap) {
+			struct live *m = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(**out));
+			if (!m)
 				break;
-			struct ucred cred;
-			socklen_t len = sizeof(cred);
-			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid()) {
-				close(fd);
-				continue;
-			}
-			h->clients[h->nclients++] = (struct client){ .fd = fd, .pid = cred.pid };
+			*out = m;
 		}
+		(*out)[n] = (struct live){ .age = age, .idle = c[11] == '\n' || c[11] == '\0' };
+		snprintf((*out)[n++].key, ENTRY_NAME, "%s", k);
 	}
+	if (d)
+		closedir(d);
+	return n;
 }
 
-__attribute__((noreturn)) static void holder_main(struct holder *h, bool root, int ready)
+static int older_first(const void *a, const void *b)
 {
-	hk_err err = NULL;
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-	struct sockaddr_un sa;
-	char name[160];
-	int keep[3] = { h->dirfd, h->img->fd, ready };
-
-	hk_close_except(keep, 3);
-	setsid();
-	prctl(PR_SET_NAME, "husk-holder");
-	signal(SIGPIPE, SIG_IGN);
-	if (chdir("/") < 0) { /* never fails */ }
-	h->started = time(NULL);
-	if (img_ns_enter(uid, gid, root, &err) < 0)
-		goto fail;
-	int fusefd = img_stage_mount(root ? 0 : uid, root ? 0 : gid, &err);
-	if (fusefd < 0)
-		goto fail;
-	int fuse_done = img_fuse_start(h->img, fusefd, root ? 0 : uid, root ? 0 : gid, &err);
-	if (fuse_done < 0)
-		goto fail;
-	snprintf(name, sizeof(name), "%s.new", h->key);
-	unlinkat(h->dirfd, name, 0);
-	h->listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (h->listen < 0 || sock_addr(&sa, h->dirfd, name) < 0 ||
-	    bind(h->listen, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(h->listen, 4096) < 0) {
-		hk_fail(&err, errno, "listening on the runtime directory's %s", name);
-		goto fail;
-	}
-	if (write(ready, "", 1) != 1) { /* the starter is gone; serve anyway */ }
-	close(ready);
-	img_quiet_stdio();
-	holder_loop(h, fuse_done);
-fail:
-	dprintf(ready, "%s", err && err->msg ? err->msg : "starting the mount holder failed");
-	_exit(1);
+	long x = ((const struct live *)a)->age, y = ((const struct live *)b)->age;
+	return (x < y) - (x > y);
 }
 
-/* Start a holder for img; returns when it listens (0) or failed (-1). */
-static int start_holder(struct hk_image *img, int dirfd, const char *key, bool root,
-			unsigned linger, hk_err *err)
+/* Before a new holder starts: if the user has max or more, release idle
+ * ones, oldest first, until there is room. Returns whether the new holder
+ * may linger (false: it exits with its last container). */
+static bool holder_room(int dirfd, const char *key, unsigned max)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return hk_fail(err, errno, "starting the mount holder");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return hk_fail(err, errno, "starting the mount holder");
-	}
-	if (pid == 0) {
-		/* double fork: the holder is nobody's child and outlives us */
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(p[0]);
-		if (fork() != 0)
-			_exit(0);
-		struct holder h = { .dirfd = dirfd, .img = img, .linger = linger, .listen = -1 };
-		snprintf(h.key, sizeof(h.key), "%s", key);
-		holder_main(&h, root, p[1]);
-	}
-	close(p[1]);
-	waitpid(pid, NULL, 0);
-	return hk_read_ready(p[0], "the mount holder", err);
-}
-
-int img_cache_join(struct hk_image *img, bool root, unsigned linger,
-		   img_prepare_fn prepare, void *arg, struct img_cache_conn *cc, hk_err *err)
-{
-	char dir[PATH_MAX], lockname[160];
-	char *key = cc->key;
-	pid_t *holder = &cc->holder;
-
-	cc->fd = -1;
-	cleanup_close int dirfd = img_runtime_dir(dir, sizeof(dir), err);
-	if (dirfd < 0)
-		return -1;
-	entry_key(img, root, cc->key, sizeof(cc->key));
-	for (int attempt = 0; attempt < 5; attempt++) {
-		int s = try_join(dirfd, key, "sock", holder);
-		if (s < 0) {
-			snprintf(lockname, sizeof(lockname), "%s.lock", key);
-			cleanup_close int lock = lock_entry(dirfd, lockname, LOCK_EX);
-			if (lock < 0)
-				return hk_fail(err, errno, "locking %s/%s", dir, lockname);
-			s = try_join(dirfd, key, "sock", holder); /* started while we waited? */
-			if (s < 0) {
-				char sockname[160];
-				snprintf(sockname, sizeof(sockname), "%s.sock", key);
-				unlinkat(dirfd, sockname, 0); /* stale: its holder died */
-				if (img_check(img, err) < 0 ||
-				    start_holder(img, dirfd, key, root, linger, err) < 0) {
-					/* no holder: leave no entry behind either */
-					unlinkat(dirfd, lockname, 0);
-					return -1;
-				}
-				s = try_join(dirfd, key, "new", holder);
-				if (s < 0)
-					continue;
-				/* still under the lock: the one-time set-up, then open
-				 * the holder to everyone */
-				char newname[160];
-				snprintf(newname, sizeof(newname), "%s.new", key);
-				if (enter_holder(*holder, err) < 0 || prepare(arg, err) < 0 ||
-				    renameat(dirfd, newname, dirfd, sockname) < 0) {
-					if (!*err)
-						hk_fail(err, errno, "publishing the mount holder");
-					kill(*holder, SIGKILL);
-					close(s);
-					return -1;
-				}
-				cc->fd = s;
-				cc->dirfd = steal_fd(dirfd);
-				return 0;
-			}
-		}
-		if (s < 0)
+	if (max == 0)
+		return true;
+	cleanup_free struct live *live = NULL;
+	size_t n = list_live(dirfd, key, &live);
+	qsort(live, n, sizeof(*live), older_first);
+	for (size_t i = 0; i < n && n - i >= max;) {
+		char name[ENTRY_NAME], buf[64];
+		if (live[i].idle && ask(dirfd, entry_name(name, live[i].key, "sock"), REQ_GC, buf, sizeof(buf)) == 0 &&
+		    strcmp(buf, "released\n") == 0) {
+			hk_debug("released the idle mount holder %s (max_holders = %u)", live[i].key, max);
+			memmove(&live[i], &live[i + 1], (--n - i) * sizeof(*live));
 			continue;
-		if (enter_holder(*holder, err) < 0) {
-			close(s);
-			return -1;
 		}
-		cc->fd = s;
-		cc->dirfd = steal_fd(dirfd);
-		return 0;
+		i++;
 	}
-	return hk_fail(err, 0, "image %s: could not join or start its mount holder", img->arg);
+	if (n >= max)
+		hk_debug("%zu mount holders in use (max_holders = %u): this one will not linger", n, max);
+	return n < max;
+}
+
+/* ---- starting a holder ---- */
+
+/* Under the entry's lock, no holder answering: start one, join it at its
+ * KEY.TOKEN.new, prepare the stage, publish it as KEY.sock. Returns 1
+ * (joined), 0 (it went away before we joined: try again) or -1. */
+static int start_and_join(struct hk_image *img, const struct img_cache_opts *o, struct img_cache_conn *cc,
+			  hk_err *err)
+{
+	char sockname[ENTRY_NAME], newname[ENTRY_NAME], token[32];
+	int tmo = (int)o->timeout * 1000;
+	snprintf(token, sizeof(token), "%d.new", (int)getpid());
+	entry_name(newname, cc->key, token);
+	unlinkat(cc->dirfd, entry_name(sockname, cc->key, "sock"), 0); /* refusing: its holder died */
+	if (img_check(img, err) < 0)
+		return -1;
+	img_watch(img);
+	struct holder_args a = { .dirfd = cc->dirfd, .key = cc->key, .newname = newname, .root = o->root,
+				 .linger = holder_room(cc->dirfd, cc->key, o->max_holders) ? o->linger : 0,
+				 .timeout = o->timeout };
+	pid_t holder = holder_start(img, &a, tmo, &cc->signo, err);
+	if (holder < 0)
+		return -1;
+	int r = try_join(cc, newname, tmo, err);
+	if (r == 1 && (enter_holder(holder, err) < 0 || o->prepare(o->arg, err) < 0 ||
+		       renameat(cc->dirfd, newname, cc->dirfd, sockname) < 0)) {
+		if (!*err)
+			hk_fail(err, errno, "publishing the mount holder");
+		r = -1;
+	}
+	if (r != 1) {
+		kill(holder, SIGKILL);
+		unlinkat(cc->dirfd, newname, 0);
+		if (cc->fd >= 0)
+			close(steal_fd(cc->fd));
+	}
+	return r;
+}
+
+/* Start a holder under the entry's lock, unless one was published while
+ * we waited for it. 1, 0 or -1 as start_and_join. */
+static int join_locked(struct hk_image *img, const struct img_cache_opts *o, struct img_cache_conn *cc,
+		       hk_err *err)
+{
+	char lockname[ENTRY_NAME], sockname[ENTRY_NAME], what[PATH_MAX + 64];
+	int tmo = (int)o->timeout * 1000;
+	snprintf(what, sizeof(what), "another husk starting the mount of %s (lock %s)", img->arg,
+		 entry_name(lockname, cc->key, "lock"));
+	cleanup_close int lock = entry_lock(cc->dirfd, lockname, tmo, what, &cc->signo);
+	if (lock < 0 && errno == EINTR)
+		return hk_fail(err, 0, "interrupted by %s while waiting for %s", strsignal(cc->signo), what);
+	if (lock < 0 && errno == EWOULDBLOCK)
+		return hk_fail(err, 0, "image %s: another husk held the lock %s/%s for %u s (stopped? see husk ps)",
+			       img->arg, img_stage, lockname, o->timeout);
+	if (lock < 0)
+		return hk_fail(err, errno, "locking %s/%s", img_stage, lockname);
+	int r = try_join(cc, entry_name(sockname, cc->key, "sock"), tmo, err);
+	if (r == 0)
+		r = start_and_join(img, o, cc, err);
+	if (r != 1)
+		entry_unlock_unused(cc->dirfd, cc->key);
+	return r;
+}
+
+int img_cache_join(struct hk_image *img, const struct img_cache_opts *opts, struct img_cache_conn *cc,
+		   hk_err *err)
+{
+	char dir[PATH_MAX], sockname[ENTRY_NAME];
+	struct img_cache_opts given = *opts;
+	const struct img_cache_opts *o = &given;
+	if (given.timeout == 0)
+		given.timeout = HK_HOLDER_TIMEOUT_DEFAULT;
+	*cc = (struct img_cache_conn){ .fd = -1, .dirfd = -1 };
+	cc->dirfd = img_runtime_dir(dir, sizeof(dir), err);
+	if (cc->dirfd < 0)
+		return -1;
+	entry_key(img, o->root, cc->key, sizeof(cc->key));
+	for (int attempt = 0; attempt < 5; attempt++) {
+		int r = try_join(cc, entry_name(sockname, cc->key, "sock"), (int)o->timeout * 1000, err);
+		if (r == 1 && enter_holder(cc->holder, err) < 0)
+			r = -1;
+		if (r == 0)
+			r = join_locked(img, o, cc, err);
+		if (r == 1)
+			return 0;
+		if (r < 0)
+			break;
+	}
+	if (!*err)
+		hk_fail(err, 0, "image %s: could not join or start its mount holder", img->arg);
+	img_cache_leave(cc, false);
+	return -1;
 }
 
 void img_cache_leave(struct img_cache_conn *cc, bool release)
 {
-	char c, name[160];
-	if (cc->fd < 0)
-		return;
-	if (recv(cc->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0)
-		hk_warn("the image's mount holder (pid %d) died during the run; "
-			"the container saw I/O errors from its files", (int)cc->holder);
-	close(cc->fd);
-	cc->fd = -1;
-	if (release) {
-		snprintf(name, sizeof(name), "%s.sock", cc->key);
-		int s = holder_connect(cc->dirfd, name, REQ_GC);
-		if (s >= 0) {
-			char buf[16];
-			if (read(s, buf, sizeof(buf)) < 0) { /* released or busy: either is fine */ }
-			close(s);
+	char c, name[ENTRY_NAME];
+	struct stat st;
+	if (cc->fd >= 0 && recv(cc->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0) {
+		if (fstat(cc->dirfd, &st) == 0 && st.st_nlink == 0)
+			hk_warn("the runtime directory %s was removed during the run; the image's mount "
+				"holder (pid %d) ended with it", img_stage, (int)cc->holder);
+		else
+			hk_warn("the image's mount holder (pid %d) died during the run; "
+				"the container may have seen I/O errors from its files", (int)cc->holder);
+	}
+	if (cc->fd >= 0)
+		close(steal_fd(cc->fd));
+	if (release && cc->dirfd >= 0) {
+		char buf[16];
+		if (ask(cc->dirfd, entry_name(name, cc->key, "sock"), REQ_GC, buf, sizeof(buf)) < 0) {
+			/* released or busy: either is fine */
 		}
 	}
-	close(cc->dirfd);
+	if (cc->dirfd >= 0)
+		close(steal_fd(cc->dirfd));
 }
 
-/* Call fn for each entry (socket) in the runtime directory. */
-static int for_each_entry(int dirfd, void (*fn)(int dirfd, const char *key, void *arg), void *arg)
+bool img_cache_holder_died(struct img_cache_conn *cc)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	char c;
+	return cc->fd >= 0 && recv(cc->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0;
+}
+
+/* ---- husk ps, husk gc ---- */
+
+/* Call fn for each file of the runtime directory. */
+static int for_each_file(int dirfd, void (*fn)(int dirfd, const char *name, void *arg), void *arg)
+{
+	cleanup_close int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(steal_fd(fd)) : NULL;
+	if (d == NULL)
 		return -1;
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -1;
-	}
 	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
-		if (n > 5 && strcmp(e->d_name + n - 5, ".lock") == 0) {
-			char key[128];
-			snprintf(key, sizeof(key), "%.*s", (int)(n - 5), e->d_name);
-			fn(dirfd, key, arg);
-		}
-	}
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			fn(dirfd, e->d_name, arg);
 	closedir(d);
 	return 0;
 }
 
-static void ps_one(int dirfd, const char *key, void *arg)
+static void ps_one(int dirfd, const char *name, void *arg)
 {
 	FILE *f = arg;
-	char name[160], buf[8192];
-	snprintf(name, sizeof(name), "%s.sock", key);
-	int s = holder_connect(dirfd, name, REQ_STATUS);
-	if (s < 0)
-		return;
-	size_t used = 0;
-	ssize_t n;
-	while (used < sizeof(buf) - 1 && (n = read(s, buf + used, sizeof(buf) - 1 - used)) > 0)
-		used += (size_t)n;
-	close(s);
-	buf[used] = '\0';
-	char image[4096] = "?", containers[4096] = "";
+	char key[ENTRY_NAME], buf[8192], image[4096] = "?", containers[4096] = "", user[32];
 	int pid = 0;
 	unsigned uid = 0, linger = 0;
 	long age = 0;
+	if (!is_sock(name, key))
+		return;
+	cleanup_close int s = holder_connect(dirfd, name, REQ_STATUS);
+	if (s < 0)
+		return; /* stale: gc removes it */
+	if (answer(s, buf, sizeof(buf)) < 0) {
+		fprintf(f, "%-8d %-10s %7s %-7s %-12s %s (not answering in %d s: stopped?)\n", (int)peer_pid(s),
+			"?", "?", "?", "?", key, ASK_TIMEOUT_MS / 1000);
+		return;
+	}
 	char *p = strstr(buf, "image=");
 	if (sscanf(buf, "pid=%d uid=%u age=%ld linger=%u", &pid, &uid, &age, &linger) != 4 || !p)
 		return;
@@ -554,9 +586,9 @@ static void ps_one(int dirfd, const char *key, void *arg)
 	if (p)
 		sscanf(p, "containers=%4095s", containers);
 	struct passwd *pw = getpwuid(uid);
-	char user[32];
-	snprintf(user, sizeof(user), "%s", pw ? pw->pw_name : "?");
-	if (!pw)
+	if (pw)
+		snprintf(user, sizeof(user), "%s", pw->pw_name);
+	else
 		snprintf(user, sizeof(user), "%u", uid);
 	fprintf(f, "%-8d %-10s %6lds %-7u %-12s %s\n", pid, user, age, linger,
 		containers[0] ? containers : "-", image);
@@ -569,35 +601,53 @@ int img_cache_ps(FILE *f, hk_err *err)
 	if (dirfd < 0)
 		return -1;
 	fprintf(f, "%-8s %-10s %7s %-7s %-12s %s\n", "PID", "USER", "AGE", "LINGER", "CONTAINERS", "IMAGE");
-	if (for_each_entry(dirfd, ps_one, f) < 0)
+	if (for_each_file(dirfd, ps_one, f) < 0)
 		return hk_fail(err, errno, "reading %s", dir);
 	return 0;
 }
 
-static void gc_one(int dirfd, const char *key, void *arg)
+/* A socket nobody listens on is stale for good (a listener can not come
+ * back on an existing file); remove it under its entry's lock. */
+static void gc_stale(int dirfd, const char *key, const char *name, FILE *f)
+{
+	char lockname[ENTRY_NAME];
+	cleanup_close int lock = entry_lock(dirfd, entry_name(lockname, key, "lock"), 0, NULL, NULL);
+	if (lock < 0)
+		return; /* someone is starting a holder for it right now */
+	cleanup_close int s = holder_connect(dirfd, name, REQ_STATUS);
+	if (s >= 0 || (errno != ECONNREFUSED && errno != ENOENT))
+		return;
+	if (unlinkat(dirfd, name, 0) == 0)
+		fprintf(f, "%s: stale socket %s removed\n", key, name);
+	entry_unlock_unused(dirfd, key);
+}
+
+static void gc_one(int dirfd, const char *name, void *arg)
 {
 	FILE *f = arg;
-	char name[160], buf[64] = "";
-	snprintf(name, sizeof(name), "%s.sock", key);
-	int s = holder_connect(dirfd, name, REQ_GC);
-	if (s >= 0) {
-		ssize_t n = read(s, buf, sizeof(buf) - 1);
-		close(s);
-		if (n > 0)
-			buf[n] = '\0';
-		fprintf(f, "%s: %s", key, buf[0] ? buf : "no answer\n");
-		return;
+	char key[ENTRY_NAME], buf[64] = "";
+	size_t n = strlen(name);
+	if (is_sock(name, key)) {
+		cleanup_close int s = holder_connect(dirfd, name, REQ_GC);
+		if (s < 0) {
+			gc_stale(dirfd, key, name, f);
+		} else {
+			int ok = answer(s, buf, sizeof(buf));
+			fprintf(f, "%s: %s", key, ok == 0 ? buf : "not answering (stopped? see husk ps)\n");
+		}
+	} else if (n > 4 && strcmp(name + n - 4, ".new") == 0) {
+		/* KEY.TOKEN.new: being prepared, or left by a failed start */
+		const char *dot = memrchr(name, '.', n - 4);
+		if (dot && (size_t)(dot - name) < ENTRY_NAME) {
+			snprintf(key, sizeof(key), "%.*s", (int)(dot - name), name);
+			gc_stale(dirfd, key, name, f);
+		}
+	} else if (n > 5 && strcmp(name + n - 5, ".lock") == 0 && n - 5 < ENTRY_NAME) {
+		snprintf(key, sizeof(key), "%.*s", (int)(n - 5), name);
+		cleanup_close int lock = entry_lock(dirfd, name, 0, NULL, NULL);
+		if (lock >= 0)
+			entry_unlock_unused(dirfd, key);
 	}
-	/* no holder: a stale entry, if no one is starting one right now */
-	char lockname[160];
-	snprintf(lockname, sizeof(lockname), "%s.lock", key);
-	int lock = lock_entry(dirfd, lockname, LOCK_EX | LOCK_NB);
-	if (lock < 0)
-		return;
-	unlinkat(dirfd, name, 0);
-	unlinkat(dirfd, lockname, 0);
-	close(lock);
-	fprintf(f, "%s: stale entry removed\n", key);
 }
 
 int img_cache_gc(FILE *f, hk_err *err)
@@ -606,7 +656,7 @@ int img_cache_gc(FILE *f, hk_err *err)
 	cleanup_close int dirfd = img_runtime_dir(dir, sizeof(dir), err);
 	if (dirfd < 0)
 		return -1;
-	if (for_each_entry(dirfd, gc_one, f) < 0)
+	if (for_each_file(dirfd, gc_one, f) < 0)
 		return hk_fail(err, errno, "reading %s", dir);
 	return 0;
 }

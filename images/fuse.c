@@ -66,6 +66,49 @@ static struct server {
 static void counted(enum op op) { atomic_fetch_add_explicit(&srv.count[op], 1, memory_order_relaxed); }
 static atomic_ulong read_bytes;
 
+/* Every reply is built from what was just read from the image: if the file
+ * changed under the mount meanwhile (overwritten in place), the reply is
+ * EIO instead, never old tables over new bytes (images/change.c). */
+static void reply_entry(fuse_req_t req, const struct fuse_entry_param *e)
+{
+	if (img_changed())
+		fuse_reply_err(req, EIO);
+	else
+		fuse_reply_entry(req, e);
+}
+
+static void reply_attr(fuse_req_t req, const struct stat *st, double timeout)
+{
+	if (img_changed())
+		fuse_reply_err(req, EIO);
+	else
+		fuse_reply_attr(req, st, timeout);
+}
+
+static void reply_readlink(fuse_req_t req, const char *link)
+{
+	if (img_changed())
+		fuse_reply_err(req, EIO);
+	else
+		fuse_reply_readlink(req, link);
+}
+
+static void reply_open(fuse_req_t req, const struct fuse_file_info *fi)
+{
+	if (img_changed())
+		fuse_reply_err(req, EIO);
+	else
+		fuse_reply_open(req, fi);
+}
+
+static void reply_buf(fuse_req_t req, const char *buf, size_t size)
+{
+	if (img_changed())
+		fuse_reply_err(req, EIO);
+	else
+		fuse_reply_buf(req, buf, size);
+}
+
 static uint64_t node_of(uint64_t ref) { return ref == srv.root ? FUSE_ROOT_ID : ref + 2; }
 static uint64_t ref_of(fuse_ino_t node) { return node == FUSE_ROOT_ID ? srv.root : node - 2; }
 
@@ -136,7 +179,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		/* a negative entry, cached as long as the others */
 		memset(&e, 0, sizeof(e));
 		e.entry_timeout = TIMEOUT;
-		fuse_reply_entry(req, &e);
+		reply_entry(req, &e);
 		return;
 	}
 	if (r == 0)
@@ -144,7 +187,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		fuse_reply_entry(req, &e);
+		reply_entry(req, &e);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
@@ -158,7 +201,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *f
 		return;
 	}
 	to_stat(&in, &st);
-	fuse_reply_attr(req, &st, TIMEOUT);
+	reply_attr(req, &st, TIMEOUT);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t node)
@@ -171,7 +214,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t node)
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
-		fuse_reply_readlink(req, target);
+		reply_readlink(req, target);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
@@ -186,7 +229,7 @@ static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 		return;
 	}
 	fi->keep_cache = 1;
-	fuse_reply_open(req, fi);
+	reply_open(req, fi);
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
@@ -198,7 +241,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *f
 	}
 	fi->keep_cache = 1;
 	fi->cache_readdir = 1;
-	fuse_reply_open(req, fi);
+	reply_open(req, fi);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
@@ -248,7 +291,7 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, str
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
-		fuse_reply_buf(req, buf, (size_t)n);
+		reply_buf(req, buf, (size_t)n);
 }
 
 /* Directory offsets: 0 the start, 1 after ".", 2 after "..", and 2 + a
@@ -323,7 +366,7 @@ static void list(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, bool p
 			return;
 		}
 	}
-	fuse_reply_buf(req, l.buf, l.used);
+	reply_buf(req, l.buf, l.used);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, struct fuse_file_info *fi)

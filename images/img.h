@@ -60,6 +60,16 @@ int img_fuse_start(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_er
 /* The request counts so far, one "OPCODE N" line each, on fd. */
 void img_fuse_write_stats(int fd);
 
+/* The image file under a mount (images/change.c). img_watch takes img as
+ * the baseline, in the process that serves it (call it right after
+ * img_check). img_changed: has the file changed since (overwritten in
+ * place: size, mtime, or ctime with different bytes)? One fstat; once
+ * true, true for good. The FUSE server must call it after reading from the
+ * image and before each reply, and answer EIO when it is true: it never
+ * serves a mix of old tables and new bytes. Thread-safe. */
+void img_watch(const struct hk_image *img);
+bool img_changed(void);
+
 /* Point stdin, stdout and stderr at /dev/null (for servers that outlive
  * the caller's pipes). */
 void img_quiet_stdio(void);

@@ -282,6 +282,8 @@ int hk_config_load(struct hk_container *c, hk_err *err)
 {
 	const char *path = getenv("HUSK_CONFIG");
 	c->linger = HK_LINGER_DEFAULT;
+	c->holder_timeout = HK_HOLDER_TIMEOUT_DEFAULT;
+	c->max_holders = HK_MAX_HOLDERS_DEFAULT;
 	if (path == NULL || *path == '\0')
 		path = SYSCONFDIR "/husk/husk.conf";
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -309,6 +311,16 @@ int hk_config_load(struct hk_container *c, hk_err *err)
 				return hk_fail(err, 0, "configuration %s: line %d: linger %s: expected 0 to 86400 seconds",
 					       path, lineno, val);
 			c->linger = (unsigned)v;
+		} else if (strcmp(key, "holder_timeout") == 0) {
+			if (hk_parse_uint(val, 1, 3600, &v) < 0)
+				return hk_fail(err, 0, "configuration %s: line %d: holder_timeout %s: expected 1 to 3600 seconds",
+					       path, lineno, val);
+			c->holder_timeout = (unsigned)v;
+		} else if (strcmp(key, "max_holders") == 0) {
+			if (hk_parse_uint(val, 0, 100000, &v) < 0)
+				return hk_fail(err, 0, "configuration %s: line %d: max_holders %s: expected 0 (no cap) to 100000",
+					       path, lineno, val);
+			c->max_holders = (unsigned)v;
 		} else {
 			return hk_fail(err, 0, "configuration %s: line %d: unknown key '%s'", path, lineno, key);
 		}

@@ -64,6 +64,8 @@ struct hk_container {
 	struct hk_filter *filter; /* that profile, compiled (hk_seccomp_prepare) */
 	unsigned preserve_fds;  /* --preserve-fds N: descriptors 3 to 3+N-1 pass
 				   to the program; every other one is closed */
+	unsigned holder_timeout; /* seconds any wait on a mount holder may take */
+	unsigned max_holders;   /* lingering mount holders per user; 0: no cap */
 
 	/* filled in by hk_container_resolve() */
 	uid_t uid;
@@ -87,7 +89,7 @@ int hk_env_file(struct hk_container *c, const char *path, hk_err *err);
 
 /* Defaults, then the site's configuration file ($HUSK_CONFIG, else
  * SYSCONFDIR/husk/husk.conf, if present): "key = value" lines, # comments.
- * Keys: linger. Returns 0 or -1 with *err naming the file and line. */
+ * Keys: linger, holder_timeout, max_holders. Returns 0 or -1 with *err naming the file and line. */
 int hk_config_load(struct hk_container *c, hk_err *err);
 
 /* Fill in the caller's identity, home and cwd; add the home and cwd binds;

@@ -1,6 +1,7 @@
 /* Inside the container: pid 1 (a small init) and the program it starts. */
 #include "config.h"
 #include "exec.h"
+#include "chan.h"
 #include "devices.h"
 #include "hk_seccomp.h"
 #include "util.h"
@@ -33,8 +34,11 @@ void hk_forward_sigset(sigset_t *set)
 
 void hk_forward(pid_t pid, const siginfo_t *si)
 {
-	if (si->si_code == SI_KERNEL)
-		return; /* from the tty: the whole foreground group got it */
+	/* From the tty, the whole foreground group got it, the program too;
+	 * but a hang-up reaches only the session leader: when that is us
+	 * (ssh -t, script -c), the program must get it from us. */
+	if (si->si_code == SI_KERNEL && !(si->si_signo == SIGHUP && getsid(0) == getpid()))
+		return;
 	kill(pid, si->si_signo);
 }
 
@@ -262,43 +266,33 @@ static void end_leftovers(void)
 }
 
 __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
-						 const struct hk_meta *meta, int setup_failed)
+						 const struct hk_meta *meta, struct hk_chan *report)
 {
 	sigset_t set;
 	hk_err err = NULL;
+	char **argv = NULL;
+	pid_t pid = -1;
 
-	if (hk_enter_workdir(c, meta, &err) < 0) {
-		hk_err_print(err);
-		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }
-		_exit(HK_EXIT_FAIL);
-	}
-	char **argv = hk_program_argv(c, meta);
+	if (hk_enter_workdir(c, meta, &err) < 0)
+		goto fail;
+	argv = hk_program_argv(c, meta);
 	if (argv == NULL || argv[0] == NULL) {
-		fprintf(stderr, "husk: error: no command given and the image has no entrypoint or command of its own\n");
-		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }
-		_exit(HK_EXIT_FAIL);
+		hk_fail(&err, 0, "no command given and the image has no entrypoint or command of its own");
+		goto fail;
 	}
 	/* --pid=host: the program's orphans come back to husk-init, not to the
 	 * host's init, so that they end with the container */
 	if (c->host_pid)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	new_session_keyring(c);
-	pid_t pid = fork();
+	pid = fork();
 	if (pid < 0) {
-		fprintf(stderr, "husk: error: starting the program: %s\n", strerror(errno));
-		if (write(setup_failed, "E", 1) != 1) { /* 125 says it anyway */ }
-		_exit(HK_EXIT_FAIL);
+		hk_fail(&err, errno, "starting the program");
+		goto fail;
 	}
 	if (pid == 0)
 		exec_program(c, meta, argv);
-	if (c->report) {
-		/* for the accounting: the program starts now */
-		long long now = hk_now_us();
-		char msg[1 + sizeof(now)] = { 'S' };
-		memcpy(msg + 1, &now, sizeof(now));
-		if (write(setup_failed, msg, sizeof(msg)) != (ssize_t)sizeof(msg)) { /* start-up time unknown */ }
-	}
-	close(setup_failed);
+	hk_chan_ok(report, hk_now_us()); /* for the accounting: the program starts now */
 	/* pid 1 holds nothing of the caller's either */
 	syscall(SYS_close_range, 3U, ~0U, 0);
 
@@ -308,6 +302,9 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 	if (c->host_pid)
 		end_leftovers();
 	_exit(status);
+fail:
+	hk_chan_fail(report, err, "setting up the container failed");
+	_exit(HK_EXIT_FAIL);
 }
 
 int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set, struct rusage *ru)

@@ -22,9 +22,11 @@ int hk_supervise(pid_t child, pid_t fuse, const sigset_t *set, struct rusage *ru
 
 /* The container's pid 1, after rootfs_enter(): start the program as pid 2,
  * forward signals to it, reap, and exit with its status. Never returns.
- * A byte is written to setup_failed if it fails before the program runs. */
+ * Reports on report (chan.h) that the program started (value: when, as
+ * hk_now_us) or why the set-up failed before it could (then exits 125). */
+struct hk_chan;
 __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
-						 const struct hk_meta *meta, int setup_failed);
+						 const struct hk_meta *meta, struct hk_chan *report);
 
 /* The working directory: --workdir, else the caller's (bound), else the
  * image's, else /. Returns 0 or -1 with *err. */

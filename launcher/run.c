@@ -1,4 +1,6 @@
-/* hk_run: the life of one container (docs/architecture.md).
+/* hk_run: the life of one container (docs/architecture.md), as a chain of
+ * steps over one struct run that owns everything acquired on the way and
+ * is released in one place (run_end).
  *
  *   husk (caller's credentials)       checks the options, binds and image file
  *     joins the image's mount holder  setns into its user and mount namespaces
@@ -10,6 +12,7 @@
  */
 #include "config.h"
 #include "container.h"
+#include "chan.h"
 #include "exec.h"
 #include "cache.h"
 #include "img.h"
@@ -18,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,74 +33,184 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct child_args {
-	const struct hk_container *c;
-	int setup_failed;
-	int go;          /* with cgroups: read once the parent has placed us */
-	const cg_ctx *cg;
+struct run {
+	struct hk_container *c;
+	FILE *report;             /* --report: the file, or stdout */
+	cg_ctx *cg;               /* the container's cgroups, or NULL */
+	struct hk_image img;
+	struct img_cache_conn cc; /* the joined holder */
+	pid_t fuse;               /* --linger 0: our own FUSE server */
+	pid_t child;              /* pid 1 of the container */
+	sigset_t fwd, old;        /* the forwarded signals; the mask before */
+	bool masked;
+	struct hk_chan setup;     /* pid 1 -> us: its root is ready (and when the
+				     program started), or why not */
+	struct hk_chan go;        /* us -> pid 1: placed in its cgroups */
+	struct rusage ru;
+	int status;
+	bool failed_setup;        /* an idle holder is released at once */
 };
 
-__attribute__((noreturn)) static void setup_failed(const struct child_args *a, hk_err err)
-{
-	hk_err_print(err);
-	if (write(a->setup_failed, "E", 1) != 1) { /* the supervisor sees 125 anyway */ }
-	_exit(HK_EXIT_FAIL);
-}
+/* ---- in the container: pid 1 before it becomes husk-init ---- */
 
 static int child_main(void *arg)
 {
-	const struct child_args *a = arg;
+	struct run *r = arg;
 	struct hk_meta meta;
 	hk_err err = NULL;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (a->cg) {
-		char go;
-		if (read(a->go, &go, 1) != 1) /* the supervisor failed: it says why */
+	hk_chan_writer(&r->setup);
+	if (r->cg) {
+		/* the supervisor failed to place us: it says why */
+		if (hk_chan_wait(&r->go, "the supervisor", -1, NULL, NULL, &err) < 0)
 			_exit(HK_EXIT_FAIL);
-		close(a->go);
-		if (cg_child_apply(a->cg, &err) < 0)
-			setup_failed(a, err);
+		if (cg_child_apply(r->cg, &err) < 0)
+			goto fail;
 	}
-	if (a->c->hostname && sethostname(a->c->hostname, strlen(a->c->hostname)) < 0) {
-		hk_fail(&err, errno, "--hostname %s", a->c->hostname);
-		setup_failed(a, err);
+	if (r->c->hostname && sethostname(r->c->hostname, strlen(r->c->hostname)) < 0) {
+		hk_fail(&err, errno, "--hostname %s", r->c->hostname);
+		goto fail;
 	}
 	hk_debug("container started");
-	if (rootfs_enter(a->c, &meta, &err) < 0)
-		setup_failed(a, err);
+	if (rootfs_enter(r->c, &meta, &err) < 0)
+		goto fail;
 	hk_debug("root assembled");
-	hk_container_init(a->c, &meta, a->setup_failed);
+	hk_container_init(r->c, &meta, &r->setup);
+fail:
+	hk_chan_fail(&r->setup, err, "setting up the container failed");
+	_exit(HK_EXIT_FAIL);
+}
+
+/* ---- the steps, in order; each returns 0 or -1 with *err ---- */
+
+/* Descriptors 0-2 closed by the caller (`<&-`) would be taken by the
+ * image, the runtime directory or /dev/fuse, and later covered with
+ * /dev/null by a server: /dev/null goes there first. One poll to look. */
+static int step_stdio(struct run *r, hk_err *err)
+{
+	struct pollfd p[3] = { { .fd = 0 }, { .fd = 1 }, { .fd = 2 } };
+	(void)r;
+	if (poll(p, 3, 0) < 0)
+		return hk_fail(err, errno, "checking descriptors 0-2");
+	for (int i = 0; i < 3; i++)
+		if (p[i].revents & POLLNVAL) {
+			int fd = open("/dev/null", O_RDWR);
+			if (fd < 0)
+				return hk_fail(err, errno, "/dev/null");
+			if (fd != i) { /* a lower one was closed too: it got that */
+				dup2(fd, i);
+				close(fd);
+			}
+		}
+	return 0;
+}
+
+/* The report file is opened as the caller, before any namespace. */
+static int step_report(struct run *r, hk_err *err)
+{
+	const char *path = r->c->report;
+	r->c->cg.account = path != NULL;
+	if (path == NULL)
+		return 0;
+	r->report = strcmp(path, "-") == 0 ? stdout : fopen(path, "ae");
+	if (r->report == NULL)
+		return hk_fail(err, errno, "--report %s", path);
+	return 0;
+}
+
+static int step_cgroup(struct run *r, hk_err *err)
+{
+	return cg_prepare(&r->c->cg, &r->cg, err);
+}
+
+/* Open the image; signals wait for the supervisor from here on (the FUSE
+ * server and the holder reset their mask; waits on a holder watch them). */
+static int step_image(struct run *r, hk_err *err)
+{
+	if (img_open_file(r->c->image, &r->img, err) < 0)
+		return -1;
+	hk_forward_sigset(&r->fwd);
+	sigprocmask(SIG_BLOCK, &r->fwd, &r->old);
+	r->masked = true;
+	return 0;
 }
 
 /* Mount the image privately for this one container: a new user and mount
- * namespace and a FUSE server that dies with us. */
-static int mount_private(const struct hk_container *c, struct hk_image *img, pid_t *fuse, hk_err *err)
+ * namespace and a FUSE server that dies with us. Our own copy of the FUSE
+ * descriptor is closed before anything touches the mount: if the server
+ * dies, the kernel then ends the connection (ENOTCONN) instead of leaving
+ * us waiting for an answer in D state, unkillable. */
+static int mount_private(struct run *r, hk_err *err)
 {
+	const struct hk_container *c = r->c;
 	uid_t uid = c->root ? 0 : c->uid;
 	gid_t gid = c->root ? 0 : c->gid;
 	char dir[4096];
 
 	/* the stage goes over the runtime directory: check it, make it */
-	int dirfd = img_runtime_dir(dir, sizeof(dir), err);
-	if (dirfd < 0)
+	cleanup_close int dirfd = img_runtime_dir(dir, sizeof(dir), err);
+	if (dirfd < 0 || img_check(&r->img, err) < 0)
 		return -1;
-	close(dirfd);
-	if (img_check(img, err) < 0 || img_ns_enter(c->uid, c->gid, c->root, err) < 0)
+	img_watch(&r->img);
+	if (img_ns_enter(c->uid, c->gid, c->root, err) < 0)
 		return -1;
 	cleanup_close int fusefd = img_stage_mount(uid, gid, err);
 	if (fusefd < 0)
 		return -1;
-	*fuse = img_fuse_serve(img, fusefd, uid, gid, err);
-	if (*fuse < 0)
+	r->fuse = img_fuse_serve(&r->img, fusefd, uid, gid, err);
+	if (r->fuse < 0)
 		return -1;
+	close(steal_fd(fusefd));
 	return rootfs_prepare((void *)c, err);
 }
 
-/* With --report: write the container's accounting record. */
-static void write_report(const struct hk_container *c, FILE *f, cg_ctx *cgx, const struct rusage *ru,
-			 long long startup_us, int status)
+static int step_mount(struct run *r, hk_err *err)
 {
+	const struct hk_container *c = r->c;
+	struct img_cache_opts o = { .root = c->root, .linger = c->linger, .timeout = c->holder_timeout,
+				    .max_holders = c->max_holders, .prepare = rootfs_prepare, .arg = r->c };
+	int ret = c->linger > 0 ? img_cache_join(&r->img, &o, &r->cc, err) : mount_private(r, err);
+	if (ret < 0)
+		return -1;
+	img_close(&r->img);
+	hk_debug("image mounted%s", r->cc.fd >= 0 ? " (joined its holder)" : "");
+	return 0;
+}
+
+static int step_clone(struct run *r, hk_err *err)
+{
+	static char stack[256 * 1024] __attribute__((aligned(16)));
+	/* --pid=host: the host's pids and IPC, for ranks that meet there */
+	int flags = CLONE_NEWNS | CLONE_NEWUTS | SIGCHLD | (r->c->host_pid ? 0 : CLONE_NEWPID | CLONE_NEWIPC);
+	if (r->c->net_none)
+		flags |= CLONE_NEWNET;
+	if (hk_chan_open(&r->setup, err) < 0 || (r->cg && hk_chan_open(&r->go, err) < 0))
+		return hk_wrap(err, "starting the container");
+	r->child = clone(child_main, stack + sizeof(stack), flags, r);
+	if (r->child < 0)
+		return hk_fail(err, errno, "starting the container");
+	hk_chan_reader(&r->setup);
+	return 0;
+}
+
+/* Place the container in its cgroups before it runs anything, then let
+ * it go. */
+static int step_place(struct run *r, hk_err *err)
+{
+	if (r->cg == NULL)
+		return 0;
+	hk_chan_writer(&r->go);
+	if (cg_start(r->cg, r->child, err) < 0)
+		return -1; /* closing go tells pid 1 to give up */
+	hk_chan_ok(&r->go, 0);
+	return 0;
+}
+
+/* With --report: write the container's accounting record. */
+static void write_report(struct run *r, long long startup_us)
+{
+	const struct hk_container *c = r->c;
 	struct acct_record rec;
 	char host[256] = "";
 	hk_err e = NULL;
@@ -113,125 +227,83 @@ static void write_report(const struct hk_container *c, FILE *f, cg_ctx *cgx, con
 	}
 	rec.image = c->image;
 	rec.argv = c->argv;
-	rec.exit_status = status;
-	if (cg_finish(cgx, ru, startup_us, &rec, &e) < 0) {
+	rec.exit_status = r->status;
+	if (cg_finish(steal_ptr(r->cg), &r->ru, startup_us, &rec, &e) < 0) {
 		hk_warn("accounting: %s", e->msg);
 		hk_err_free(&e);
 	}
-	if (acct_record_write(f, &rec, &e) < 0) {
+	if (acct_record_write(r->report, &rec, &e) < 0) {
 		hk_warn("--report %s: %s", c->report, e->msg);
 		hk_err_free(&e);
 	}
-	fflush(f);
+	fflush(r->report);
 	cg_record_release(&rec);
+}
+
+/* Supervise to the end; then what pid 1 reported: a failed set-up is
+ * husk's failure (125, with pid 1's message), and a program that could not
+ * even be executed because the holder died under it is too. */
+static int step_supervise(struct run *r, hk_err *err)
+{
+	long long started = 0;
+	memset(&r->ru, 0, sizeof(r->ru));
+	r->status = hk_supervise(r->child, r->fuse, &r->fwd, &r->ru);
+	r->child = -1;
+	int rep = hk_chan_take(&r->setup, &started, err);
+	if (rep < 0) {
+		r->failed_setup = true;
+		return -1;
+	}
+	if ((r->status == HK_EXIT_NOEXEC || r->status == HK_EXIT_NOTFOUND) && img_cache_holder_died(&r->cc))
+		return hk_fail(err, 0, "the image's mount holder (pid %d) died while the container was starting",
+			       (int)r->cc.holder);
+	if (r->report)
+		write_report(r, rep == 1 ? started - hk_start_us() : -1);
+	return 0;
+}
+
+/* Release everything the steps acquired, whatever step failed. */
+static void run_end(struct run *r)
+{
+	if (r->child > 0) {
+		kill(r->child, SIGKILL);
+		waitpid(r->child, NULL, 0);
+	}
+	if (r->fuse > 0) {
+		kill(r->fuse, SIGKILL);
+		waitpid(r->fuse, NULL, 0);
+	}
+	img_cache_leave(&r->cc, r->failed_setup);
+	cg_ctx_free(r->cg);
+	hk_chan_close(&r->setup);
+	hk_chan_close(&r->go);
+	if (r->masked)
+		sigprocmask(SIG_SETMASK, &r->old, NULL);
+	img_close(&r->img);
+	if (r->report && r->report != stdout)
+		fclose(r->report);
 }
 
 int hk_run(struct hk_container *c, int *status, hk_err *err)
 {
-	struct hk_image img;
-	cg_ctx *cgx = NULL;
-	int go[2] = { -1, -1 };
-	struct rusage ru;
-	long long startup_us = -1;
-	static char stack[256 * 1024] __attribute__((aligned(16)));
-	sigset_t set, old;
-	pid_t fuse = -1, child = -1;
-	struct img_cache_conn cc = { .fd = -1, .dirfd = -1 };
-	int ret = -1, setup_pipe[2] = { -1, -1 };
-
-	/* the report file is opened as the caller, before any namespace */
-	FILE *report = NULL;
-	if (c->report) {
-		report = strcmp(c->report, "-") == 0 ? stdout : fopen(c->report, "ae");
-		if (report == NULL)
-			return hk_fail(err, errno, "--report %s", c->report);
+	static int (*const steps[])(struct run *, hk_err *) = {
+		step_stdio, step_report, step_cgroup, step_image, step_mount, step_clone, step_place,
+		step_supervise,
+	};
+	struct run r = { .c = c, .img = { .fd = -1 }, .cc = { .fd = -1, .dirfd = -1 }, .fuse = -1,
+			 .child = -1, .setup = HK_CHAN_INIT, .go = HK_CHAN_INIT };
+	int ret = 0;
+	for (size_t i = 0; ret == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
+		ret = steps[i](&r, err);
+	r.failed_setup |= ret < 0;
+	if (ret < 0 && r.cc.signo) {
+		/* SIGINT/SIGTERM/SIGHUP while husk waited: end as that signal would */
+		fprintf(stderr, "husk: %s\n", (*err)->msg);
+		hk_err_free(err);
+		r.status = 128 + r.cc.signo;
+		ret = 0;
 	}
-	c->cg.account = c->report != NULL;
-	if (cg_prepare(&c->cg, &cgx, err) < 0)
-		goto out_report;
-	if (img_open_file(c->image, &img, err) < 0) {
-		cg_ctx_free(cgx);
-		goto out_report;
-	}
-	/* Signals wait for the supervisor from here on; the FUSE server and
-	 * the holder reset their mask. */
-	hk_forward_sigset(&set);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	if (c->linger > 0) {
-		if (img_cache_join(&img, c->root, c->linger, rootfs_prepare, c, &cc, err) < 0)
-			goto out;
-	} else if (mount_private(c, &img, &fuse, err) < 0) {
-		goto out;
-	}
-	img_close(&img);
-	hk_debug("image mounted%s", cc.fd >= 0 ? " (joined its holder)" : "");
-
-	/* pid 1 writes a byte here when the container's set-up fails */
-	if (pipe2(setup_pipe, O_CLOEXEC) < 0) {
-		hk_fail(err, errno, "starting the container");
-		goto out;
-	}
-	if (cgx && pipe2(go, O_CLOEXEC) < 0) {
-		hk_fail(err, errno, "starting the container");
-		goto out;
-	}
-	struct child_args args = { .c = c, .setup_failed = setup_pipe[1], .go = go[0], .cg = cgx };
-	/* --pid=host: the host's pids and IPC, for ranks that meet there */
-	int flags = CLONE_NEWNS | CLONE_NEWUTS | SIGCHLD | (c->host_pid ? 0 : CLONE_NEWPID | CLONE_NEWIPC);
-	if (c->net_none)
-		flags |= CLONE_NEWNET;
-	child = clone(child_main, stack + sizeof(stack), flags, &args);
-	if (child < 0) {
-		hk_fail(err, errno, "starting the container");
-		goto out;
-	}
-	if (cgx) {
-		/* place the container before it runs anything, then let it go */
-		if (cg_start(cgx, child, err) < 0) {
-			kill(child, SIGKILL);
-			waitpid(child, NULL, 0);
-			goto out;
-		}
-		close(steal_fd(go[0]));
-		if (write(go[1], "g", 1) != 1) { /* the child died: supervise says how */ }
-	}
-	memset(&ru, 0, sizeof(ru));
-	*status = hk_supervise(child, fuse, &set, &ru);
-	close(steal_fd(setup_pipe[1]));
-	char msg[1 + sizeof(long long)] = { 0 };
-	ssize_t n = read(setup_pipe[0], msg, sizeof(msg));
-	if (n == (ssize_t)sizeof(msg) && msg[0] == 'S') {
-		long long started;
-		memcpy(&started, msg + 1, sizeof(started));
-		startup_us = started - hk_start_us();
-	}
-	img_cache_leave(&cc, n >= 1 && msg[0] == 'E');
-	if (report) {
-		write_report(c, report, cgx, &ru, startup_us, *status);
-		cgx = NULL;
-	}
-	ret = 0;
-out:
-	if (fuse > 0) {
-		kill(fuse, SIGKILL);
-		waitpid(fuse, NULL, 0);
-	}
-	img_cache_leave(&cc, true);
-	cg_ctx_free(cgx);
-	for (int i = 0; i < 2; i++)
-		if (go[i] >= 0)
-			close(go[i]);
-	if (setup_pipe[0] >= 0)
-		close(setup_pipe[0]);
-	if (setup_pipe[1] >= 0)
-		close(setup_pipe[1]);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	img_close(&img);
-	if (report && report != stdout)
-		fclose(report);
+	*status = r.status;
+	run_end(&r);
 	return ret;
-out_report:
-	if (report && report != stdout)
-		fclose(report);
-	return -1;
 }

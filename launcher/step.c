@@ -2,6 +2,7 @@
 #include "config.h"
 #include "step.h"
 #include "cache.h"
+#include "chan.h"
 #include "exec.h"
 #include "img.h"
 #include "rootfs.h"
@@ -22,7 +23,8 @@
 
 /* The keeper: mount the image (joining its holder), make the container's
  * namespaces, assemble and enter its root, report, then wait for SIGTERM. */
-__attribute__((noreturn)) static void keeper_main(struct hk_container *c, const struct stat *want, int report)
+__attribute__((noreturn)) static void keeper_main(struct hk_container *c, const struct stat *want,
+						  struct hk_chan *report)
 {
 	c->host_pid = true;
 	struct hk_image img;
@@ -33,7 +35,7 @@ __attribute__((noreturn)) static void keeper_main(struct hk_container *c, const 
 
 	prctl(PR_SET_NAME, "husk-keeper");
 	/* hold none of the starter's descriptors (slurmstepd's task I/O) */
-	int keep[1] = { report };
+	int keep[1] = { report->wr };
 	hk_close_except(keep, 1);
 	/* Started by a privileged process (slurmstepd) on the user's behalf:
 	 * become the user for good before anything else. */
@@ -74,9 +76,11 @@ __attribute__((noreturn)) static void keeper_main(struct hk_container *c, const 
 		img_close(&img);
 		goto fail;
 	}
-	if (c->linger == 0)
-		c->linger = 1; /* a keeper always goes through a holder */
-	if (img_cache_join(&img, c->root, c->linger, rootfs_prepare, c, &cc, &err) < 0)
+	struct img_cache_opts o = { .root = c->root, .linger = c->linger ? c->linger : 1,
+				    /* a keeper always goes through a holder */
+				    .timeout = c->holder_timeout, .max_holders = c->max_holders,
+				    .prepare = rootfs_prepare, .arg = c };
+	if (img_cache_join(&img, &o, &cc, &err) < 0)
 		goto fail;
 	img_close(&img);
 	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (c->net_none ? CLONE_NEWNET : 0);
@@ -91,15 +95,14 @@ __attribute__((noreturn)) static void keeper_main(struct hk_container *c, const 
 	/* /proc is the host pid namespace's: tasks keep the host's pids */
 	if (rootfs_enter(c, &meta, &err) < 0)
 		goto fail;
-	if (write(report, "", 1) != 1) { /* the starter is gone: we are killed soon */ }
-	close(report);
+	hk_chan_ok(report, 0);
 	img_quiet_stdio();
 	int sig;
 	sigwait(&set, &sig);
 	img_cache_leave(&cc, false);
 	_exit(0);
 fail:
-	dprintf(report, "%s", err && err->msg ? err->msg : "starting the container failed");
+	hk_chan_fail(report, err, "starting the container failed");
 	img_cache_leave(&cc, true);
 	_exit(HK_EXIT_FAIL);
 }
@@ -111,22 +114,20 @@ int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err)
 
 int hk_step_start_checked(struct hk_container *c, const struct stat *want, pid_t *keeper, hk_err *err)
 {
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return hk_fail(err, errno, "starting the container");
+	cleanup_chan struct hk_chan ch = HK_CHAN_INIT;
+	if (hk_chan_open(&ch, err) < 0)
+		return hk_wrap(err, "starting the container");
 	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
+	if (pid < 0)
 		return hk_fail(err, errno, "starting the container");
-	}
 	if (pid == 0) {
-		close(p[0]);
-		keeper_main(c, want, p[1]);
+		hk_chan_writer(&ch);
+		keeper_main(c, want, &ch);
 	}
-	close(p[1]);
-	if (hk_read_ready(p[0], "the container's keeper", err) < 0) {
+	/* the keeper's own waits are bounded: joining takes at most a few */
+	int timeout = c->holder_timeout ? (int)c->holder_timeout * 4000 : -1;
+	if (hk_chan_wait(&ch, "the container's keeper", timeout, NULL, NULL, err) < 0) {
+		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		return -1;
 	}
