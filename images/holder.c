@@ -206,8 +206,8 @@ static bool grow(struct holder *h)
 }
 
 /* How long poll may sleep: forever while containers use the mount, else
- * until the linger time ends (at once, if our socket is no longer linked:
- * nobody can join us again). -1 when it is time to go. */
+ * until the linger time ends, looking every 5 s whether our socket is
+ * still linked (if not, nobody can join us again: we go). -2: time to go. */
 static int poll_timeout(struct holder *h)
 {
 	char name[ENTRY_NAME];
@@ -216,7 +216,9 @@ static int poll_timeout(struct holder *h)
 	if (h->published && !linked_as(h, entry_name(name, h->a->key, "sock")))
 		return -2; /* removed or replaced under us: an orphan */
 	time_t left = h->idle_since + h->linger - now_mono();
-	return left <= 0 ? -2 : (int)(left * 1000);
+	if (left <= 0)
+		return -2;
+	return left > 5 ? 5000 : (int)(left * 1000); /* idle: look again every 5 s */
 }
 
 /* The starter exited: published, we serve on; else nobody will. */

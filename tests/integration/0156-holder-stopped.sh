@@ -1,0 +1,46 @@
+#!/bin/bash
+# A holder that does not answer (stopped with SIGSTOP): husk run, husk ps
+# and husk gc must not hang. Every wait is bounded (holder_timeout in
+# husk.conf, 2 s here), says what husk waits for, and SIGINT or SIGTERM
+# end a waiting husk run with 130 or 143.
+. "$(dirname "$0")/../lib.sh"
+
+printf 'holder_timeout = 2\n' >husk.conf
+chmod 0644 husk.conf
+conf=HUSK_CONFIG=$PWD/husk.conf
+
+run_husk "$conf" run --linger 60 "$IMG/demo.sqsh" -- true
+expect_status 0
+holder=$(pgrep -u "$USER_UID" -x -r S,R husk-holder)
+[ -n "$holder" ] || fail "no holder"
+kill -STOP "$holder"
+
+husk_bg "$conf" run --linger 60 "$IMG/demo.sqsh" -- true
+bg_finish 8
+expect_status 125
+expect_stderr_contains "husk: waiting for the image's mount holder (pid $holder) to answer"
+expect_stderr_contains "husk: error: the image's mount holder (pid $holder) did not answer in 2 s"
+
+husk_bg ps
+bg_finish 8
+expect_status 0
+expect_stdout_contains "not answering"
+husk_bg gc
+bg_finish 8
+expect_status 0
+expect_stdout_contains "not answering"
+
+# stopped by a signal while it waits
+for sig in INT:130 TERM:143; do
+	husk_bg "$conf" run --linger 60 "$IMG/demo.sqsh" -- true
+	sleep 1.5
+	kill -"${sig%:*}" "$bg_pid"
+	bg_finish 5
+	expect_status "${sig#*:}"
+	expect_stderr_contains "interrupted by"
+done
+
+kill -CONT "$holder"
+run_husk run --linger 60 "$IMG/demo.sqsh" -- cat /etc/image-marker
+expect_status 0
+expect_stdout_is "this file is in the image"
