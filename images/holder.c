@@ -40,7 +40,12 @@ struct holder {
 	struct client *clients;
 	struct pollfd *pfd;
 	size_t nclients, njoined, cap;
+	size_t max_clients;     /* what the descriptor limit allows, with room
+				   for the FUSE session's own (splice pipes) */
 };
+
+/* descriptors kept free for the holder's own use, beyond its clients */
+#define SPARE_FDS 32
 
 enum { P_FUSE, P_LISTEN, P_STARTER, P_CLIENTS };
 
@@ -146,25 +151,33 @@ static bool serve_request(struct holder *h, size_t i)
 	return true;
 }
 
-/* Out of descriptors: answer the waiting client with why, using the one
- * descriptor kept in reserve, rather than leaving it (and poll) spinning. */
-static void refuse_one(struct holder *h)
+static rlim_t nofile_limit(void)
 {
-	if (h->reserve < 0) {
-		h->paused = true; /* until a client leaves */
+	struct rlimit rl;
+	return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 0;
+}
+
+/* Turn the next waiting client away, saying why. At the descriptor limit
+ * (EMFILE) the one descriptor kept in reserve takes the connection, rather
+ * than leaving it (and poll) spinning; nothing left at all: stop accepting
+ * until a client leaves. */
+static void refuse_one(struct holder *h, bool emfile)
+{
+	if (emfile && h->reserve < 0) {
+		h->paused = true;
 		return;
 	}
-	close(h->reserve);
+	if (emfile)
+		close(h->reserve);
 	int fd = accept4(h->listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd >= 0) {
-		struct rlimit rl;
-		getrlimit(RLIMIT_NOFILE, &rl);
 		if (dprintf(fd, "%cthe image's mount holder (pid %d) serves %zu containers, as many as its "
-			    "descriptor limit allows (%llu, the hard RLIMIT_NOFILE it started with)",
-			    REP_REFUSED, (int)getpid(), h->njoined, (unsigned long long)rl.rlim_cur) < 0) { }
+			    "descriptor limit allows (RLIMIT_NOFILE %llu)",
+			    REP_REFUSED, (int)getpid(), h->njoined, (unsigned long long)nofile_limit()) < 0) { }
 		close(fd);
 	}
-	h->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (emfile)
+		h->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 static void accept_clients(struct holder *h)
@@ -172,10 +185,14 @@ static void accept_clients(struct holder *h)
 	/* accept while there is room; the rest wait in the backlog until the
 	 * arrays have grown */
 	while (h->nclients + P_CLIENTS < h->cap) {
+		if (h->nclients >= h->max_clients) {
+			refuse_one(h, false);
+			return;
+		}
 		int fd = accept4(h->listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
-				refuse_one(h);
+				refuse_one(h, true);
 			return;
 		}
 		struct ucred cred;
@@ -260,7 +277,7 @@ __attribute__((noreturn)) static void holder_loop(struct holder *h)
 /* The holder serves every later container of the user, not only the one
  * that started it: its starter's soft limits (ulimit -n 16, -t, -v) must
  * not bound it. Raise them to the hard limits. */
-static void raise_limits(void)
+static size_t raise_limits(void)
 {
 	static const int res[] = { RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_CPU, RLIMIT_FSIZE };
 	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++) {
@@ -270,6 +287,10 @@ static void raise_limits(void)
 			setrlimit(res[i], &rl);
 		}
 	}
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0 || nofile.rlim_cur == RLIM_INFINITY)
+		return 1 << 20;
+	return nofile.rlim_cur > 2 * SPARE_FDS ? (size_t)nofile.rlim_cur - SPARE_FDS : (size_t)nofile.rlim_cur / 2;
 }
 
 static int holder_listen(struct holder *h, hk_err *err)
@@ -312,7 +333,7 @@ __attribute__((noreturn)) static void holder_main(struct hk_image *img, const st
 	prctl(PR_SET_NAME, "husk-holder");
 	signal(SIGPIPE, SIG_IGN);
 	if (chdir("/") < 0) { /* never fails */ }
-	raise_limits();
+	h.max_clients = raise_limits();
 	h.started = time(NULL);
 	h.idle_since = now_mono();
 	snprintf(h.name, sizeof(h.name), "%s", a->newname);

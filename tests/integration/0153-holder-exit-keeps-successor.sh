@@ -7,7 +7,7 @@
 
 run_husk run --linger 3 "$IMG/demo.sqsh" -- true
 expect_status 0
-old=$(pgrep -u "$USER_UID" -x husk-holder)
+old=$(pgrep -u "$USER_UID" -x -r S,R husk-holder)
 [ -n "$old" ] || fail "no holder after the first run"
 sock=$(ls "$USER_RUNDIR"/husk/*.sock 2>/dev/null)
 [ -n "$sock" ] || fail "no socket in $USER_RUNDIR/husk"
@@ -15,7 +15,7 @@ rm -f "$sock"
 
 run_husk run --linger 60 "$IMG/demo.sqsh" -- true
 expect_status 0
-new=$(pgrep -u "$USER_UID" -x husk-holder | grep -vx "$old")
+new=$(pgrep -u "$USER_UID" -x -r S,R husk-holder | grep -vx "$old")
 [ -n "$new" ] || fail "no new holder after the socket was removed"
 
 # the old one ends (its linger time; at once, being unreachable)
@@ -27,6 +27,6 @@ run_husk ps
 expect_stdout_matches "^$new "
 run_husk run --linger 60 "$IMG/demo.sqsh" -- true
 expect_status 0
-[ "$(pgrep -u "$USER_UID" -x husk-holder)" = "$new" ] || fail "the next run did not join the successor $new"
+[ "$(pgrep -u "$USER_UID" -x -r S,R husk-holder)" = "$new" ] || fail "the next run did not join the successor $new"
 run_husk gc
 expect_stdout_contains released
