@@ -230,6 +230,9 @@ static int poll_timeout(struct holder *h)
 	char name[ENTRY_NAME];
 	if (h->njoined > 0)
 		return -1;
+	check_published(h);
+	if (!h->published && h->starter >= 0)
+		return 5000; /* its starter is preparing us: no linger time yet */
 	if (h->published && !linked_as(h, entry_name(name, h->a->key, "sock")))
 		return -2; /* removed or replaced under us: an orphan */
 	time_t left = h->idle_since + h->linger - now_mono();

@@ -21,7 +21,7 @@ PACKAGES=(
 	# spank-plugin (slurm/spank.h) and the real Slurm cluster its tests start
 	libslurm-dev slurm-wlm slurmdbd mariadb-server bc
 	# tests: unit test frameworks, the demo image, the harness's tools
-	check libcmocka-dev busybox-static jq util-linux procps man-db strace
+	check libcmocka-dev busybox-static jq util-linux procps man-db strace python3
 	# tests: MPI (host-launched ranks: Open MPI on the host and in an image mmdebstrap builds)
 	openmpi-bin libopenmpi-dev mmdebstrap
 	# tests of the confinement (issue 12): keyrings, a pty harness

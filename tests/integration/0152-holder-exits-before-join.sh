@@ -7,7 +7,7 @@
 command -v strace >/dev/null || skip "strace is not installed"
 
 start=$(date +%s)
-_as_user_exec strace -o /dev/null -e trace=wait4 -e inject=wait4:delay_exit=2000000:when=1 \
+_as_user_exec strace -qq -o /dev/null -e trace=wait4 -e inject=wait4:delay_exit=2000000:when=1 \
 	"$HUSK" run --linger 1 "$IMG/demo.sqsh" -- cat /etc/image-marker \
 	>"$_lib_tmp/bg.out" 2>"$_lib_tmp/bg.err" </dev/null &
 bg_pid=$!

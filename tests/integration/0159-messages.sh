@@ -1,0 +1,41 @@
+#!/bin/bash
+# What husk says must be what happened: the runtime directory removed
+# during a run is not "the holder died, the container saw I/O errors"; a
+# failed fork says why; a holder that dies while the container starts is
+# husk's failure (125), not the program's 126.
+. "$(dirname "$0")/../lib.sh"
+command -v strace >/dev/null || skip "strace is not installed"
+
+husk_bg run --linger 30 "$IMG/demo.sqsh" -- sh -c 'sleep 1; cat /etc/image-marker'
+sleep 0.5
+rm -rf "$USER_RUNDIR/husk"
+bg_finish 10
+expect_status 0
+expect_stdout_is "this file is in the image"
+expect_stderr_contains "runtime directory $USER_RUNDIR/husk was removed during the run"
+[[ $err != *"I/O errors"* ]] || fail "husk said the container saw I/O errors; it saw none"
+release_mounts
+
+# no process for the holder: the fork fails (EAGAIN), and husk says so
+n=$(pgrep -u "$USER_UID" | wc -l)
+_leak_before_cmd=$(_leak_state)
+as_user bash -c "ulimit -u $((n + 2)); exec $HUSK run --linger 30 $IMG/demo.sqsh -- true" \
+	>"$_lib_tmp/out" 2>"$_lib_tmp/err"
+status=$? out=$(cat "$_lib_tmp/out") err=$(cat "$_lib_tmp/err") _last_cmd="(ulimit -u $((n + 2))) husk run"
+expect_error "starting the mount holder: Resource temporarily unavailable"
+
+# the holder dies while the program is about to be executed (strace holds
+# every exec 1.5 s; the test kills the holder meanwhile)
+run_husk run --linger 30 "$IMG/demo.sqsh" -- true
+_as_user_exec strace -qq -f -o /dev/null -e trace=execve -e inject=execve:delay_enter=1500000:when=1 \
+	"$HUSK" run --linger 30 "$IMG/demo.sqsh" -- true >"$_lib_tmp/bg.out" 2>"$_lib_tmp/bg.err" </dev/null &
+bg_pid=$!
+for ((i = 0; i < 100; i++)); do
+	init=$(pgrep -u "$USER_UID" -x husk-init) && [ -n "$(pgrep -P "$init")" ] && break
+	sleep 0.05
+done
+kill -KILL "$(pgrep -u "$USER_UID" -x -r S,R husk-holder)"
+bg_finish 10
+expect_status 125
+expect_stderr_contains "husk: error: the image's mount holder (pid"
+expect_stderr_contains "died while the container was starting"

@@ -1,0 +1,40 @@
+#!/bin/bash
+# A per-user cap on lingering holders (max_holders in husk.conf): starting
+# one more releases idle ones, oldest first; when all are in use, the new
+# one serves its container and does not linger.
+. "$(dirname "$0")/../lib.sh"
+
+printf 'max_holders = 2\n' >husk.conf
+chmod 0644 husk.conf
+conf=HUSK_CONFIG=$PWD/husk.conf
+for i in a b c; do cp "$IMG/demo.sqsh" $i.sqsh; done
+chmod 0644 ./*.sqsh
+
+holders() { pgrep -u "$USER_UID" -x -r S,R husk-holder | wc -l; }
+holder_of() { husk_as_user ps | awk -v img="$PWD/$1.sqsh" '$NF == img { print $1 }'; }
+
+for i in a b; do
+	run_husk "$conf" run --linger 60 "$PWD/$i.sqsh" -- true
+	expect_status 0
+	sleep 1 # ages apart
+done
+[ "$(holders)" = 2 ] || fail "expected 2 holders, found $(holders)"
+run_husk "$conf" run --linger 60 "$PWD/c.sqsh" -- true
+expect_status 0
+sleep 0.5
+[ "$(holders)" = 2 ] || fail "max_holders = 2, but $(holders) holders live"
+[ -z "$(holder_of a)" ] || fail "the oldest idle holder (a.sqsh) was not the one released"
+[ -n "$(holder_of b)" ] && [ -n "$(holder_of c)" ] || fail "holders of b.sqsh and c.sqsh expected: $(husk_as_user ps)"
+
+# b and c in use: a runs, with a holder that goes with its container
+husk_bg "$conf" run --linger 60 "$PWD/b.sqsh" -- sleep 3
+as_user "$HUSK" run --linger 60 "$PWD/c.sqsh" -- sleep 3 &
+sleep 1
+run_husk "$conf" run --linger 60 "$PWD/a.sqsh" -- cat /etc/image-marker
+expect_status 0
+expect_stdout_is "this file is in the image"
+sleep 0.5
+[ -z "$(holder_of a)" ] || fail "a holder beyond max_holders lingers after its container"
+bg_finish 10
+wait
+rm -f a.sqsh b.sqsh c.sqsh husk.conf
