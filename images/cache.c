@@ -46,24 +46,30 @@ static int check_dir(int fd, const char *path, hk_err *err)
 	return 0;
 }
 
-int img_user_dir(const char *path, hk_err *err)
+/* img_user_dir, naming the directory as what in messages. */
+static int own_dir(const char *path, const char *what, hk_err *err)
 {
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return hk_fail(err, errno, "directory %s", path);
+		return hk_fail(err, errno, "%s %s", what, path);
 	cleanup_close int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ELOOP || e == ENOTDIR)
-			return hk_fail(err, 0, "directory %s: is a symlink or not a directory; "
-				       "refusing to follow it", path);
-		return hk_fail(err, e, "directory %s", path);
+			return hk_fail(err, 0, "%s %s: is a symlink or not a directory; "
+				       "refusing to follow it", what, path);
+		return hk_fail(err, e, "%s %s", what, path);
 	}
 	if (check_dir(fd, path, err) < 0)
 		return -1;
 	return steal_fd(fd);
 }
 
-/* Someone else made /tmp/husk-UID (any user can, in a sticky /tmp): use a
+int img_user_dir(const char *path, hk_err *err)
+{
+	return own_dir(path, "directory", err);
+}
+
+/* Another user made /tmp/husk-UID (any user can, in a sticky /tmp): use a
  * directory of our own beside it instead, /tmp/husk-UID.XXXXXX, found again
  * by a rule others can not game: the first by name of those that are real
  * directories owned by us with mode 0700 (nobody else can make one). */
@@ -105,7 +111,7 @@ static int private_dir(char *path, size_t len, hk_err *err)
 		if (strcmp(path, made) != 0)
 			rmdir(made);
 	}
-	return img_user_dir(path, err);
+	return own_dir(path, "runtime directory", err);
 }
 
 int img_runtime_dir(char *path, size_t len, hk_err *err)
@@ -119,8 +125,9 @@ int img_runtime_dir(char *path, size_t len, hk_err *err)
 		snprintf(path, len, "%s/husk", xdg);
 	else
 		snprintf(path, len, "/tmp/husk-%u", (unsigned)getuid());
-	int fd = img_user_dir(path, err);
-	if (fd < 0 && !own_parent && lstat(path, &st) == 0 && st.st_uid != getuid()) {
+	int fd = own_dir(path, "runtime directory", err);
+	/* another user's (root's is the site's doing: say so, do not route around it) */
+	if (fd < 0 && !own_parent && lstat(path, &st) == 0 && st.st_uid != getuid() && st.st_uid != 0) {
 		hk_err_free(err);
 		fd = private_dir(path, len, err);
 	}
@@ -476,7 +483,10 @@ static int join_locked(struct hk_image *img, const struct img_cache_opts *o, str
 			       img->arg, img_stage, lockname, o->timeout);
 	if (lock < 0)
 		return hk_fail(err, errno, "locking %s/%s", img_stage, lockname);
+	/* published while we waited for the lock? */
 	int r = try_join(cc, entry_name(sockname, cc->key, "sock"), tmo, err);
+	if (r == 1 && enter_holder(cc->holder, err) < 0)
+		r = -1;
 	if (r == 0)
 		r = start_and_join(img, o, cc, err);
 	if (r != 1)
