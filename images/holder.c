@@ -122,6 +122,17 @@ static void status_line(struct holder *h, int fd)
 	if (hk_write_all(fd, buf, (size_t)n) < 0) { /* the asker left */ }
 }
 
+/* Joined clients still there: one whose end closed in the same poll round
+ * as this request (the last container, just before `husk gc`) is not. */
+static size_t live_joined(const struct holder *h)
+{
+	size_t n = 0;
+	char c;
+	for (size_t i = 0; i < h->nclients; i++)
+		n += h->clients[i].joined && recv(h->clients[i].fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 0;
+	return n;
+}
+
 /* One request from a client that has not joined yet. Returns false if
  * the holder is to exit (a gc found it idle). */
 static bool serve_request(struct holder *h, size_t i)
@@ -142,7 +153,7 @@ static bool serve_request(struct holder *h, size_t i)
 	} else if (req == REQ_STATUS) {
 		status_line(h, c->fd);
 	} else if (req == REQ_GC) {
-		bool idle = h->njoined == 0;
+		bool idle = live_joined(h) == 0;
 		if (dprintf(c->fd, idle ? "released\n" : "busy\n") < 0) { /* the asker left */ }
 		if (idle)
 			return false;
