@@ -469,6 +469,7 @@ if want slurm && [ "$quick" = 0 ]; then
 				for i in $(seq "$PAIRS"); do
 					if [ $((i % 2)) = 1 ]; then b=$(t srun "$@" /bin/true); c=$(t srun --container-image="$IMAGE" "$@" /bin/true)
 					else c=$(t srun --container-image="$IMAGE" "$@" /bin/true); b=$(t srun "$@" /bin/true); fi
+					[ -n "$b" ] && [ -n "$c" ] || { echo "srun $* failed" >&2; exit 1; }
 					echo "$b $c"
 				done' _ "$@") >"$sdir/pairs" 2>"$sdir/err" || { log "slurm $label: $(tail -n 2 "$sdir/err")"; return 0; }
 			awk '{ printf "%.9f\n", $1 / 1e9 }' "$sdir/pairs" >"$sdir/b"
@@ -492,8 +493,12 @@ if want slurm && [ "$quick" = 0 ]; then
 		[ -s "$sdir/job-bare" ] && record slurm "50 steps in one job" srun user s srun "$sdir/job-bare"
 		[ -s "$sdir/job-husk" ] && record slurm "50 steps in one job" srun+husk user s srun "$sdir/job-husk"
 		# start-up against nodes and tasks per node
+		# (tasks per node up to the node's CPUs: Slurm 22.05 here refuses more,
+		# even with --overcommit: "Requested node configuration is not available")
+		ncpn=$(sinfo -h -o %c | sort -n | head -n 1)
 		for nn in $(seq "$nnodes"); do
 			for tpn in 1 2 4 8; do
+				[ "$tpn" -le "${ncpn:-1}" ] || { log "slurm: -N $nn, $tpn tasks per node: skipped (nodes have $ncpn CPUs)"; continue; }
 				pairs=$([ -n "$runs" ] && echo "$runs" || echo 8)
 				log "slurm: -N $nn, $tpn tasks per node"
 				spairs "curve N=$nn tpn=$tpn" -N "$nn" --ntasks-per-node="$tpn" --overcommit
