@@ -84,6 +84,30 @@ static json_t *jint(int64_t v)
 	return v < 0 ? json_null() : json_integer((json_int_t)v);
 }
 
+/* The counters and their sources, in the record's order: one list that
+ * the writer and the reader share (docs/accounting-schema.md). */
+static const struct { const char *key; size_t off; } stat_keys[] = {
+	{ "startup_us", offsetof(struct acct_stats, startup_us) },
+	{ "wall_us", offsetof(struct acct_stats, wall_us) },
+	{ "cpu_user_us", offsetof(struct acct_stats, cpu_user_us) },
+	{ "cpu_system_us", offsetof(struct acct_stats, cpu_system_us) },
+	{ "mem_peak_bytes", offsetof(struct acct_stats, mem_peak_bytes) },
+	{ "oom_kills", offsetof(struct acct_stats, oom_kills) },
+	{ "io_read_bytes", offsetof(struct acct_stats, io_read_bytes) },
+	{ "io_write_bytes", offsetof(struct acct_stats, io_write_bytes) },
+	{ "pids_peak", offsetof(struct acct_stats, pids_peak) },
+}, src_keys[] = {
+	{ "cpu", offsetof(struct acct_stats, src_cpu) },
+	{ "memory", offsetof(struct acct_stats, src_mem) },
+	{ "io", offsetof(struct acct_stats, src_io) },
+	{ "pids", offsetof(struct acct_stats, src_pids) },
+};
+#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
+#define STAT(s, k) ((int64_t *)((char *)(s) + (k).off))
+#define SRC(s, k) ((const char **)((char *)(s) + (k).off))
+#define CSTAT(s, k) (*(const int64_t *)((const char *)(s) + (k).off))
+#define CSRC(s, k) (*(const char *const *)((const char *)(s) + (k).off))
+
 static json_t *record_json(const struct acct_record *r)
 {
 	const struct acct_stats *s = &r->stats;
@@ -94,23 +118,32 @@ static json_t *record_json(const struct acct_record *r)
 			if (json_array_append_new(argv, jstr(*a)) < 0)
 				return json_decref(argv), NULL;
 	}
-	/* "o" takes each reference; one NULL makes json_pack fail */
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-	                 " s:o, s:o, s:o, s:o, s:o,"
-	                 " s:{s:o, s:o, s:o, s:o, s:b}, s:{s:s, s:s, s:s, s:s}}",
-	                 "schema", ACCT_SCHEMA, "job", jstr(r->job), "step", jstr(r->step), "node", jstr(r->node),
-	                 "task", jint(r->task), "ntasks", jint(r->ntasks), "image", jstr(r->image),
-	                 "command", argv, "exit_status", r->exit_status,
-	                 "start_time_us", jint(r->start_unix_us), "startup_us", jint(s->startup_us),
-	                 "wall_us", jint(s->wall_us), "cpu_user_us", jint(s->cpu_user_us),
-	                 "cpu_system_us", jint(s->cpu_system_us), "mem_peak_bytes", jint(s->mem_peak_bytes),
-	                 "oom_kills", jint(s->oom_kills), "io_read_bytes", jint(s->io_read_bytes),
-	                 "io_write_bytes", jint(s->io_write_bytes), "pids_peak", jint(s->pids_peak),
-	                 "backend", jstr(r->backend ? r->backend : "none"), "cgroup", jstr(r->cgroup),
-	                 "limits", "cpus", jstr(r->cpus), "mems", jstr(r->mems),
-	                 "memory_bytes", jint(r->limit_memory), "pids", jint(r->limit_pids), "enforced", r->enforced,
-	                 "sources", "cpu", s->src_cpu ? s->src_cpu : "none", "memory", s->src_mem ? s->src_mem : "none",
-	                 "io", s->src_io ? s->src_io : "none", "pids", s->src_pids ? s->src_pids : "none");
+	/* "o" takes each reference; one NULL makes json_pack fail. Each
+	 * json_object_set_new takes its value, also when it fails. */
+	json_t *j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o}",
+	                      "schema", ACCT_SCHEMA, "job", jstr(r->job), "step", jstr(r->step), "node", jstr(r->node),
+	                      "task", jint(r->task), "ntasks", jint(r->ntasks), "image", jstr(r->image),
+	                      "command", argv, "exit_status", r->exit_status,
+	                      "start_time_us", jint(r->start_unix_us));
+	json_t *src = json_object();
+	int bad = 0;
+	for (size_t k = 0; k < NKEYS(stat_keys); k++)
+		bad |= json_object_set_new(j, stat_keys[k].key, jint(CSTAT(s, stat_keys[k])));
+	for (size_t k = 0; k < NKEYS(src_keys); k++) {
+		const char *v = CSRC(s, src_keys[k]);
+		bad |= json_object_set_new(src, src_keys[k].key, json_string(v ? v : "none"));
+	}
+	bad |= json_object_set_new(j, "backend", jstr(r->backend ? r->backend : "none"));
+	bad |= json_object_set_new(j, "cgroup", jstr(r->cgroup));
+	bad |= json_object_set_new(j, "limits", json_pack("{s:o, s:o, s:o, s:o, s:b}", "cpus", jstr(r->cpus),
+							  "mems", jstr(r->mems), "memory_bytes", jint(r->limit_memory),
+							  "pids", jint(r->limit_pids), "enforced", r->enforced));
+	bad |= json_object_set_new(j, "sources", src);
+	if (bad) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 int acct_record_write(FILE *f, const struct acct_record *r, hk_err *err)
@@ -220,21 +253,12 @@ int acct_rec_parse(const char *line, struct acct_rec *out, hk_err *err)
 	int64_t rc = get_num(j, "exit_status");
 	out->exit_status = rc >= 0 ? (int)rc : 0;
 	out->start_unix_us = get_num(j, "start_time_us");
-	s->startup_us = get_num(j, "startup_us");
-	s->wall_us = get_num(j, "wall_us");
-	s->cpu_user_us = get_num(j, "cpu_user_us");
-	s->cpu_system_us = get_num(j, "cpu_system_us");
-	s->mem_peak_bytes = get_num(j, "mem_peak_bytes");
-	s->oom_kills = get_num(j, "oom_kills");
-	s->io_read_bytes = get_num(j, "io_read_bytes");
-	s->io_write_bytes = get_num(j, "io_write_bytes");
-	s->pids_peak = get_num(j, "pids_peak");
+	for (size_t k = 0; k < NKEYS(stat_keys); k++)
+		*STAT(s, stat_keys[k]) = get_num(j, stat_keys[k].key);
+	for (size_t k = 0; k < NKEYS(src_keys); k++)
+		*SRC(s, src_keys[k]) = src_name(json_object_get(src, src_keys[k].key));
 	out->limit_memory = get_num(lim, "memory_bytes");
 	out->limit_pids = get_num(lim, "pids");
 	out->enforced = json_is_true(json_object_get(lim, "enforced"));
-	s->src_cpu = src_name(json_object_get(src, "cpu"));
-	s->src_mem = src_name(json_object_get(src, "memory"));
-	s->src_io = src_name(json_object_get(src, "io"));
-	s->src_pids = src_name(json_object_get(src, "pids"));
 	return 0;
 }

@@ -519,6 +519,20 @@ static bool is_layer_type(const char *mt)
 	return false;
 }
 
+/* The squashfs output from the layers in order and the configuration
+ * (NULL for none) in /.husk. */
+static int write_image(const struct import_opts *o, struct layer *ls, size_t n, const char *config, size_t clen,
+		       const char *mdigest, const char *cdig, hk_err *err)
+{
+	struct tree *t = tree_create(o->output, &o->tree, err);
+	int ret = -1;
+	if (t && run_layers(t, ls, n, o->tree.quiet, err) == 0 &&
+	    add_config(t, config, clen, o->source_label, mdigest, cdig, err) == 0 && tree_finish(t, err) == 0)
+		ret = 0;
+	tree_free(t);
+	return ret;
+}
+
 int oci_pick_platform(json_t *manifests, const char *what, json_t **out, hk_err *err);
 
 /* Among an index's manifests, the one for this host (linux/ARCH). */
@@ -600,7 +614,6 @@ static int import_manifest(const struct blobs *b, const char *mdata, size_t mlen
 	size_t n = 0;
 	char *config = NULL;
 	size_t clen = 0;
-	struct tree *t = NULL;
 	int ret = -1;
 
 	if (!json_is_object(m)) {
@@ -654,14 +667,8 @@ static int import_manifest(const struct blobs *b, const char *mdata, size_t mlen
 			goto out;
 		}
 	}
-	if (!(t = tree_create(o->output, &o->tree, err)))
-		goto out;
-	if (run_layers(t, ls, n, o->tree.quiet, err) < 0 ||
-	    add_config(t, config, clen, o->source_label, mdigest, cdig, err) < 0 || tree_finish(t, err) < 0)
-		goto out;
-	ret = 0;
+	ret = write_image(o, ls, n, config, clen, mdigest, cdig, err);
 out:
-	tree_free(t);
 	layers_free(ls, n);
 	free(config);
 	json_decref(m);
@@ -778,7 +785,6 @@ static int import_docker_archive(const char *path, const struct import_opts *o, 
 	json_t *j = NULL;
 	struct layer *ls = NULL;
 	size_t n = 0;
-	struct tree *t = NULL;
 	int ret = -1;
 	char cdig[80] = "";
 
@@ -836,14 +842,8 @@ static int import_docker_archive(const char *path, const struct import_opts *o, 
 		snprintf(ls[i].label, sizeof(ls[i].label), "layer %zu of %zu (%s)", i + 1, n, ls[i].member);
 	}
 	json_decref(cj);
-	if (!(t = tree_create(o->output, &o->tree, err)))
-		goto out;
-	if (run_layers(t, ls, n, o->tree.quiet, err) < 0 ||
-	    add_config(t, config, clen, o->source_label, NULL, cdig, err) < 0 || tree_finish(t, err) < 0)
-		goto out;
-	ret = 0;
+	ret = write_image(o, ls, n, config, clen, NULL, cdig, err);
 out:
-	tree_free(t);
 	layers_free(ls, n);
 	free(config);
 	free(man);
@@ -857,12 +857,7 @@ static int import_rootfs_tar(const char *path, const struct import_opts *o, hk_e
 {
 	struct layer l = { .path = strdup(path) };
 	snprintf(l.label, sizeof(l.label), "%s", path);
-	struct tree *t = tree_create(o->output, &o->tree, err);
-	int ret = -1;
-	if (t && run_layers(t, &l, 1, o->tree.quiet, err) == 0 &&
-	    add_config(t, NULL, 0, o->source_label, NULL, NULL, err) == 0 && tree_finish(t, err) == 0)
-		ret = 0;
-	tree_free(t);
+	int ret = write_image(o, &l, 1, NULL, 0, NULL, NULL, err);
 	free(l.path);
 	return ret;
 }

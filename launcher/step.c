@@ -21,6 +21,49 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Started by a privileged process (slurmstepd) on the user's behalf: the
+ * keeper becomes the user for good before anything else. */
+static int become_user(const struct hk_container *c, hk_err *err)
+{
+	if (getuid() == c->uid && geteuid() == c->uid && getgid() == c->gid)
+		return 0;
+	if (setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0)
+		return hk_fail(err, errno, "becoming uid %u", (unsigned)c->uid);
+	prctl(PR_SET_DUMPABLE, 1); /* for /proc/self/uid_map */
+	return 0;
+}
+
+/* A named container's writable layer, kept between steps: a directory of
+ * the user's own, made as the user. */
+static int make_layer_dir(const struct hk_container *c, hk_err *err)
+{
+	if (c->layer == NULL)
+		return 0;
+	char parent[4096];
+	snprintf(parent, sizeof(parent), "%s", c->layer);
+	char *slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	cleanup_close int pfd = img_user_dir(parent, err);
+	if (pfd < 0)
+		return -1;
+	if (mkdirat(pfd, slash ? slash + 1 : c->layer, 0700) < 0 && errno != EEXIST)
+		return hk_fail(err, errno, "the named container's layer %s", c->layer);
+	return 0;
+}
+
+/* The container's own namespaces (not pid: /proc is the host pid
+ * namespace's, so tasks keep the host's pids), its hostname and its root. */
+static int keeper_enter(struct hk_container *c, struct hk_meta *meta, hk_err *err)
+{
+	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (c->net_none ? CLONE_NEWNET : 0);
+	if (unshare(flags) < 0)
+		return hk_fail(err, errno, "creating the container's namespaces");
+	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
+		return hk_fail(err, errno, "--hostname %s", c->hostname);
+	return rootfs_enter(c, meta, err);
+}
+
 /* The keeper: mount the image (joining its holder), make the container's
  * namespaces, assemble and enter its root, report, then wait for SIGTERM. */
 __attribute__((noreturn)) static void keeper_main(struct hk_container *c, const struct stat *want,
@@ -37,39 +80,14 @@ __attribute__((noreturn)) static void keeper_main(struct hk_container *c, const 
 	/* hold none of the starter's descriptors (slurmstepd's task I/O) */
 	int keep[1] = { report->wr };
 	hk_close_except(keep, 1);
-	/* Started by a privileged process (slurmstepd) on the user's behalf:
-	 * become the user for good before anything else. */
-	if (getuid() != c->uid || geteuid() != c->uid || getgid() != c->gid) {
-		if (setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0) {
-			hk_fail(&err, errno, "becoming uid %u", (unsigned)c->uid);
-			goto fail;
-		}
-		prctl(PR_SET_DUMPABLE, 1); /* for /proc/self/uid_map */
-	}
+	if (become_user(c, &err) < 0)
+		goto fail;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (c->layer) {
-		/* a named container's writable layer, kept between steps: a
-		 * directory of the user's own, made as the user */
-		char parent[4096];
-		snprintf(parent, sizeof(parent), "%s", c->layer);
-		char *slash = strrchr(parent, '/');
-		if (slash)
-			*slash = '\0';
-		int pfd = img_user_dir(parent, &err);
-		if (pfd < 0)
-			goto fail;
-		if (mkdirat(pfd, slash ? slash + 1 : c->layer, 0700) < 0 && errno != EEXIST) {
-			hk_fail(&err, errno, "the named container's layer %s", c->layer);
-			close(pfd);
-			goto fail;
-		}
-		close(pfd);
-	}
-	if (img_open_file(c->image, &img, &err) < 0)
+	if (make_layer_dir(c, &err) < 0 || img_open_file(c->image, &img, &err) < 0)
 		goto fail;
 	if (want && (img.st.st_dev != want->st_dev || img.st.st_ino != want->st_ino)) {
 		hk_fail(&err, 0, "image %s: not the file that was checked (it changed since)", c->image);
@@ -83,17 +101,7 @@ __attribute__((noreturn)) static void keeper_main(struct hk_container *c, const 
 	if (img_cache_join(&img, &o, &cc, &err) < 0)
 		goto fail;
 	img_close(&img);
-	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (c->net_none ? CLONE_NEWNET : 0);
-	if (unshare(flags) < 0) {
-		hk_fail(&err, errno, "creating the container's namespaces");
-		goto fail;
-	}
-	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) {
-		hk_fail(&err, errno, "--hostname %s", c->hostname);
-		goto fail;
-	}
-	/* /proc is the host pid namespace's: tasks keep the host's pids */
-	if (rootfs_enter(c, &meta, &err) < 0)
+	if (keeper_enter(c, &meta, &err) < 0)
 		goto fail;
 	hk_chan_ok(report, 0);
 	img_quiet_stdio();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "acct.h"
+#include "unit.h"
 
 static struct acct_record sample(void)
 {
@@ -201,26 +202,16 @@ START_TEST(not_utf8)
 }
 END_TEST
 
-static void put(const char *dir, const char *file, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 START_TEST(counters)
 {
 	char v2[] = "/tmp/test_accounting_v2.XXXXXX", v1[] = "/tmp/test_accounting_v1.XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(v2));
 	ck_assert_ptr_nonnull(mkdtemp(v1));
-	put(v2, "cpu.stat", "usage_usec 3000\nuser_usec 2000\nsystem_usec 1000\n");
-	put(v2, "memory.peak", "1048576\n");
-	put(v2, "memory.events", "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\n");
-	put(v2, "io.stat", "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2\n259:0 rbytes=1 wbytes=2 rios=1 wios=1\n");
-	put(v2, "pids.peak", "17\n");
+	unit_put(v2, "cpu.stat", "usage_usec 3000\nuser_usec 2000\nsystem_usec 1000\n");
+	unit_put(v2, "memory.peak", "1048576\n");
+	unit_put(v2, "memory.events", "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\n");
+	unit_put(v2, "io.stat", "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2\n259:0 rbytes=1 wbytes=2 rios=1 wios=1\n");
+	unit_put(v2, "pids.peak", "17\n");
 	struct acct_stats st;
 	acct_stats_from_rusage(&st, NULL);
 	acct_read_cgroup(v2, true, ACCT_ALL, &st);
@@ -234,10 +225,10 @@ START_TEST(counters)
 	ck_assert_str_eq(st.src_io, "cgroup");
 
 	/* only what is asked, from v1's files; cpuacct.stat in clock ticks */
-	put(v1, "cpuacct.stat", "user 250\nsystem 50\n");
-	put(v1, "memory.max_usage_in_bytes", "2097152\n");
-	put(v1, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
-	put(v1, "blkio.throttle.io_service_bytes", "8:0 Read 100\n8:0 Write 200\n8:0 Sync 300\nTotal 300\n");
+	unit_put(v1, "cpuacct.stat", "user 250\nsystem 50\n");
+	unit_put(v1, "memory.max_usage_in_bytes", "2097152\n");
+	unit_put(v1, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+	unit_put(v1, "blkio.throttle.io_service_bytes", "8:0 Read 100\n8:0 Write 200\n8:0 Sync 300\nTotal 300\n");
 	acct_stats_from_rusage(&st, NULL);
 	acct_read_cgroup(v1, false, ACCT_MEM, &st);
 	ck_assert_int_eq(st.mem_peak_bytes, 2097152);
@@ -251,8 +242,8 @@ START_TEST(counters)
 	ck_assert_int_eq(st.pids_peak, -1); /* no pids.peak: not known */
 	ck_assert_str_eq(st.src_pids, "none");
 	/* cpuacct.usage_user (nanoseconds) wins over ticks */
-	put(v1, "cpuacct.usage_user", "7000000\n");
-	put(v1, "cpuacct.usage_sys", "3000\n");
+	unit_put(v1, "cpuacct.usage_user", "7000000\n");
+	unit_put(v1, "cpuacct.usage_sys", "3000\n");
 	acct_read_cgroup(v1, false, ACCT_CPU, &st);
 	ck_assert_int_eq(st.cpu_user_us, 7000);
 	ck_assert_int_eq(st.cpu_system_us, 3);
@@ -346,9 +337,5 @@ int main(void)
 	tc = tcase_create("layout");
 	tcase_add_test(tc, layout);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

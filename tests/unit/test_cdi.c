@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cdi.h"
+#include "unit.h"
 
 static char tmpdir[64];
 static char dir_etc[128], dir_run[128], dirs[300];
@@ -31,16 +32,6 @@ static void teardown(void)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	ck_assert_int_eq(system(cmd), 0);
-}
-
-static void write_spec(const char *dir, const char *name, const char *text)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 /* As nvidia-ctk cdi generate writes it, with /dev/null standing in for the
@@ -118,7 +109,7 @@ START_TEST(nvidia_spec)
 	hk_err err = NULL;
 	size_t bad;
 	const char *req[] = { "nvidia.com/gpu=0" };
-	write_spec(dir_run, "nvidia.yaml", nvidia_yaml_ok);
+	unit_put(dir_run, "nvidia.yaml", nvidia_yaml_ok);
 	ck_assert_msg(cdi_resolve(dirs, req, 1, &e, &bad, &err) == 0, "%s", err ? err->msg : "");
 	ck_assert_int_eq(e.nenv, 1);
 	ck_assert_str_eq(e.env[0], "NVIDIA_VISIBLE_DEVICES=void");
@@ -146,8 +137,8 @@ START_TEST(all_devices)
 	hk_err err = NULL;
 	size_t bad;
 	const char *req[] = { "nvidia.com/gpu=all", "amd.com/gpu=0" };
-	write_spec(dir_etc, "nvidia.yaml", nvidia_yaml_ok);
-	write_spec(dir_etc, "amd.json", amd_json);
+	unit_put(dir_etc, "nvidia.yaml", nvidia_yaml_ok);
+	unit_put(dir_etc, "amd.json", amd_json);
 	ck_assert_msg(cdi_resolve(dirs, req, 2, &e, &bad, &err) == 0, "%s", err ? err->msg : "");
 	/* spec-wide once, nvidia0, nvidia1, then AMD's two */
 	ck_assert_int_eq(e.nnodes, 5);
@@ -167,8 +158,8 @@ START_TEST(later_dir_wins)
 	hk_err err = NULL;
 	size_t bad;
 	const char *req[] = { "amd.com/gpu=0" };
-	write_spec(dir_etc, "amd.json", amd_json);
-	write_spec(dir_run, "amd-new.yaml",
+	unit_put(dir_etc, "amd.json", amd_json);
+	unit_put(dir_run, "amd-new.yaml",
 		   "cdiVersion: 1.0.0\nkind: amd.com/gpu\ndevices:\n- name: '0'\n  containerEdits:\n"
 		   "    env: [FROM=run]\n");
 	ck_assert_msg(cdi_resolve(dirs, req, 1, &e, &bad, &err) == 0, "%s", err ? err->msg : "");
@@ -186,8 +177,8 @@ START_TEST(conflict_same_dir)
 	hk_err err = NULL;
 	size_t bad;
 	const char *req[] = { "amd.com/gpu=0" };
-	write_spec(dir_etc, "a.json", amd_json);
-	write_spec(dir_etc, "b.json", amd_json);
+	unit_put(dir_etc, "a.json", amd_json);
+	unit_put(dir_etc, "b.json", amd_json);
 	ck_assert_int_eq(cdi_resolve(dirs, req, 1, &e, &bad, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err->msg, "a.json"));
 	ck_assert_ptr_nonnull(strstr(err->msg, "b.json"));
@@ -201,7 +192,7 @@ static void expect_error(const char *file, const char *text, const char *req, co
 	hk_err err = NULL;
 	size_t bad;
 	const char *reqs[] = { req };
-	write_spec(dir_etc, file, text);
+	unit_put(dir_etc, file, text);
 	ck_assert_int_eq(cdi_resolve(dirs, reqs, 1, &e, &bad, &err), -1);
 	ck_assert_msg(strstr(err->msg, needle) != NULL, "'%s' lacks '%s'", err->msg, needle);
 	ck_assert_int_eq(e.nnodes + e.nenv + e.nmounts + e.nhooks, 0);
@@ -283,9 +274,5 @@ static Suite *cdi_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cdi_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(cdi_suite());
 }

@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "husk_spank.h"
+#include "unit.h"
 
 static void refused(int ret, hk_err *e, const char *msg)
 {
@@ -148,9 +149,5 @@ int main(void)
 	tc = tcase_create("entries");
 	tcase_add_test(tc, admin_comment_entries);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }
