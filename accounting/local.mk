@@ -9,6 +9,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_accounting
 TESTS += tests/unit/test_accounting
 tests_unit_test_accounting_SOURCES = tests/unit/test_accounting.c
+tests_unit_test_accounting_CPPFLAGS = $(AM_CPPFLAGS) $(INC_ACCT)
 tests_unit_test_accounting_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_accounting_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
 endif

@@ -9,6 +9,7 @@ libhusk_la_SOURCES += \
 # cgroup through this library and prints its accounting record.
 check_PROGRAMS += tests/cgroup/cgtest
 tests_cgroup_cgtest_SOURCES = tests/cgroup/cgtest.c
+tests_cgroup_cgtest_CPPFLAGS = $(AM_CPPFLAGS) $(INC_CGROUP)
 tests_cgroup_cgtest_LDADD = $(HUSK_LIBS)
 
 EXTRA_DIST += tests/data/topo tests/cgroup/run-suite.sh tests/cgroup/cases.sh tests/cgroup/host-tests.sh \
@@ -18,6 +19,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_cgroup
 TESTS += tests/unit/test_cgroup
 tests_unit_test_cgroup_SOURCES = tests/unit/test_cgroup.c
+tests_unit_test_cgroup_CPPFLAGS = $(AM_CPPFLAGS) $(INC_CGROUP)
 tests_unit_test_cgroup_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DTOPO_DIR='"$(abs_top_srcdir)/tests/data/topo"'
 tests_unit_test_cgroup_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
 endif

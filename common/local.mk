@@ -4,6 +4,7 @@ libhusk_la_SOURCES = \
 	common/err.c common/err.h \
 	common/util.c common/util.h \
 	common/chan.c common/chan.h
+libhusk_la_CPPFLAGS = $(AM_CPPFLAGS) $(INC_LAUNCHER)
 libhusk_la_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS) $(DECOMP_CFLAGS) $(SECCOMP_CFLAGS) $(HWLOC_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS)
 libhusk_la_LIBADD =
 # Front ends link these after libhusk.la (libtool drops plain .a from a convenience library).

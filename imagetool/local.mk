@@ -6,5 +6,6 @@ pkglibexec_PROGRAMS = husk-image
 husk_image_SOURCES = imagetool/main.c imagetool/tool.h imagetool/tree.c imagetool/source.c \
 	imagetool/progress.c imagetool/inspect.c imagetool/registry.c \
 	common/err.c common/util.c
+husk_image_CPPFLAGS = $(AM_CPPFLAGS) $(INC_COMMON)
 husk_image_CFLAGS = $(AM_CFLAGS) $(IMAGETOOL_CFLAGS)
 husk_image_LDADD = $(IMAGETOOL_LIBS)

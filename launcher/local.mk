@@ -7,6 +7,7 @@ libhusk_la_SOURCES += \
 
 bin_PROGRAMS += husk
 husk_SOURCES = launcher/main.c launcher/usage.h
+husk_CPPFLAGS = $(AM_CPPFLAGS) $(INC_LAUNCHER)
 husk_LDADD = $(HUSK_LIBS)
 
 # husk(1) comes from the same tables as --help (launcher/usage.h).
@@ -19,6 +20,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_launcher
 TESTS += tests/unit/test_launcher
 tests_unit_test_launcher_SOURCES = tests/unit/test_launcher.c
+tests_unit_test_launcher_CPPFLAGS = $(AM_CPPFLAGS) $(INC_LAUNCHER)
 tests_unit_test_launcher_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_launcher_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
 endif
@@ -28,6 +30,7 @@ endif
 libhusk_la_SOURCES += launcher/seccomp.c launcher/hk_seccomp.h
 noinst_PROGRAMS += launcher/seccomp-gen
 launcher_seccomp_gen_SOURCES = launcher/seccomp-gen.c launcher/seccomp-rules.c launcher/hk_seccomp.h
+launcher_seccomp_gen_CPPFLAGS = $(AM_CPPFLAGS) $(INC_COMMON)
 launcher_seccomp_gen_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS)
 launcher_seccomp_gen_LDADD = $(SECCOMP_LIBS)
 launcher/seccomp-default.h: launcher/seccomp-gen$(EXEEXT)

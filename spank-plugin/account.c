@@ -13,7 +13,7 @@
 
 #include "acct.h"
 #include "cgroup.h"
-#include "container.h"
+#include "launcher/container.h"
 #include "util.h"
 
 /* ---- accounting ---------------------------------------------------------

@@ -6,7 +6,9 @@ spank_husk_la_SOURCES = spank-plugin/husk_spank.h spank-plugin/contexts.h \
 	spank-plugin/plugin.c spank-plugin/options.c spank-plugin/srun.c spank-plugin/stepd.c \
 	spank-plugin/task.c spank-plugin/account.c spank-plugin/epilog.c \
 	spank-plugin/admin_comment.c spank-plugin/entries.c
-spank_husk_la_CPPFLAGS = $(AM_CPPFLAGS) $(SLURM_CPPFLAGS)
+# not launcher/: the plugin includes only its interface, by path
+# (launcher/step.h, launcher/container.h)
+spank_husk_la_CPPFLAGS = $(AM_CPPFLAGS) $(INC_CGROUP) -I$(top_srcdir)/devices $(SLURM_CPPFLAGS)
 # a shared object: the decompressors, FUSE and seccomp from the system's
 # shared libraries (libmunge is loaded when used)
 spank_husk_la_LDFLAGS = -module -avoid-version -shared
@@ -18,7 +20,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_spank
 TESTS += tests/unit/test_spank
 tests_unit_test_spank_SOURCES = tests/unit/test_spank.c spank-plugin/options.c spank-plugin/entries.c
-tests_unit_test_spank_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/spank-plugin
+tests_unit_test_spank_CPPFLAGS = $(AM_CPPFLAGS) $(INC_CGROUP) -I$(top_srcdir)/devices -I$(top_srcdir)/spank-plugin
 tests_unit_test_spank_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_spank_LDADD = $(HUSK_LIBS) $(CHECK_LIBS)
 endif

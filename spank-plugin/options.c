@@ -10,7 +10,7 @@
 
 #include "cdi.h"
 #include "cgroup.h"
-#include "container.h"
+#include "launcher/container.h"
 #include "util.h"
 
 void hs_opts_init(struct hs_opts *o)

@@ -17,8 +17,8 @@
 #include <slurm/slurm.h>
 
 #include "cgroup.h"
-#include "container.h"
-#include "step.h"
+#include "launcher/container.h"
+#include "launcher/step.h"
 #include "util.h"
 
 static struct {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "step.h"
+#include "launcher/step.h"
 #include "util.h"
 
 /* In the task, before it enters the container (Slurm's task plugins have
