@@ -42,76 +42,98 @@ void hk_forward(pid_t pid, const siginfo_t *si)
 	kill(pid, si->si_signo);
 }
 
+/* The program's environment as it is built: a NULL-terminated list of
+ * NAME=VALUE strings that it does not own. */
+struct envlist {
+	char **v;
+	size_t n, cap;
+};
+
+/* Add kv, replacing an entry of the same name. 0, or -1 (no memory). */
+static int env_put(struct envlist *e, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+	for (size_t j = 0; j < e->n; j++)
+		if (strncmp(e->v[j], kv, klen + 1) == 0) {
+			e->v[j] = (char *)kv;
+			return 0;
+		}
+	if (e->n + 2 > e->cap) {
+		char **nv = realloc(e->v, e->cap * 2 * sizeof(char *));
+		if (nv == NULL)
+			return -1;
+		e->v = nv;
+		e->cap *= 2;
+	}
+	e->v[e->n++] = (char *)kv;
+	e->v[e->n] = NULL;
+	return 0;
+}
+
+static bool env_has(const struct envlist *e, const char *prefix)
+{
+	for (size_t j = 0; j < e->n; j++)
+		if (strncmp(e->v[j], prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
+static int env_put_all(struct envlist *e, char *const *list)
+{
+	for (; list && *list; list++)
+		if (env_put(e, *list) < 0)
+			return -1;
+	return 0;
+}
+
+/* The image's /.husk/env: NAME=VALUE lines (not comments), up to max, cut
+ * in place. */
+static size_t image_env_lines(char *text, char **out, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l && n < max; l = strtok_r(NULL, "\n", &save))
+		if (strchr(l, '=') && l[0] != '#' && l[0] != '=')
+			out[n++] = l;
+	out[n] = NULL;
+	return n;
+}
+
+/* --clean-env: the minimum a shell expects, where nothing set it. */
+static int env_defaults(struct envlist *e, const struct hk_container *c)
+{
+	if (!env_has(e, "PATH=") && env_put(e, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
+		return -1;
+	if (env_has(e, "HOME="))
+		return 0;
+	char home[4200];
+	snprintf(home, sizeof(home), "HOME=%s", c->root ? "/root" : c->home);
+	char *h = strdup(home); /* the program's, for its exec */
+	return h ? env_put(e, h) : -1;
+}
+
 /* Build the program's environment: host (unless --clean-env), image
- * metadata, then --env-file/--env, later entries replacing earlier ones. */
+ * metadata, then --env-file/--env, later entries replacing earlier ones.
+ * NULL when out of memory. */
 static char **build_env(const struct hk_container *c, const struct hk_meta *meta)
 {
-	size_t cap = 16, n = 0;
-	char **env = calloc(cap, sizeof(char *));
-	char *image_env[256];
-	size_t nimage = 0;
-	char hbuf[4200];
-
-	if (meta->env) {
-		char *save = NULL;
-		for (char *l = strtok_r(meta->env, "\n", &save); l && nimage < 256; l = strtok_r(NULL, "\n", &save))
-			if (strchr(l, '=') && l[0] != '#' && l[0] != '=')
-				image_env[nimage++] = l;
+	struct envlist e = { .v = calloc(16, sizeof(char *)), .cap = 16 };
+	char *image_env[257];
+	image_env_lines(meta->env, image_env, 256);
+	int r = e.v ? 0 : -1;
+	if (r == 0 && !c->clean_env)
+		r = env_put_all(&e, environ);
+	if (r == 0)
+		r = env_put_all(&e, image_env);
+	if (r == 0)
+		r = env_put_all(&e, c->env);
+	if (r == 0 && c->clean_env)
+		r = env_defaults(&e, c);
+	if (r < 0) {
+		free(e.v);
+		return NULL;
 	}
-	char *const *sources[3] = { c->clean_env ? NULL : environ, NULL, c->env };
-	for (int s = 0; s < 3 && env; s++) {
-		size_t count = 0;
-		char *const *src = sources[s];
-		if (s == 1) {
-			src = image_env;
-			count = nimage;
-		} else {
-			for (; src && src[count]; count++)
-				;
-		}
-		for (size_t i = 0; i < count; i++) {
-			const char *kv = src[i];
-			size_t klen = strcspn(kv, "=");
-			size_t j;
-			for (j = 0; j < n; j++)
-				if (strncmp(env[j], kv, klen + 1) == 0)
-					break;
-			if (j == n) {
-				if (n + 2 > cap) {
-					char **nenv = realloc(env, (cap *= 2) * sizeof(char *));
-					if (!nenv)
-						return env;
-					env = nenv;
-				}
-				n++;
-			}
-			env[j] = (char *)kv;
-			env[n] = NULL;
-		}
-	}
-	if (env && c->clean_env) {
-		/* the minimum a shell expects */
-		static const char *defaults[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-						  NULL };
-		for (int i = 0; defaults[i]; i++) {
-			bool have = false;
-			for (size_t j = 0; j < n; j++)
-				have |= strncmp(env[j], "PATH=", 5) == 0;
-			if (!have && n + 2 <= cap) {
-				env[n++] = (char *)defaults[i];
-				env[n] = NULL;
-			}
-		}
-		snprintf(hbuf, sizeof(hbuf), "HOME=%s", c->root ? "/root" : c->home);
-		bool have = false;
-		for (size_t j = 0; j < n; j++)
-			have |= strncmp(env[j], "HOME=", 5) == 0;
-		if (!have && n + 2 <= cap) {
-			env[n++] = strdup(hbuf);
-			env[n] = NULL;
-		}
-	}
-	return env;
+	return e.v;
 }
 
 /* Capabilities a --root container keeps (as podman's default set); a

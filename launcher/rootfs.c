@@ -407,13 +407,14 @@ static int pivot(const char *root, hk_err *err)
 	return 0;
 }
 
-int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err)
+/* The container's root on the stage: STAGE/ctr, a scratch tmpfs of its
+ * own, holds the overlay's upper and work directories (or --container-name's
+ * layer does) and the root, an overlay on STAGE/img; with --read-only the
+ * root is STAGE/img itself. Fills root (rootlen bytes). */
+static int make_root(const struct hk_container *c, const char *ctr, const char *imgdir, char *root, size_t rootlen,
+		     hk_err *err)
 {
-	char ctr[4200], imgdir[4200], root[4300], p1[4300], p2[4300], opts[13000], buf[13100];
-
-	snprintf(ctr, sizeof(ctr), "%s/ctr", img_stage);
-	snprintf(imgdir, sizeof(imgdir), "%s/img", img_stage);
-	snprintf(root, sizeof(root), "%s/root", ctr);
+	char p1[4300], p2[4300], opts[13000], buf[13100];
 	/* The stage (img, dev, passwd, group, every container's scratch) is
 	 * shared by every container of this mount and must stay out of all of
 	 * them: a recursive bind of an ancestor (cwd /tmp, -b /run/user/UID)
@@ -426,24 +427,27 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 	if (mount("tmpfs", ctr, "tmpfs", MS_SAFE, "mode=0755") < 0)
 		return hk_fail(err, errno, "mounting the container's scratch tmpfs");
 	if (c->read_only) {
-		snprintf(root, sizeof(root), "%s", imgdir);
-	} else {
-		const char *base = c->layer ? c->layer : ctr;
-		snprintf(p1, sizeof(p1), "%s/upper", base);
-		snprintf(p2, sizeof(p2), "%s/work", base);
-		if ((mkdir(p1, 0755) < 0 && (errno != EEXIST || !c->layer)) ||
-		    (mkdir(p2, 0755) < 0 && (errno != EEXIST || !c->layer)) || mkdir(root, 0755) < 0)
-			return hk_fail(err, errno, "preparing the overlay");
-		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", imgdir, p1, p2);
-		snprintf(buf, sizeof(buf), "%s,userxattr", opts);
-		if (mount("overlay", root, "overlay", MS_SAFE, buf) < 0 &&
-		    mount("overlay", root, "overlay", MS_SAFE, opts) < 0)
-			return hk_fail(err, errno, "mounting the writable overlay on the image");
+		snprintf(root, rootlen, "%s", imgdir);
+		return 0;
 	}
-	cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return hk_fail(err, errno, "opening the new root");
+	snprintf(root, rootlen, "%s/root", ctr);
+	const char *base = c->layer ? c->layer : ctr;
+	snprintf(p1, sizeof(p1), "%s/upper", base);
+	snprintf(p2, sizeof(p2), "%s/work", base);
+	if ((mkdir(p1, 0755) < 0 && (errno != EEXIST || !c->layer)) ||
+	    (mkdir(p2, 0755) < 0 && (errno != EEXIST || !c->layer)) || mkdir(root, 0755) < 0)
+		return hk_fail(err, errno, "preparing the overlay");
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", imgdir, p1, p2);
+	snprintf(buf, sizeof(buf), "%s,userxattr", opts);
+	if (mount("overlay", root, "overlay", MS_SAFE, buf) < 0 &&
+	    mount("overlay", root, "overlay", MS_SAFE, opts) < 0)
+		return hk_fail(err, errno, "mounting the writable overlay on the image");
+	return 0;
+}
 
+/* /proc (the host's with --pid=host), /dev, /sys (read-only) and /tmp. */
+static int mount_system(int rootfd, const struct hk_container *c, hk_err *err)
+{
 	if (c->host_pid ? bind_host(rootfd, "/proc", "/proc", false, false, err) < 0
 			: mount_in(rootfd, "/proc", "proc", MS_SAFE | MS_NOEXEC, NULL, err) < 0)
 		return -1;
@@ -460,6 +464,13 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 	if (mount_in(rootfd, "/tmp", "tmpfs", MS_SAFE, "mode=1777", err) < 0)
 		return -1;
 	hk_debug("sys and tmp mounted");
+	return 0;
+}
+
+/* Home, cwd and --bind: an optional one (home, cwd) that can't be bound
+ * is left out. */
+static int bind_all(int rootfd, const struct hk_container *c, hk_err *err)
+{
 	for (size_t i = 0; i < c->nbinds; i++) {
 		const struct hk_bind *b = &c->binds[i];
 		if (b->real == NULL)
@@ -481,6 +492,22 @@ int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err
 			hk_err_free(err);
 		}
 	}
+	return 0;
+}
+
+int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err)
+{
+	char ctr[4200], imgdir[4200], root[4300];
+
+	snprintf(ctr, sizeof(ctr), "%s/ctr", img_stage);
+	snprintf(imgdir, sizeof(imgdir), "%s/img", img_stage);
+	if (make_root(c, ctr, imgdir, root, sizeof(root), err) < 0)
+		return -1;
+	cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return hk_fail(err, errno, "opening the new root");
+	if (mount_system(rootfd, c, err) < 0 || bind_all(rootfd, c, err) < 0)
+		return -1;
 	if (hk_devices_bind(rootfd, c, err) < 0)
 		return -1;
 	hk_debug("binds done");
