@@ -133,7 +133,6 @@ int img_runtime_dir(char *path, size_t len, hk_err *err)
 	}
 	if (fd < 0)
 		return -1;
-	snprintf(img_stage, sizeof(img_stage), "%s", path);
 	return fd;
 }
 
@@ -446,12 +445,12 @@ static int start_and_join(struct hk_image *img, const struct img_cache_opts *o, 
 	img_watch(img);
 	struct holder_args a = { .dirfd = cc->dirfd, .key = cc->key, .newname = newname, .root = o->root,
 				 .linger = holder_room(cc->dirfd, cc->key, o->max_holders) ? o->linger : 0,
-				 .timeout = o->timeout };
+				 .timeout = o->timeout, .stage = cc->stage };
 	pid_t holder = holder_start(img, &a, tmo, &cc->signo, err);
 	if (holder < 0)
 		return -1;
 	int r = try_join(cc, newname, tmo, err);
-	if (r == 1 && (enter_holder(holder, err) < 0 || o->prepare(o->arg, err) < 0 ||
+	if (r == 1 && (enter_holder(holder, err) < 0 || o->prepare(o->arg, cc->stage, err) < 0 ||
 		       renameat(cc->dirfd, newname, cc->dirfd, sockname) < 0)) {
 		if (!*err)
 			hk_fail(err, errno, "publishing the mount holder");
@@ -480,9 +479,9 @@ static int join_locked(struct hk_image *img, const struct img_cache_opts *o, str
 		return hk_fail(err, 0, "interrupted by %s while waiting for %s", strsignal(cc->signo), what);
 	if (lock < 0 && errno == EWOULDBLOCK)
 		return hk_fail(err, 0, "image %s: another husk held the lock %s/%s for %u s (stopped? see husk ps)",
-			       img->arg, img_stage, lockname, o->timeout);
+			       img->arg, cc->stage, lockname, o->timeout);
 	if (lock < 0)
-		return hk_fail(err, errno, "locking %s/%s", img_stage, lockname);
+		return hk_fail(err, errno, "locking %s/%s", cc->stage, lockname);
 	/* published while we waited for the lock? */
 	int r = try_join(cc, entry_name(sockname, cc->key, "sock"), tmo, err);
 	if (r == 1 && enter_holder(cc->holder, err) < 0)
@@ -497,13 +496,13 @@ static int join_locked(struct hk_image *img, const struct img_cache_opts *o, str
 int img_cache_join(struct hk_image *img, const struct img_cache_opts *opts, struct img_cache_conn *cc,
 		   hk_err *err)
 {
-	char dir[PATH_MAX], sockname[ENTRY_NAME];
+	char sockname[ENTRY_NAME];
 	struct img_cache_opts given = *opts;
 	const struct img_cache_opts *o = &given;
 	if (given.timeout == 0)
 		given.timeout = HK_HOLDER_TIMEOUT_DEFAULT;
 	*cc = (struct img_cache_conn){ .fd = -1, .dirfd = -1 };
-	cc->dirfd = img_runtime_dir(dir, sizeof(dir), err);
+	cc->dirfd = img_runtime_dir(cc->stage, sizeof(cc->stage), err);
 	if (cc->dirfd < 0)
 		return -1;
 	entry_key(img, o->root, cc->key, sizeof(cc->key));
@@ -531,7 +530,7 @@ void img_cache_leave(struct img_cache_conn *cc, bool release)
 	if (cc->fd >= 0 && recv(cc->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0) {
 		if (fstat(cc->dirfd, &st) == 0 && st.st_nlink == 0)
 			hk_warn("the runtime directory %s was removed during the run; the image's mount "
-				"holder (pid %d) ended with it", img_stage, (int)cc->holder);
+				"holder (pid %d) ended with it", cc->stage, (int)cc->holder);
 		else
 			hk_warn("the image's mount holder (pid %d) died during the run; "
 				"the container may have seen I/O errors from its files", (int)cc->holder);

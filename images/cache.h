@@ -23,7 +23,7 @@
  * when another user made that one first, a directory of the caller's own
  * /tmp/husk-UID.XXXXXX (the first by name, so that every run finds the
  * same). It must be a real directory owned by the caller with mode 0700.
- * Sets img_stage to it. Returns an O_PATH fd, or -1 with *err. */
+* Returns an O_PATH fd, or -1 with *err. */
 int img_runtime_dir(char *path, size_t len, hk_err *err);
 
 /* Make (if missing) and open a directory of the caller's own: a real
@@ -32,7 +32,7 @@ int img_user_dir(const char *path, hk_err *err);
 
 /* Run once in a new holder's namespaces by its starter, before anyone
  * else may join (STAGE/dev, passwd, group). 0 or -1 with *err. */
-typedef int (*img_prepare_fn)(void *arg, hk_err *err);
+typedef int (*img_prepare_fn)(void *arg, const char *stage, hk_err *err);
 
 struct img_cache_opts {
 	bool root;              /* the uid mapping: caller -> 0 */
@@ -49,6 +49,7 @@ struct img_cache_conn {
 	pid_t holder;
 	int signo;       /* the stop signal that ended a wait, or 0 */
 	char key[128];
+	char stage[4096]; /* the stage's path (img.h), once joined */
 };
 
 /* Join (or start) the holder of img for this user and mapping; on success

@@ -55,6 +55,7 @@ struct holder_args {
 	bool root;
 	unsigned linger;
 	unsigned timeout; /* seconds: its own waits on the entry's lock */
+	const char *stage; /* where it mounts the stage (img.h) */
 };
 pid_t holder_start(struct hk_image *img, const struct holder_args *a, int timeout_ms, int *signo,
 		   hk_err *err);

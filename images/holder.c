@@ -326,7 +326,7 @@ static int holder_mount(struct holder *h, hk_err *err)
 	bool root = h->a->root;
 	if (img_ns_enter(uid, gid, root, err) < 0)
 		return -1;
-	h->fusefd = img_stage_mount(root ? 0 : uid, root ? 0 : gid, err);
+	h->fusefd = img_stage_mount(h->a->stage, root ? 0 : uid, root ? 0 : gid, err);
 	if (h->fusefd < 0)
 		return -1;
 	h->fuse_done = img_fuse_start(h->img, h->fusefd, root ? 0 : uid, root ? 0 : gid, err);

@@ -76,17 +76,17 @@ void img_quiet_stdio(void);
 
 /* The stage: inside husk's own mount namespace only, a tmpfs mounted over
  * the caller's runtime directory (which hides nothing anyone binds), with
- * the image at STAGE/img and the container's scratch at STAGE/ctr. Set by
- * img_runtime_dir(); the same path in every namespace of one user. */
-extern char img_stage[4096];
+ * the image at STAGE/img and the container's scratch at STAGE/ctr. Its path
+ * is the runtime directory's (img_runtime_dir), the same in every namespace
+ * of one user; it is passed to what needs it, never kept in a global. */
 
 /* Enter a new user and mount namespace, mapping the caller's uid/gid to
  * itself, or to 0 with root. Returns 0 or -1 with *err. */
 int img_ns_enter(uid_t uid, gid_t gid, bool root, hk_err *err);
 
 /* In the namespace of img_ns_enter: open /dev/fuse, mount the stage tmpfs
- * and the image's FUSE mount at STAGE/img. Returns the FUSE fd (the
+ * on stage and the image's FUSE mount at STAGE/img. Returns the FUSE fd (the
  * server must be started on it) or -1 with *err. ids as img_fuse_mount. */
-int img_stage_mount(uid_t uid, gid_t gid, hk_err *err);
+int img_stage_mount(const char *stage, uid_t uid, gid_t gid, hk_err *err);
 
 #endif

@@ -39,19 +39,17 @@ int img_ns_enter(uid_t uid, gid_t gid, bool root, hk_err *err)
 	return 0;
 }
 
-char img_stage[4096];
-
-int img_stage_mount(uid_t uid, gid_t gid, hk_err *err)
+int img_stage_mount(const char *stage, uid_t uid, gid_t gid, hk_err *err)
 {
 	char imgdir[4200], ctrdir[4200];
-	snprintf(imgdir, sizeof(imgdir), "%s/img", img_stage);
-	snprintf(ctrdir, sizeof(ctrdir), "%s/ctr", img_stage);
+	snprintf(imgdir, sizeof(imgdir), "%s/img", stage);
+	snprintf(ctrdir, sizeof(ctrdir), "%s/ctr", stage);
 	/* /dev/fuse must be opened inside the user namespace that mounts it */
 	cleanup_close int fusefd = img_fuse_open(err);
 	if (fusefd < 0)
 		return -1;
-	if (mount("husk", img_stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=1m") < 0)
-		return hk_fail(err, errno, "mounting husk's staging tmpfs on %s", img_stage);
+	if (mount("husk", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=1m") < 0)
+		return hk_fail(err, errno, "mounting husk's staging tmpfs on %s", stage);
 	if (mkdir(imgdir, 0700) < 0 || mkdir(ctrdir, 0700) < 0)
 		return hk_fail(err, errno, "preparing husk's staging tmpfs");
 	if (img_fuse_mount(fusefd, imgdir, uid, gid, err) < 0)

@@ -166,9 +166,9 @@ static bool path_under(const char *path, const char *dir)
 }
 
 /* STAGE/NAME into buf. */
-static const char *stage_path(char *buf, size_t len, const char *name)
+static const char *stage_path(const char *stage, char *buf, size_t len, const char *name)
 {
-	snprintf(buf, len, "%s/%s", img_stage, name);
+	snprintf(buf, len, "%s/%s", stage, name);
 	return buf;
 }
 
@@ -208,11 +208,11 @@ static int fill_dev(const char *dev, hk_err *err)
 
 /* STAGE/dev, once per image mount; every container binds it whole (one
  * mount call) unless it asks for extra devices. */
-static int prepare_dev(hk_err *err)
+static int prepare_dev(const char *stage, hk_err *err)
 {
 	char dev[4200];
 
-	stage_path(dev, sizeof(dev), "dev");
+	stage_path(stage, dev, sizeof(dev), "dev");
 	if (mkdir(dev, 0755) < 0 ||
 	    mount("tmpfs", dev, "tmpfs", MS_SAFE | MS_NOEXEC, "mode=0755,size=64k") < 0)
 		return hk_fail(err, errno, "preparing /dev");
@@ -225,14 +225,14 @@ static int prepare_dev(hk_err *err)
 	return 0;
 }
 
-static int make_dev(int rootfd, const struct hk_container *c, hk_err *err)
+static int make_dev(int rootfd, const struct hk_container *c, const char *stage, hk_err *err)
 {
 	char dev[4200];
 	if (!hk_devices_own_dev(c)) {
 		/* this namespace's copy of STAGE/dev moves into the root: seven
 		 * mounts fewer to copy now and to tear down at the container's end
 		 * than a recursive bind; a bind where the kernel refuses the move */
-		stage_path(dev, sizeof(dev), "dev");
+		stage_path(stage, dev, sizeof(dev), "dev");
 		if (move_in(rootfd, dev, "/dev") < 0 &&
 		    bind_host(rootfd, dev, "/dev", false, true, err) < 0)
 			return hk_wrap(err, "/dev");
@@ -262,14 +262,14 @@ static int make_dev(int rootfd, const struct hk_container *c, hk_err *err)
 
 /* STAGE/passwd and STAGE/group: the image's files plus a line for the
  * caller, when the image lacks one; containers bind them over /etc. */
-static int prepare_identity(const struct hk_container *c, hk_err *err)
+static int prepare_identity(const struct hk_container *c, const char *stage, hk_err *err)
 {
 	char line[4096], imgdir[4200], out[4200];
 	const char *files[2] = { "etc/passwd", "etc/group" };
 	unsigned ids[2] = { c->root ? 0 : (unsigned)c->uid, c->root ? 0 : (unsigned)c->gid };
 	const char *name = c->root ? "root" : c->user;
 
-	cleanup_close int imgfd = open(stage_path(imgdir, sizeof(imgdir), "img"), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int imgfd = open(stage_path(stage, imgdir, sizeof(imgdir), "img"), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (imgfd < 0)
 		return hk_fail(err, errno, "opening the image's root");
 	for (int i = 0; i < 2; i++) {
@@ -296,7 +296,7 @@ static int prepare_identity(const struct hk_container *c, hk_err *err)
 		int n = i == 0 ? snprintf(line, sizeof(line), "%s:x:%u:%u::%s:/bin/sh\n",
 					  name, ids[0], ids[1], c->root ? "/root" : c->home)
 			       : snprintf(line, sizeof(line), "%s:x:%u:\n", name, ids[1]);
-		stage_path(out, sizeof(out), i == 0 ? "passwd" : "group");
+		stage_path(stage, out, sizeof(out), i == 0 ? "passwd" : "group");
 		cleanup_close int fd = open(out, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 ||
 		    (len && (hk_write_all(fd, old, len) < 0 ||
@@ -307,22 +307,23 @@ static int prepare_identity(const struct hk_container *c, hk_err *err)
 	return 0;
 }
 
-int rootfs_prepare(void *c, hk_err *err)
+int rootfs_prepare(void *c, const char *stage, hk_err *err)
 {
-	if (prepare_dev(err) < 0 || prepare_identity(c, err) < 0)
+	if (prepare_dev(stage, err) < 0 || prepare_identity(c, stage, err) < 0)
 		return -1;
 	return 0;
 }
 
 /* Each container gets its own copy of STAGE/passwd and STAGE/group in its
  * scratch tmpfs (writes stay in the container), bound over /etc. */
-static int add_identity(int rootfd, const char *ctr, const struct hk_container *c, hk_err *err)
+static int add_identity(int rootfd, const char *stage, const char *ctr, const struct hk_container *c,
+			hk_err *err)
 {
 	static const char *const names[2] = { "passwd", "group" };
 	char src[4200], copy[4300], dst[32];
 
 	for (int i = 0; i < 2; i++) {
-		cleanup_close int in = open(stage_path(src, sizeof(src), names[i]), O_RDONLY | O_CLOEXEC);
+		cleanup_close int in = open(stage_path(stage, src, sizeof(src), names[i]), O_RDONLY | O_CLOEXEC);
 		if (in < 0)
 			continue; /* the image has the caller already */
 		snprintf(dst, sizeof(dst), "/etc/%s", names[i]);
@@ -411,8 +412,8 @@ static int pivot(const char *root, hk_err *err)
  * own, holds the overlay's upper and work directories (or --container-name's
  * layer does) and the root, an overlay on STAGE/img; with --read-only the
  * root is STAGE/img itself. Fills root (rootlen bytes). */
-static int make_root(const struct hk_container *c, const char *ctr, const char *imgdir, char *root, size_t rootlen,
-		     hk_err *err)
+static int make_root(const struct hk_container *c, const char *stage, const char *ctr, const char *imgdir,
+		     char *root, size_t rootlen, hk_err *err)
 {
 	char p1[4300], p2[4300], opts[13000], buf[13100];
 	/* The stage (img, dev, passwd, group, every container's scratch) is
@@ -421,8 +422,8 @@ static int make_root(const struct hk_container *c, const char *ctr, const char *
 	 * prunes an unbindable mount and everything below it instead of
 	 * copying it in, and binding a path on it fails. A new mount namespace
 	 * does not inherit the flag (Linux 6.18), so each container sets it. */
-	if (mount(NULL, img_stage, NULL, MS_UNBINDABLE, NULL) < 0)
-		return hk_fail(err, errno, "making husk's stage %s unbindable", img_stage);
+	if (mount(NULL, stage, NULL, MS_UNBINDABLE, NULL) < 0)
+		return hk_fail(err, errno, "making husk's stage %s unbindable", stage);
 	/* private scratch for this container: overlay upper, passwd, group */
 	if (mount("tmpfs", ctr, "tmpfs", MS_SAFE, "mode=0755") < 0)
 		return hk_fail(err, errno, "mounting the container's scratch tmpfs");
@@ -446,13 +447,13 @@ static int make_root(const struct hk_container *c, const char *ctr, const char *
 }
 
 /* /proc (the host's with --pid=host), /dev, /sys (read-only) and /tmp. */
-static int mount_system(int rootfd, const struct hk_container *c, hk_err *err)
+static int mount_system(int rootfd, const struct hk_container *c, const char *stage, hk_err *err)
 {
 	if (c->host_pid ? bind_host(rootfd, "/proc", "/proc", false, false, err) < 0
 			: mount_in(rootfd, "/proc", "proc", MS_SAFE | MS_NOEXEC, NULL, err) < 0)
 		return -1;
 	hk_debug("proc mounted");
-	if (make_dev(rootfd, c, err) < 0)
+	if (make_dev(rootfd, c, stage, err) < 0)
 		return -1;
 	hk_debug("dev made");
 	if (c->net_none) {
@@ -469,17 +470,17 @@ static int mount_system(int rootfd, const struct hk_container *c, hk_err *err)
 
 /* Home, cwd and --bind: an optional one (home, cwd) that can't be bound
  * is left out. */
-static int bind_all(int rootfd, const struct hk_container *c, hk_err *err)
+static int bind_all(int rootfd, const struct hk_container *c, const char *stage, hk_err *err)
 {
 	for (size_t i = 0; i < c->nbinds; i++) {
 		const struct hk_bind *b = &c->binds[i];
 		if (b->real == NULL)
 			continue;
-		if (path_under(b->real, img_stage)) {
+		if (path_under(b->real, stage)) {
 			if (b->optional)
 				continue;
 			return hk_fail(err, 0, "--bind %s: inside husk's runtime directory %s, "
-				       "which containers never see", b->src, img_stage);
+				       "which containers never see", b->src, stage);
 		}
 		int r = bind_host(rootfd, b->real, b->dst, b->ro, false, err);
 		if (r < 0) {
@@ -495,23 +496,23 @@ static int bind_all(int rootfd, const struct hk_container *c, hk_err *err)
 	return 0;
 }
 
-int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err)
+int rootfs_enter(const struct hk_container *c, const char *stage, struct hk_meta *meta, hk_err *err)
 {
 	char ctr[4200], imgdir[4200], root[4300];
 
-	snprintf(ctr, sizeof(ctr), "%s/ctr", img_stage);
-	snprintf(imgdir, sizeof(imgdir), "%s/img", img_stage);
-	if (make_root(c, ctr, imgdir, root, sizeof(root), err) < 0)
+	snprintf(ctr, sizeof(ctr), "%s/ctr", stage);
+	snprintf(imgdir, sizeof(imgdir), "%s/img", stage);
+	if (make_root(c, stage, ctr, imgdir, root, sizeof(root), err) < 0)
 		return -1;
 	cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return hk_fail(err, errno, "opening the new root");
-	if (mount_system(rootfd, c, err) < 0 || bind_all(rootfd, c, err) < 0)
+	if (mount_system(rootfd, c, stage, err) < 0 || bind_all(rootfd, c, stage, err) < 0)
 		return -1;
 	if (hk_devices_bind(rootfd, c, err) < 0)
 		return -1;
 	hk_debug("binds done");
-	if (add_identity(rootfd, ctr, c, err) < 0)
+	if (add_identity(rootfd, stage, ctr, c, err) < 0)
 		return -1;
 	hk_debug("passwd and group done");
 	rootfs_load_meta(rootfd, meta);

@@ -16,12 +16,12 @@ struct hk_meta {
 /* Once per image mount, in its namespace after the image is served: the
  * parts of every container's root that do not change between containers
  * (STAGE/dev, STAGE/passwd, STAGE/group). Returns 0 or -1 with *err. */
-int rootfs_prepare(void *container, hk_err *err); /* an img_prepare_fn */
+int rootfs_prepare(void *container, const char *stage, hk_err *err); /* an img_prepare_fn */
 
 /* In the container's fresh mount namespace (as pid 1 of its pid namespace):
  * assemble the root from the mounted image at STAGE/img, read its
  * metadata into *meta, pivot into it. Returns 0 or -1 with *err. */
-int rootfs_enter(const struct hk_container *c, struct hk_meta *meta, hk_err *err);
+int rootfs_enter(const struct hk_container *c, const char *stage, struct hk_meta *meta, hk_err *err);
 
 /* Bind the host path host at dst inside the new root (rootfd), created if
  * missing, nosuid, nodev unless dev, read-only if ro. 0 or -1 with *err. */

@@ -39,6 +39,7 @@ struct run {
 	cg_ctx *cg;               /* the container's cgroups, or NULL */
 	struct hk_image img;
 	struct img_cache_conn cc; /* the joined holder */
+	char stage[4096];         /* the stage's path (images/img.h) */
 	pid_t fuse;               /* --linger 0: our own FUSE server */
 	pid_t child;              /* pid 1 of the container */
 	sigset_t fwd, old;        /* the forwarded signals; the mask before */
@@ -73,7 +74,7 @@ static int child_main(void *arg)
 		goto fail;
 	}
 	hk_debug("container started");
-	if (rootfs_enter(r->c, &meta, &err) < 0)
+	if (rootfs_enter(r->c, r->stage, &meta, &err) < 0)
 		goto fail;
 	hk_debug("root assembled");
 	hk_container_init(r->c, &meta, &r->setup);
@@ -146,23 +147,22 @@ static int mount_private(struct run *r, hk_err *err)
 	const struct hk_container *c = r->c;
 	uid_t uid = c->root ? 0 : c->uid;
 	gid_t gid = c->root ? 0 : c->gid;
-	char dir[4096];
 
 	/* the stage goes over the runtime directory: check it, make it */
-	cleanup_close int dirfd = img_runtime_dir(dir, sizeof(dir), err);
+	cleanup_close int dirfd = img_runtime_dir(r->stage, sizeof(r->stage), err);
 	if (dirfd < 0 || img_check(&r->img, err) < 0)
 		return -1;
 	img_watch(&r->img);
 	if (img_ns_enter(c->uid, c->gid, c->root, err) < 0)
 		return -1;
-	cleanup_close int fusefd = img_stage_mount(uid, gid, err);
+	cleanup_close int fusefd = img_stage_mount(r->stage, uid, gid, err);
 	if (fusefd < 0)
 		return -1;
 	r->fuse = img_fuse_serve(&r->img, fusefd, uid, gid, err);
 	if (r->fuse < 0)
 		return -1;
 	close(steal_fd(fusefd));
-	return rootfs_prepare((void *)c, err);
+	return rootfs_prepare((void *)c, r->stage, err);
 }
 
 static int step_mount(struct run *r, hk_err *err)
@@ -173,6 +173,8 @@ static int step_mount(struct run *r, hk_err *err)
 	int ret = c->linger > 0 ? img_cache_join(&r->img, &o, &r->cc, err) : mount_private(r, err);
 	if (ret < 0)
 		return -1;
+	if (r->cc.fd >= 0)
+		snprintf(r->stage, sizeof(r->stage), "%s", r->cc.stage);
 	img_close(&r->img);
 	hk_debug("image mounted%s", r->cc.fd >= 0 ? " (joined its holder)" : "");
 	return 0;

@@ -54,14 +54,14 @@ static int make_layer_dir(const struct hk_container *c, hk_err *err)
 
 /* The container's own namespaces (not pid: /proc is the host pid
  * namespace's, so tasks keep the host's pids), its hostname and its root. */
-static int keeper_enter(struct hk_container *c, struct hk_meta *meta, hk_err *err)
+static int keeper_enter(struct hk_container *c, const char *stage, struct hk_meta *meta, hk_err *err)
 {
 	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (c->net_none ? CLONE_NEWNET : 0);
 	if (unshare(flags) < 0)
 		return hk_fail(err, errno, "creating the container's namespaces");
 	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
 		return hk_fail(err, errno, "--hostname %s", c->hostname);
-	return rootfs_enter(c, meta, err);
+	return rootfs_enter(c, stage, meta, err);
 }
 
 /* The keeper: mount the image (joining its holder), make the container's
@@ -101,7 +101,7 @@ __attribute__((noreturn)) static void keeper_main(struct hk_container *c, const 
 	if (img_cache_join(&img, &o, &cc, &err) < 0)
 		goto fail;
 	img_close(&img);
-	if (keeper_enter(c, &meta, &err) < 0)
+	if (keeper_enter(c, cc.stage, &meta, &err) < 0)
 		goto fail;
 	hk_chan_ok(report, 0);
 	img_quiet_stdio();
