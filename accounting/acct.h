@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* accounting/: what a container or a Slurm task used, in one place.
  *
  *   record.c    the record (schema husk-accounting/1, docs/accounting-schema.md)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one reader of cgroup counters: husk run --report reads its own
  * group's (cgroup/, cg_read_stats), the Slurm plugin each task's groups. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* husk report --job JOB: the records the Slurm plugin wrote for a job
  * (DIR/JOB/STEP.NODE.munge, store.c), each signature checked (sign.c)
  * before a number of it is shown. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # accounting/: records, counters, the plugin's signed files, husk report
 # (acct.h; docs/accounting-schema.md). jansson writes and reads the JSON.
 libhusk_la_SOURCES += \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The accounting record as one line of JSON (docs/accounting-schema.md),
  * written and read with jansson. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* munge signing and checking. libmunge is loaded with dlopen when first
  * used (as hwloc is for plans): husk run must not load it at every start,
  * and the plugin only needs it once a step, for its records. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The on-disk layout of the Slurm plugin's records (acct.h): written by
  * the plugin in slurmstepd, read by husk report --job. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* husk report: accounting records summarised per job, per job and node, or
  * per task, as a table, a JSON array or CSV. */
 #include "config.h"

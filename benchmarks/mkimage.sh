@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The images benchmarks/run.sh measures, built once and cached:
 #
 #   benchmarks/mkimage.sh [--quick] CACHEDIR      prints the image's directory

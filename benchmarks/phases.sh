@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The warm path's phases: N runs of `husk run --verbose` (warm, joining a
 # live mount), the median time between its debug lines (microseconds).
 #

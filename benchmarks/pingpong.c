@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* MPI ping-pong between ranks 0 and 1: the median round trip of small
  * messages, in microseconds, printed by rank 0 as "pingpong_us N".
  * benchmarks/mkimage.sh builds it into the benchmark image. */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk beside bare exec and every peer launcher on this machine, in one run:
 #
 #   benchmarks/run.sh [--quick] [--only NAME...] [--out DIR] [--runs N] [--start-slurm]
@@ -58,7 +59,7 @@ while [ $# -gt 0 ]; do
 		while [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; do only+=("$1"); shift; done
 		[ ${#only[@]} -gt 0 ] || { echo "run.sh: error: --only needs names: ${all_groups[*]}" >&2; exit 2; }
 		continue ;;
-	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e '/SPDX-License-Identifier/d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: error: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift

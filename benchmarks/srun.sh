@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # srun with and without a husk container, in the same run, on the cluster
 # of tests/slurm/cluster.sh (started with the plugin):
 # `srun -n 2 --container-image=IMAGE /bin/true` beside `srun -n 2 /bin/true`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The cgroup file systems: which hierarchies hold which controllers (v2, v1,
  * or both: hybrid), husk's groups in them, limits, counters, clean-up.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cgroup/: CPU and NUMA binding through cgroups (v2, v1 and hybrid), and
  * the groups accounting/ reads a container's counters from. One interface
  * for the CLI and the Slurm plugin; docs/cgroup.md explains it.

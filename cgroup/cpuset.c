@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* CPU and node sets, kernel list syntax, and the small option parsers. */
 #include "config.h"
 #include "cgroup.h"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # cgroup/: binding and accounting (issue 5). docs/cgroup.md describes it.
 libhusk_la_SOURCES += \
 	cgroup/cgroup.h cgroup/topo.h \

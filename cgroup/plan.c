@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The binding plan: which CPUs and NUMA nodes one task of a node gets, the
  * way srun's task/affinity plugin hands them out (docs/cgroup.md). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The front ends' calls: prepare (plan), start (cgroup or fallback), apply
  * in the child (affinity, memory policy), finish (accounting, removal). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The machine as the binding plan needs it: sockets, their cores in order,
  * each core's hardware threads (PUs, by OS index), and the NUMA nodes. Read
  * with hwloc (live or from XML); without hwloc, the live machine from sysfs. */

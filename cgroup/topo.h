@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Inside cgroup/: the topology model that cg_plan works on. */
 #ifndef HUSK_CG_TOPO_H
 #define HUSK_CG_TOPO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Start-up reports and bounded waits: see chan.h. */
 #include "config.h"
 #include "chan.h"

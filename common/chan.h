@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One way for a process to tell another how its start went: a pipe that
  * carries a single message, "ok" (with a number, e.g. a time) or an error
  * (its one-line message). husk's children all report through it: the mount

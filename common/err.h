@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Errors as values: a status and one line of text, with context added on the
  * way up ("mounting /x: ..."). Only main() turns an error into an exit. */
 #ifndef HUSK_ERR_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # libhusk: the one internal library; the husk binary and the Slurm plugin are front ends over it.
 noinst_LTLIBRARIES += libhusk.la
 libhusk_la_SOURCES = \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small helpers: cleanup attributes, files, safe paths inside a root. */
 #ifndef HUSK_UTIL_H
 #define HUSK_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* CDI specs: read (JSON with jansson, YAML with libyaml into the same
  * jansson tree), checked, and turned into one list of container edits.
  * Everything here is data from files that root or a vendor's toolkit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* devices/: the Container Device Interface (CDI). Specs (JSON or YAML,
  * cdiVersion up to 1.1.0) describe a vendor's devices as edits to a
  * container: environment, device nodes, mounts, hooks, extra groups.

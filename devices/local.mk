@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # devices/: CDI specs (JSON and YAML) into container edits. docs/devices.md.
 libhusk_la_SOURCES += devices/cdi.c devices/cdi.h
 EXTRA_DIST += docs/devices.md

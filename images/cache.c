@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The node-local cache of live image mounts, the clients' side: the
  * runtime directory, joining (or starting) a holder, `husk ps`, `husk gc`.
  * The holder itself is in holder.c; the entry's files in entry.h. */

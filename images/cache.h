@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The node-local cache of live image mounts ("mount once, join many").
  *
  * A mount holder is a small daemon of the user's own: it owns a user and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* An image overwritten under its mount (`cp new.sqsh img.sqsh`): the FUSE
  * server's tables describe the old bytes, the file now holds new ones, and
  * a reply built from both is wrong data that looks right. The server asks

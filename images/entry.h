@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Inside images/: the files of one cache entry in the runtime directory,
  * shared by the clients (cache.c) and the holder (holder.c).
  *

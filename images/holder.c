@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The mount holder: a daemon of the user's own that keeps one image
  * mounted and lets containers join it (docs/mount-cache.md). */
 #include "config.h"

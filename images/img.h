@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* images/: squashfs images, checked as the user with husk's own reader
  * (sqfs.h) and mounted in-process with libfuse3's low-level protocol (no
  * squashfuse or fusermount helpers). */

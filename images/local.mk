@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 libhusk_la_SOURCES += \
 	images/img.c images/img.h \
 	images/sqfs.c images/sqfs.h images/fuse.c images/change.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The image's mount namespace: a user namespace owned by the caller, a
  * private stage tmpfs over /tmp, and the image's FUSE mount in it. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* launcher/: one container's description and its life: namespaces, the root
  * file system, exec, and the supervisor that waits, forwards and reaps. */
 #ifndef HUSK_CONTAINER_H

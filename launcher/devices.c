@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Devices in a container: host device paths (--device /dev/X) and CDI
  * devices (--device vendor.com/class=name) whose edits devices/cdi.c
  * resolved. Three moments: resolve (as the caller, before any namespace),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Devices in a container: host paths under /dev and CDI devices
  * (devices/cdi.h), resolved, bound and finished at exec. */
 #ifndef HUSK_DEVICES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Inside the container: pid 1 (a small init) and the program it starts. */
 #include "config.h"
 #include "exec.h"

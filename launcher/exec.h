@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef HUSK_EXEC_H
 #define HUSK_EXEC_H
 

@@ -1,5 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 libhusk_la_SOURCES += \
-	launcher/container.h launcher/config.c \
+	launcher/container.h launcher/container.c \
 	launcher/run.c launcher/rootfs.c launcher/rootfs.h \
 	launcher/exec.c launcher/exec.h \
 	launcher/devices.c launcher/devices.h \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* husk: the command-line front end over libhusk. */
 #include "config.h"
 

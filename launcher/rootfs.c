@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Root file system assembly, inside the container's own mount namespace.
  * Every target path is resolved inside the new root (openat2
  * RESOLVE_IN_ROOT), so a symlink in the image never reaches a host path. */

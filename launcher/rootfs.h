@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef HUSK_ROOTFS_H
 #define HUSK_ROOTFS_H
 

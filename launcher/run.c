@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hk_run: the life of one container (docs/architecture.md), as a chain of
  * steps over one struct run that owns everything acquired on the way and
  * is released in one place (run_end).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Containers that many processes join: see step.h. */
 #include "config.h"
 #include "step.h"

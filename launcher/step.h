@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A container that many processes join: set up once (one per node per job
  * step under Slurm), then every task enters it with hk_step_join() just
  * before its exec. The tasks stay the scheduler's own processes (its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one source of truth for husk's command line: --help, getopt and the
  * man page husk(1) are all generated from these tables. */
 #ifndef HUSK_USAGE_H

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build husk in the source tree: autoreconf, configure, make.
 # Arguments go to ./configure, e.g. scripts/build.sh --enable-werror
 # Compiler warnings and errors go to stderr; the rest is kept quiet.

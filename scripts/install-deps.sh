@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install every package husk needs to build and to run its tests, on Debian
 # bookworm (or a close relative), from the distribution's archive only.
 # Idempotent and quiet: run it as often as you like. Needs root.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Quick start on a fresh Debian bookworm machine, as root: install the
 # dependencies, build husk, make a small demo image from busybox-static (no
 # internet needed) and run a command in it as an unprivileged user.

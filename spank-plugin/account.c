@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Accounting in slurmstepd (root): each task's record, the step's signed
  * records and its summary (accounting/ writes and names them). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The job's AdminComment (sacct -o AdminComment) through slurmdbd, from
  * the job's epilog: slurmctld refuses updates of a finished job, slurmdbd
  * takes them, and nothing of this is on a step's way. */

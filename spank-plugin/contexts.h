@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The per-context halves of the SPANK entry points (plugin.c calls them). */
 #ifndef HUSK_SPANK_CONTEXTS_H
 #define HUSK_SPANK_CONTEXTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Merging husk's "husk:KEY=..." entries into a job's AdminComment text,
  * keeping everything else (no Slurm: tests/unit/test_spank.c). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The job's end on a node (slurmd's epilog, root): the summaries of its
  * steps into the job's AdminComment, and its named containers' layers
  * removed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* spank_husk.so's parts, split by the Slurm context they run in, then by
  * concern (docs/slurm.md, "The plugin's files"):
  *

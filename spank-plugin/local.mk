@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # spank-plugin/: spank_husk.so for Slurm (when configure finds slurm/spank.h).
 # Split by Slurm context, then by concern (husk_spank.h lists the files).
 if HAVE_SLURM

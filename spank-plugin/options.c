@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The plugin's options: the user's --container-* and plugstack.conf's
  * arguments, parsed into struct hs_opts. No Slurm here (tests/unit/test_spank.c). */
 #include "config.h"

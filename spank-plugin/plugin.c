@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* spank_husk.so: Slurm job steps in squashfs images. This file holds the
  * entry points and the option table; each entry point hands its work to
  * the file of its context (husk_spank.h lists them).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* srun (the local context). */
 #include "config.h"
 #include "contexts.h"

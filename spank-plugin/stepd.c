@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* slurmstepd, once a step on each node: the step's container (started as
  * the job's user in user_init), its keeper, and the holders it leaves for
  * later steps. */

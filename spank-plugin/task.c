@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Each task, in the process Slurm is about to exec (as the user): bound
  * where Slurm left it free, then in the step's container. */
 #include "config.h"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Unit tests (Check) register themselves with TESTS in their folder's
 # local.mk; `make check` runs them. Integration tests and other suites are
 # run by tests/run.sh (as root; see README.md), not by make.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk's test command: the README quotes it and .ci/run calls it.
 #
 #   bash tests/run.sh                  everything: deps, build (-Werror), unit

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # husk's one test harness. tests/run.sh and every tests/*/run-suite.sh
 # source it first (before anything else runs); nothing else holds harness

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A smoke test of the benchmark harness (issue 15), not of its numbers:
 # `benchmarks/run.sh --quick` runs, its outputs exist and parse, every tool
 # is either measured or listed as missing with a reason, and it leaves

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a second container of the same image joins the first one's mount: the
 # same holder, one entry in husk ps
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 200 containers of one image started at once all read the image, through
 # one holder and one mount
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --linger 2: the holder outlives the run, then goes after its linger time
 # and leaves no runtime files
 . "$(dirname "$0")/lib.sh"

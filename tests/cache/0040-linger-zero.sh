@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --linger 0 starts no holder and leaves no FUSE server
 . "$(dirname "$0")/lib.sh"
 

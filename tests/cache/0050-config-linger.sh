@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # linger = 1 in husk.conf ($HUSK_CONFIG) is the mount's linger time
 . "$(dirname "$0")/lib.sh"
 

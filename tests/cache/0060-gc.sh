@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk gc keeps a mount in use (busy) and releases an idle one
 . "$(dirname "$0")/lib.sh"
 

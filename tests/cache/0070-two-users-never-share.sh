@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # two users' containers of one image never share a mount, and neither sees
 # the other's
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # an image replaced on disk gets a fresh mount beside the old one, which
 # the container still using it keeps reading
 . "$(dirname "$0")/lib.sh"

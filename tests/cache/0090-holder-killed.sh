@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a container whose holder is killed fails, saying so; the next run mounts
 # the image again
 . "$(dirname "$0")/lib.sh"

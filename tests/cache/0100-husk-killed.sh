@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a killed husk takes its container and program with it; the next run
 # works and nothing is left after the linger time
 . "$(dirname "$0")/lib.sh"

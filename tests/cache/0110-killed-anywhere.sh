@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk killed at every moment of its start: the next run works, and after
 # the linger time nothing is left.
 . "$(dirname "$0")/lib.sh"

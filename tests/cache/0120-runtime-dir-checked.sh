@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a runtime directory that is a symlink, open to others or owned by someone
 # else is refused with one clear error
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 1000 runs in a row and 500 pairs at once through one holder: its
 # descriptors unchanged, and nothing left after the linger time
 . "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash disable=SC2034
 # Sourced first by every mount cache test, tests/cache/NNNN-name.sh: the
 # test images and scratch directory that tests/cache/run-suite.sh made (a

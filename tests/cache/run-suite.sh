@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The mount cache (issue 4), as a user would check it: one mount per user and
 # image however many containers start, joins instead of mounts, linger and
 # gc, faults (holder or husk killed), and nothing left behind. One test a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The cgroup cases, shared by the host's cgroup v1 run (host-tests.sh) and the
 # cgroup v2 VM (vm-init.sh): plain POSIX sh, as busybox runs it.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cgtest: the cgroup suite's driver. Uses cgroup/ the way husk run does,
  * without containers, so the library is tested on its own:
  *

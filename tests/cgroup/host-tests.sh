@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The cgroup cases on this machine's own kernel, as root: cgroup v1 (or
 # hybrid) here; whatever the host mounts elsewhere.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The cgroup suite: the cases of tests/cgroup/cases.sh on this machine's
 # kernel (cgroup v1 or hybrid here, as root) and on cgroup v2 in a small VM
 # (qemu without KVM, Debian's kernel, as root and as a user with a delegated

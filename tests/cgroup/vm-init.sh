@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # /init of the cgroup v2 VM (tests/cgroup/vm-test.sh builds the initramfs):
 # a cgroup2-only kernel (cgroup_no_v1=all), cgroup2 mounted here on
 # /sys/fs/cgroup, the test disk on /mnt. Runs tests/cgroup/cases.sh as root

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # cgroup v2 on a real kernel: boot Debian's kernel in qemu without KVM
 # (-accel tcg) with cgroup_no_v1=all and an initramfs of busybox-static,
 # the cgtest driver with its shared libraries, cases.sh and vm-init.sh, plus

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build the test images into OUTDIR, offline, from busybox-static:
 #   demo.sqsh       busybox with its applets as symlinks, /etc/passwd, /etc/group
 #   meta.sqsh       demo plus husk image metadata (/.husk/env, workdir, entrypoint)

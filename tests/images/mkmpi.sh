@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The MPI test image: a Debian bookworm root made by mmdebstrap from Debian's
 # packages (openmpi-bin and what it pulls in) with tests/data/mpi/pingpong.c
 # built against the host's Open MPI (the same Debian package), as

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk --version, husk --help, husk run --help and the man page husk(1).
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk run IMAGE -- CMD runs CMD in the image and gives its output.
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Exit status: the program's own; 128+N on signal N; 126 not executable;
 # 127 not found.
 . "$(dirname "$0")/../lib.sh"

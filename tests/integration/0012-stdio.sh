@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # stdin, stdout and stderr are the caller's own: input is piped through,
 # output streams without buffering, a terminal stays a terminal.
 . "$(dirname "$0")/../lib.sh"

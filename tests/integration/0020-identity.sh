@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The caller is itself in the container: same uid and gid, a passwd and
 # group entry so id and whoami work; --root maps it to 0.
 . "$(dirname "$0")/../lib.sh"

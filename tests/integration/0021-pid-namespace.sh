@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The container has its own pid namespace: it sees only its processes, and
 # they all die with it.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The container gets its own user, mount, pid, ipc and uts namespaces; the
 # host's network by default.
 . "$(dirname "$0")/../lib.sh"

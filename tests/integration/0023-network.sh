@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The host's network by default (MPI needs it); --net=none: only lo.
 . "$(dirname "$0")/../lib.sh"
 

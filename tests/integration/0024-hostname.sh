@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The container has its own uts namespace: the host's name by default,
 # --hostname sets it, and a change inside never reaches the host.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # By default writes anywhere work (a tmpfs overlay), and none of them
 # reaches the image or the next container.
 . "$(dirname "$0")/../lib.sh"

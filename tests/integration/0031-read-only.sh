@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --read-only: no overlay, the image stays read-only; /tmp is still a
 # writable tmpfs.
 . "$(dirname "$0")/../lib.sh"

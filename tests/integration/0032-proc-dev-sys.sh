@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # /proc, a minimal /dev (null, zero, full, random, urandom, tty, shm, pts)
 # and a read-only /sys work in the container.
 . "$(dirname "$0")/../lib.sh"

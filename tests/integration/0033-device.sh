@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --device PATH makes a host device available under /dev; nothing else of
 # the host's /dev is there.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The caller's home is bound at the same path (read-write); --no-home
 # leaves it out.
 . "$(dirname "$0")/../lib.sh"

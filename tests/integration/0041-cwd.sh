@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The caller's current directory is bound and is the program's working
 # directory.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # -b/--bind SRC[:DST[:ro]], repeatable.
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The working directory: --workdir > the caller's cwd (bound) > the image's
 # /.husk/workdir > /.
 . "$(dirname "$0")/../lib.sh"

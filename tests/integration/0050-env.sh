@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The environment: the host's passes through; --env, --env-file add and
 # replace; --clean-env starts empty.
 . "$(dirname "$0")/../lib.sh"

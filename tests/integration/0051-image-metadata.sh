@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Image metadata: /.husk/env sets variables, /.husk/workdir the working
 # directory, /.husk/entrypoint goes before the command.
 . "$(dirname "$0")/../lib.sh"

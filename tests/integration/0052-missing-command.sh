@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # No command and no entrypoint in the image: an error naming what is missing.
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # SIGKILL of husk leaves nothing behind: the container's processes and the
 # FUSE server go with it.
 . "$(dirname "$0")/../lib.sh"

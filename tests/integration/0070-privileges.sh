@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The program runs with no-new-privs, without capabilities (unless --root),
 # and every mount in the container is nosuid and (but device nodes) nodev.
 . "$(dirname "$0")/../lib.sh"

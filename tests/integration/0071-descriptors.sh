@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The program gets stdin, stdout and stderr, and no other descriptor of
 # husk's (FUSE device, sockets, image file).
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Symlinks in the image resolve inside the container's root: no host path is
 # reached through them, neither for reading nor when husk binds over them.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Mount once, join many: the image stays mounted for --linger seconds after
 # its last container, later containers join it, husk ps lists it, husk gc
 # releases it; --linger 0 leaves nothing behind at once.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A missing image: one error line naming it, 125, nothing left behind.
 . "$(dirname "$0")/../lib.sh"
 

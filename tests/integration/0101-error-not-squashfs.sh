@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A file that is not a squashfs image (bad magic, empty, a text file).
 . "$(dirname "$0")/../lib.sh"
 

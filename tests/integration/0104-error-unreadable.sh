@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # An image the caller may not read: checked as the caller, not as husk.
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A directory given where the image file is expected.
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A bind whose source is missing (or not the caller's to read).
 . "$(dirname "$0")/../lib.sh"
 

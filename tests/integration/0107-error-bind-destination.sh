@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A bind whose destination or mode is not valid.
 . "$(dirname "$0")/../lib.sh"
 

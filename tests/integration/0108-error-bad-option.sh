@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Unknown options and commands, and options missing their argument.
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # /dev/fuse that cannot be used: a clear error naming it. The host's
 # /dev/fuse is never touched: the test hides it in a private mount namespace.
 . "$(dirname "$0")/../lib.sh"

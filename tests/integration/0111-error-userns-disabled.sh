@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # User namespaces disabled: the error says which sysctl to check. The host's
 # setting is never touched: the test sets user.max_user_namespaces to 0 in a
 # user namespace of the test user's own, and runs husk there.

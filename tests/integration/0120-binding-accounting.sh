@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk run's CPU binding, limits and --report, as the unprivileged user (no
 # cgroup is delegated to it here: husk binds with sched_setaffinity, warns
 # once, and accounts from rusage), and as root in a cgroup v1 parent the test

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Descriptors 0-2 closed by the caller: husk must not mistake whatever it
 # opens next (the image, /dev/fuse) for them. The container reads the
 # image, the holder serves it to later runs, and with all three closed and

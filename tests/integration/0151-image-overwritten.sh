@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # An image overwritten in place while mounted (cp new.sqsh img.sqsh, even
 # with the old size and mtime): running containers get I/O errors, never
 # data read through the old tables from the new bytes; new runs mount the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A new holder that exits before its starter joins it (its linger time
 # ran out while the starter was slow: here strace holds the starter 2 s
 # after the holder is up) must not deadlock with the starter, which holds

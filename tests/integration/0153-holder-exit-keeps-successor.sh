@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A holder whose socket was removed (a /tmp cleaner, or a starter killed
 # before publishing) is succeeded by a new one; when the old one exits, it
 # must remove only its own files: the successor stays listed, joinable and

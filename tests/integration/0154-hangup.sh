@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk as the session leader of a terminal (ssh -t node husk run ...,
 # script -c): when the terminal hangs up, the kernel's SIGHUP reaches only
 # husk, which must pass it on: the program must not outlive the terminal.

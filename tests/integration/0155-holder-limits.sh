@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A holder serves every later container of its user, not only its
 # starter's: started under `ulimit -n 16` it must still serve 20 at once;
 # when its hard limit is reached it says so to the runs it can not serve,

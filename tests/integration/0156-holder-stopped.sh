@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A holder that does not answer (stopped with SIGSTOP): husk run, husk ps
 # and husk gc must not hang. Every wait is bounded (holder_timeout in
 # husk.conf, 2 s here), says what husk waits for, and SIGINT or SIGTERM

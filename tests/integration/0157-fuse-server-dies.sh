@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # With --linger 0, the FUSE server dying during set-up (here strace kills
 # it at its first reply) must end husk with an error, never leave it
 # waiting on the mount in D state, unkillable, holding /dev/fuse.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A start that fails after its holder is up (here strace fails the rename
 # that publishes it) leaves no socket, lock or holder behind; a starter
 # killed at that point neither; and husk gc removes a stale socket of a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # What husk says must be what happened: the runtime directory removed
 # during a run is not "the holder died, the container saw I/O errors"; a
 # failed fork says why; a holder that dies while the container starts is

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A per-user cap on lingering holders (max_holders in husk.conf): starting
 # one more releases idle ones, oldest first; when all are in use, the new
 # one serves its container and does not linger.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Another user creates the runtime directory /tmp/husk-UID first (a
 # directory of theirs, a symlink, a file), and a decoy beside it: husk must
 # still run for the user, with a directory of the user's own that later

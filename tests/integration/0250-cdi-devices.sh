@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --device VENDOR/CLASS=NAME brings a CDI device in, as nvidia-ctk's specs
 # describe one: device nodes (bound, nodev lifted for them only), a driver
 # library mounted from the host and found by soname after the image's own

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Ranks that the host's mpirun starts as separate `husk run`s on one node
 # talk through shared memory and CMA as fast as the same program inside one
 # container, with no MCA settings: as an MPI rank husk shares the host's

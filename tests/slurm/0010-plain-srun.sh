@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a plain srun (no container) runs its two tasks: the plugin stays out of
 # steps that ask for no image
 . "$(dirname "$0")/lib.sh"

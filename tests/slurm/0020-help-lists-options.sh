@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # srun --help lists the plugin's options (plugstack.conf loaded it)
 . "$(dirname "$0")/lib.sh"
 

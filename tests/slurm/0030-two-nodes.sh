@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a step over both node names: one container per node, every task in it
 . "$(dirname "$0")/lib.sh"
 

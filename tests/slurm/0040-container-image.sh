@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --container-image: the step runs in the image, as the user, in the job's
 # working directory
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # srun --container (Slurm's own option) runs the step in the image
 . "$(dirname "$0")/lib.sh"
 

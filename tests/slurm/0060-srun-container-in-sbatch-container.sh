@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # inside a job of sbatch --container=A, srun --container=B runs in B (srun
 # keeps the SLURM_CONTAINER it inherited; the plugin puts srun's own value
 # there), and a plain srun in A

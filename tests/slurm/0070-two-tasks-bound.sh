@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # two tasks of a container step are bound by Slurm to distinct CPUs, and
 # --cpus-per-task 2 gives each task a node's two CPUs
 . "$(dirname "$0")/lib.sh"

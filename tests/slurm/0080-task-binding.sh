@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk's own binding where Slurm leaves the task free, and its NUMA memory
 # policy (shown in /proc/self/numa_maps) unless the user gave --mem-bind
 . "$(dirname "$0")/lib.sh"

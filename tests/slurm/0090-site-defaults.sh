@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # plugstack.conf's site defaults: a read-only image and no home, which the
 # user's options still override
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a relative --container-image is taken from the job's working directory
 . "$(dirname "$0")/lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --container-mounts binds a host directory (:ro stays read-only) and
 # --container-workdir sets the tasks' working directory
 . "$(dirname "$0")/lib.sh"

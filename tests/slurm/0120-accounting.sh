@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # accounting: a step over two nodes leaves one summary per node in the
 # job's AdminComment (concurrent writers merge, none is lost), and the
 # munge-signed per-task records on the node (uid 0 made them)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # concurrent steps of one job, on one node and on both, all keep their
 # summary in the AdminComment (each node's epilog merges its steps; the two
 # nodes' merges run at once and re-check)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # husk report --job: every node's and task's record, each signature checked;
 # a record signed by the user, altered, or filed under another job fails
 . "$(dirname "$0")/lib.sh"

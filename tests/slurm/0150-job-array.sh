@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a job array of 50 short container steps (issue 6), all recorded in sacct
 . "$(dirname "$0")/lib.sh"
 

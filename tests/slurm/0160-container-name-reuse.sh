@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --container-name: a later step of the job sees the writes of an earlier
 # one with the same name, an unnamed step does not, and the job's end
 # removes the kept layer.

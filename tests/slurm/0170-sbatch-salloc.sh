@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # options given to sbatch and salloc reach the job's steps; the batch
 # script itself stays on the host
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # the image's /.husk/env reaches the tasks; --container-env keeps the job's
 # value for the names it lists
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a corrupt image fails the step with status 125 and a message naming it,
 # and leaves no keeper behind
 . "$(dirname "$0")/lib.sh"

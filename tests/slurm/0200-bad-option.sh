@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bad input fails the step with a message naming the option the user typed;
 # the image is opened with the user's rights, not slurmstepd's (root)
 . "$(dirname "$0")/lib.sh"

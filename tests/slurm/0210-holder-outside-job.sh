@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a holder that lingers after a step (the image stays mounted for the next
 # one) is out of the job's cgroups, and Slurm removed them
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # scancel of a running container step leaves no keeper, task or holder,
 # and Slurm removes the job's cgroups
 . "$(dirname "$0")/lib.sh"

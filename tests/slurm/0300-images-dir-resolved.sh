@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # plugstack images=DIR holds by the image's real path, resolved as the
 # user: "..", a symlink out of DIR, or "..' in the job's working directory
 # for a relative image do not reach an image elsewhere; images in DIR run

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # the node's name in the plugin's records, their file names and the
 # AdminComment is slurmd's, never the SLURMD_NODENAME the user sets; the
 # records gain OOM kills (the task's memory group is the job's)

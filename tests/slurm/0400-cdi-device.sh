@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # srun --container-device=VENDOR/CLASS=NAME brings a CDI device into every
 # task (specs in the site's /etc/cdi, read as the user), plugstack's
 # devices= gives every step the site's devices, and a device that no spec

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # a cluster without task/affinity leaves tasks unbound: there husk's
 # --container-cpu-bind=auto (the default) binds them apart, =none does not
 # (run-suite.sh starts the cluster with the settings below for it)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # last: cluster.sh stop leaves no daemon, no step and no cgroup of Slurm's
 # (whatever settings the running cluster has)
 # cluster: any

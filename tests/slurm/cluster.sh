@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A real single-host Slurm cluster for husk's tests: munged, MariaDB,
 # slurmdbd, slurmctld and one slurmd per node name (Debian builds Slurm with
 # --enable-multiple-slurmd, so several node names share this host, each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash disable=SC2034
 # Sourced first by every Slurm test, tests/slurm/NNNN-name.sh: the cluster
 # that tests/slurm/run-suite.sh started (a test file run by itself runs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # srun with husk on a real single-host Slurm (tests/slurm/cluster.sh): the
 # plugin's options, one container per node per step, tasks bound by Slurm,
 # job arrays, scancel, bad input. One test a file, tests/slurm/NNNN-name.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of accounting/: the record's JSON round trip (jansson) and
  * its errors, text that is not UTF-8, the report, the counters of cgroup
  * directories (v1 and v2 files written here, in a directory of the

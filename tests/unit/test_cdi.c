@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of devices/cdi.c: CDI specs in the shapes that nvidia-ctk
  * (YAML, with hooks) and AMD's toolkit (JSON, device nodes only) write,
  * priority between spec directories, conflicts and bad specs (Check). */

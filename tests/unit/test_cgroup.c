@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of cgroup/: CPU lists, sizes, binding plans against the hwloc
  * topologies in tests/data/topo (records and reports: test_accounting.c).
  * Nothing here touches the machine's cgroups (tests/cgroup/ does that). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the launcher's option parsing, configuration and the
  * safe path helpers (Check). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the Slurm plugin's parts that need no Slurm: the user's
  * --container-* options and plugstack.conf's arguments (what each accepts,
  * what each refuses and the message naming the option as typed), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What every unit test program (Check) shares: running its suite, and
  * writing a small file of its own. */
 #ifndef HUSK_UNIT_H

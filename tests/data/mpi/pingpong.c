@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Ranks 0 and 1 of MPI_COMM_WORLD: the median round trip of 8-byte messages
  * (latency, half of it, in microseconds) and the bandwidth of 4 MiB ones
  * (MB/s), printed by rank 0 as "latency_us N" and "bandwidth_mbs N".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The container description: parsing option values and resolving the
  * caller's identity, home, cwd and bind sources before any namespace. */
 #include "config.h"
