@@ -100,7 +100,7 @@ int hk_wait_fd(int fd, short events, int timeout_ms, int notice_ms, const char *
 		if (timeout_ms >= 0 && waited >= timeout_ms)
 			return 0;
 		if (!told && notice_ms >= 0 && waited >= notice_ms && what) {
-			fprintf(stderr, "husk: waiting for %s\n", what);
+			hk_log(HK_LOG_INFO, "waiting for %s", what);
 			told = true;
 		}
 		r = poll(&p, 1, 100); /* stop signals are looked at ten times a second */

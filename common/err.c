@@ -71,23 +71,73 @@ void hk_err_free(hk_err *err)
 	*err = NULL;
 }
 
+static hk_log_fn *handler = hk_log_stderr;
+
+hk_log_fn *hk_log_handler(hk_log_fn *fn)
+{
+	hk_log_fn *old = handler;
+	handler = fn ? fn : hk_log_stderr;
+	return old;
+}
+
+void hk_vlog(enum hk_level level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	if (level == HK_LOG_DEBUG && !hk_verbose)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	handler(level, buf);
+}
+
+void hk_log(enum hk_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	hk_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+static struct timespec t_start;
+
+/* The default handler, the husk CLI's: one line on stderr. */
+void hk_log_stderr(enum hk_level level, const char *msg)
+{
+	static const char *const word[] = { "error: ", "warning: ", "", "debug: " };
+	char time[48] = "";
+
+	if (level == HK_LOG_DEBUG) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long us = (t.tv_sec - t_start.tv_sec) * 1000000L + (t.tv_nsec - t_start.tv_nsec) / 1000;
+		snprintf(time, sizeof(time), "%6ld us [%d] ", us, (int)getpid());
+	}
+	fprintf(stderr, "husk: %s%s%s\n", word[level], time, msg);
+}
+
 void hk_err_print(const hk_err err)
 {
-	fprintf(stderr, "husk: error: %s\n", err && err->msg ? err->msg : "unknown error");
+	hk_log(HK_LOG_ERROR, "%s", err && err->msg ? err->msg : "unknown error");
 }
 
 void hk_warn(const char *fmt, ...)
 {
 	va_list ap;
-	char buf[1024];
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	hk_vlog(HK_LOG_WARN, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "husk: warning: %s\n", buf);
 }
 
-static struct timespec t_start;
+void hk_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	hk_vlog(HK_LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
 
 void hk_debug_start(void)
 {
@@ -104,20 +154,4 @@ long long hk_now_us(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (long long)t.tv_sec * 1000000LL + t.tv_nsec / 1000;
-}
-
-void hk_debug(const char *fmt, ...)
-{
-	va_list ap;
-	char buf[1024];
-	struct timespec t;
-
-	if (!hk_verbose)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	long us = (t.tv_sec - t_start.tv_sec) * 1000000L + (t.tv_nsec - t_start.tv_nsec) / 1000;
-	fprintf(stderr, "husk: debug: %6ld us [%d] %s\n", us, (int)getpid(), buf);
 }

@@ -187,7 +187,7 @@ static int flock_bounded(int fd, int timeout_ms, const char *what, int *signo)
 			return -1;
 		}
 		if (what && !told && waited >= (timeout_ms > 10000 ? 5000 : timeout_ms / 2)) {
-			fprintf(stderr, "husk: waiting for %s\n", what);
+			hk_log(HK_LOG_INFO, "waiting for %s", what);
 			told = true;
 		}
 		struct timespec ts = { 0, ms * 1000000 };

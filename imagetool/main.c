@@ -37,11 +37,14 @@ static int fail(hk_err *err)
 	return 125;
 }
 
-static int usage_error(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "husk: error: image: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see 'husk image --help')\n");
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	hk_log(HK_LOG_ERROR, "image: %s (see 'husk image --help')", what);
 	return 125;
 }
 

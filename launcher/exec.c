@@ -224,7 +224,7 @@ __attribute__((noreturn)) static void exec_program(const struct hk_container *c,
 	 * descriptor the caller left open would reach host files the
 	 * container was not given (CVE-2024-21626). */
 	if (syscall(SYS_close_range, 3U + c->preserve_fds, ~0U, 0) < 0) {
-		fprintf(stderr, "husk: error: closing descriptors: %s\n", strerror(errno));
+		hk_log(HK_LOG_ERROR, "closing descriptors: %s", strerror(errno));
 		_exit(HK_EXIT_FAIL);
 	}
 	if (hk_exec_prepare(c, meta, &env, &err) < 0) {
@@ -236,10 +236,10 @@ __attribute__((noreturn)) static void exec_program(const struct hk_container *c,
 	execvp(argv[0], argv);
 	int e = errno;
 	if (e == ENOENT || e == ENOTDIR) {
-		fprintf(stderr, "husk: error: %s: command not found in the container\n", argv[0]);
+		hk_log(HK_LOG_ERROR, "%s: command not found in the container", argv[0]);
 		_exit(HK_EXIT_NOTFOUND);
 	}
-	fprintf(stderr, "husk: error: %s: cannot execute: %s\n", argv[0], strerror(e));
+	hk_log(HK_LOG_ERROR, "%s: cannot execute: %s", argv[0], strerror(e));
 	_exit(HK_EXIT_NOEXEC);
 }
 

@@ -99,11 +99,14 @@ static void print_man(void)
 	printf(".SH SEE ALSO\nunshare(1), bwrap(1), ch\\-run(1)\n");
 }
 
-static int bad_usage(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
 {
-	fprintf(stderr, "husk: error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see 'husk run --help')\n");
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	hk_log(HK_LOG_ERROR, "%s (see 'husk run --help')", what);
 	return HK_EXIT_FAIL;
 }
 
@@ -127,7 +130,7 @@ static int cmd_image(char **argv)
 		}
 	}
 	execv(PKGLIBEXECDIR "/husk-image", argv + 1);
-	fprintf(stderr, "husk: error: image: %s/husk-image: %s\n", PKGLIBEXECDIR, strerror(errno));
+	hk_log(HK_LOG_ERROR, "image: %s/husk-image: %s", PKGLIBEXECDIR, strerror(errno));
 	return HK_EXIT_FAIL;
 }
 
@@ -189,15 +192,15 @@ static int cmd_report(int argc, char **argv)
 		return HK_EXIT_FAIL;
 	}
 	if (job && optind < argc) {
-		fprintf(stderr, "husk: error: report: give either --job JOB or FILEs, not both\n");
+		hk_log(HK_LOG_ERROR, "report: give either --job JOB or FILEs, not both");
 		return HK_EXIT_FAIL;
 	}
 	if (dir && !job) {
-		fprintf(stderr, "husk: error: report: --dir goes with --job\n");
+		hk_log(HK_LOG_ERROR, "report: --dir goes with --job");
 		return HK_EXIT_FAIL;
 	}
 	if (!job && optind >= argc) {
-		fprintf(stderr, "husk: error: report: no FILE given (husk report --help)\n");
+		hk_log(HK_LOG_ERROR, "report: no FILE given (husk report --help)");
 		return HK_EXIT_FAIL;
 	}
 	int r = job ? acct_job_report(stdout, dir ? dir : ACCT_DIR, job, by, fmt, &err)
@@ -452,11 +455,11 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "step-stop") == 0) {
 		unsigned long pid;
 		if (argc != 3 || hk_parse_uint(argv[2], 1, 1UL << 22, &pid) < 0) {
-			fprintf(stderr, "husk: error: usage: husk step-stop PID\n");
+			hk_log(HK_LOG_ERROR, "usage: husk step-stop PID");
 			return HK_EXIT_FAIL;
 		}
 		if (kill((pid_t)pid, SIGTERM) < 0) {
-			fprintf(stderr, "husk: error: step-stop %lu: %s\n", pid, strerror(errno));
+			hk_log(HK_LOG_ERROR, "step-stop %lu: %s", pid, strerror(errno));
 			return HK_EXIT_FAIL;
 		}
 		return 0;
@@ -476,7 +479,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "gc") == 0) {
 		hk_err err = NULL;
 		if (argc > 2) {
-			fprintf(stderr, "husk: error: %s: unexpected argument '%s'\n", cmd, argv[2]);
+			hk_log(HK_LOG_ERROR, "%s: unexpected argument '%s'", cmd, argv[2]);
 			return HK_EXIT_FAIL;
 		}
 		if ((cmd[0] == 'p' ? img_cache_ps(stdout, &err) : img_cache_gc(stdout, &err)) < 0) {
@@ -490,6 +493,6 @@ int main(int argc, char **argv)
 		print_man();
 		return 0;
 	}
-	fprintf(stderr, "husk: error: unknown command '%s' (see 'husk --help')\n", cmd);
+	hk_log(HK_LOG_ERROR, "unknown command '%s' (see 'husk --help')", cmd);
 	return HK_EXIT_FAIL;
 }

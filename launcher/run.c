@@ -301,7 +301,7 @@ int hk_run(struct hk_container *c, int *status, hk_err *err)
 	r.failed_setup |= ret < 0;
 	if (ret < 0 && r.cc.signo) {
 		/* SIGINT/SIGTERM/SIGHUP while husk waited: end as that signal would */
-		fprintf(stderr, "husk: %s\n", (*err)->msg);
+		hk_log(HK_LOG_INFO, "%s", (*err)->msg);
 		hk_err_free(err);
 		r.status = 128 + r.cc.signo;
 		ret = 0;

@@ -130,6 +130,9 @@ int hk_step_start_checked(struct hk_container *c, const struct stat *want, pid_t
 	if (pid < 0)
 		return hk_fail(err, errno, "starting the container");
 	if (pid == 0) {
+		/* the starter may be a threaded slurmstepd: its log handler's
+		 * locks are not the child's to take; errors go up the channel */
+		hk_log_handler(NULL);
 		hk_chan_writer(&ch);
 		keeper_main(c, want, &ch);
 	}

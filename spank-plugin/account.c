@@ -275,7 +275,7 @@ static void report_step(spank_t sp, const struct hs_opts *o)
 		worst = ac.tasks[i].status > worst ? ac.tasks[i].status : worst;
 	}
 	if (acct_job_dir_make(o->acct_dir ? o->acct_dir : ACCT_DIR, jobs, dir, sizeof(dir), &err) < 0) {
-		slurm_error("husk: accounting: %s", err->msg);
+		hk_log(HK_LOG_ERROR, "accounting: %s", err->msg);
 		hk_err_free(&err);
 		return;
 	}
@@ -283,7 +283,7 @@ static void report_step(spank_t sp, const struct hs_opts *o)
 	cleanup_free char *cred = NULL;
 	if (json == NULL || acct_sign(json, &cred, &err) < 0 ||
 	    acct_file_write(dir, step, node, ACCT_RECORDS, cred, &err) < 0) {
-		slurm_error("husk: accounting: %s", err ? err->msg : "out of memory");
+		hk_log(HK_LOG_ERROR, "accounting: %s", err ? err->msg : "out of memory");
 		hk_err_free(&err);
 	}
 	snprintf(entry, sizeof(entry), "husk:%s@%s=tasks:%zu,rc:%d,setup_ms:%.1f,cpu_ms:%lld,maxmem_kb:%lld",
@@ -293,7 +293,7 @@ static void report_step(spank_t sp, const struct hs_opts *o)
 		return;
 	/* the job's epilog merges it into the AdminComment */
 	if (acct_file_write(dir, step, node, ACCT_SUMMARY, entry, &err) < 0) {
-		slurm_error("husk: accounting: %s", err->msg);
+		hk_log(HK_LOG_ERROR, "accounting: %s", err->msg);
 		hk_err_free(&err);
 	}
 }

@@ -37,6 +37,11 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 	return unlink(path) < 0 ? 0 : 0;
 }
 
+static void to_syslog(enum hk_level level, const char *msg)
+{
+	syslog(level == HK_LOG_ERROR ? LOG_ERR : level == HK_LOG_WARN ? LOG_WARNING : LOG_INFO, "husk: %s", msg);
+}
+
 /* The end of the job on this node (epilog, root): the summaries of its
  * steps here (ACCT_DIR/JOB/STEP.NODE.summary) into the job's AdminComment. */
 static void merge_summaries(const struct hs_opts *o, uint32_t job)
@@ -73,7 +78,7 @@ static void merge_summaries(const struct hs_opts *o, uint32_t job)
 	if (m)
 		fclose(m);
 	if (entries && entries[0] && hs_admin_comment_merge(job, entries) < 0)
-		syslog(LOG_ERR, "husk: accounting: could not merge into job %u's AdminComment: %s", job, entries);
+		hk_log(HK_LOG_ERROR, "accounting: could not merge into job %u's AdminComment: %s", job, entries);
 	free(entries);
 }
 
@@ -102,6 +107,7 @@ int hs_epilog(spank_t sp, const struct hs_opts *o)
 				for (int fd = 0; fd < 3 && null >= 0; fd++)
 					dup2(null, fd);
 				syscall(SYS_close_range, 3U, ~0U, 0U);
+				hk_log_handler(to_syslog); /* Slurm's log is not this detached child's */
 				merge_summaries(o, job);
 				_exit(0);
 			}

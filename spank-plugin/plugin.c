@@ -32,11 +32,24 @@ SPANK_PLUGIN(husk, 1);
  * callbacks) and plugstack.conf's. */
 static struct hs_opts opts = { .mount_home = -1, .linger = -1, .cpu_bind = HS_BIND_AUTO, .mem_policy = CG_MPOL_BIND };
 
-/* A parser's result for Slurm: its message through slurm_error. */
+/* The log handler of every husk message in Slurm's processes (srun,
+ * slurmstepd, the task, the epilog): Slurm's own log, which srun shows the
+ * user for errors and slurmd's and slurmstepd's log files keep. */
+static void to_slurm(enum hk_level level, const char *msg)
+{
+	switch (level) {
+	case HK_LOG_ERROR: slurm_error("husk: %s", msg); break;
+	case HK_LOG_WARN: slurm_info("husk: warning: %s", msg); break;
+	case HK_LOG_INFO: slurm_info("husk: %s", msg); break;
+	case HK_LOG_DEBUG: slurm_verbose("husk: %s", msg); break;
+	}
+}
+
+/* A parser's result for Slurm: its message through the log. */
 static int said(int ret, hk_err *err)
 {
 	if (ret < 0) {
-		slurm_error("husk: %s", (*err)->msg);
+		hk_log(HK_LOG_ERROR, "%s", (*err)->msg);
 		hk_err_free(err);
 	}
 	return ret;
@@ -96,6 +109,7 @@ static int parse_args(int ac, char **av)
 
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
+	hk_log_handler(to_slurm);
 	if (parse_args(ac, av) < 0)
 		return -1;
 	for (struct spank_option *o = options; o->name; o++)
@@ -149,6 +163,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 /* slurmd's epilog (root), at the job's end on this node */
 int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 {
+	hk_log_handler(to_slurm);
 	if (parse_args(ac, av) < 0)
 		opts.acct_off = true; /* say so, merge nothing; still remove the layers */
 	return hs_epilog(sp, &opts);

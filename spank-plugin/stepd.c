@@ -62,7 +62,7 @@ bool hs_step_here(void)
  * exits 0 ("task 0 launch failed: Slurmd could not execve job"). */
 static int fail_step(const char *what, hk_err *err)
 {
-	slurm_error("husk: %s%s%s", what, *err ? ": " : "", *err ? (*err)->msg : "");
+	hk_log(HK_LOG_ERROR, "%s%s%s", what, *err ? ": " : "", *err ? (*err)->msg : "");
 	hk_err_free(err);
 	st.failed = true;
 	return 0;
@@ -82,15 +82,15 @@ static int check_image(const struct hs_opts *o, const char *image, struct stat *
 		n = readlink(link, real, sizeof(real) - 1);
 	}
 	if (n <= 0 || n >= (ssize_t)sizeof(real) - 1) {
-		slurm_error("husk: image %s: %s", image, strerror(fd < 0 || n < 0 ? errno : ENAMETOOLONG));
+		hk_log(HK_LOG_ERROR, "image %s: %s", image, strerror(fd < 0 || n < 0 ? errno : ENAMETOOLONG));
 		return -1;
 	}
 	real[n] = '\0';
 	if (!(S_ISREG(want->st_mode) || S_ISBLK(want->st_mode)) || !hs_image_allowed(o, real)) {
 		if (strcmp(real, image) != 0)
-			slurm_error("husk: image %s (%s): not in the directories this site allows (%s)", image, real, o->allowed);
+			hk_log(HK_LOG_ERROR, "image %s (%s): not in the directories this site allows (%s)", image, real, o->allowed);
 		else
-			slurm_error("husk: image %s: not in the directories this site allows (%s)", image, o->allowed);
+			hk_log(HK_LOG_ERROR, "image %s: not in the directories this site allows (%s)", image, o->allowed);
 		return -1;
 	}
 	return 0;
@@ -216,12 +216,12 @@ static bool move_one(const char *ctl, const char *path, void *arg)
 			ssize_t len = in >= 0 ? read(in, v, sizeof(v)) : -1;
 			snprintf(file, sizeof(file), "%s/%s", target, name);
 			if (len > 0 && hk_write_file(file, v, (size_t)len) < 0)
-				slurm_error("husk: %s: %s", file, strerror(errno));
+				hk_log(HK_LOG_ERROR, "%s: %s", file, strerror(errno));
 		}
 	snprintf(file, sizeof(file), "%s/cgroup.procs", target);
 	int len = snprintf(v, sizeof(v), "%d\n", (int)mv->pid);
 	if (hk_write_file(file, v, (size_t)len) < 0)
-		slurm_error("husk: moving process %d to %s: %s", (int)mv->pid, file, strerror(errno));
+		hk_log(HK_LOG_ERROR, "moving process %d to %s: %s", (int)mv->pid, file, strerror(errno));
 	return true;
 }
 

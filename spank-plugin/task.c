@@ -23,7 +23,7 @@
  * can not be made is a warning: the task still runs as Slurm placed it. */
 static void warn_unbound(int task, hk_err *err)
 {
-	slurm_error("husk: task %d: not bound as asked (%s); it runs as Slurm placed it", task, (*err)->msg);
+	hk_log(HK_LOG_ERROR, "task %d: not bound as asked (%s); it runs as Slurm placed it", task, (*err)->msg);
 	hk_err_free(err);
 }
 
@@ -82,7 +82,7 @@ int hs_task_init(spank_t sp, const struct hs_opts *o)
 	hk_err err = NULL;
 
 	if (hs_step_failed()) {
-		slurm_error("husk: no container for this step; not running the task on the host");
+		hk_log(HK_LOG_ERROR, "no container for this step; not running the task on the host");
 		_exit(HK_EXIT_FAIL);
 	}
 	pid_t keeper = hs_step_keeper();
@@ -90,7 +90,7 @@ int hs_task_init(spank_t sp, const struct hs_opts *o)
 		return 0;
 	bind_task(sp, o);
 	if (hk_step_join(keeper, hs_step_container(), &envp, &err) < 0) {
-		slurm_error("husk: entering the container: %s", err->msg);
+		hk_log(HK_LOG_ERROR, "entering the container: %s", err->msg);
 		hk_err_free(&err);
 		_exit(HK_EXIT_FAIL);
 	}

@@ -192,6 +192,39 @@ START_TEST(open_in_root_stays_inside)
 }
 END_TEST
 
+/* Every message goes to the handler the front end set, with its level. */
+static int got_level = -1;
+static char got_msg[256];
+static void catch_log(enum hk_level level, const char *msg)
+{
+	got_level = (int)level;
+	snprintf(got_msg, sizeof(got_msg), "%s", msg);
+}
+
+START_TEST(log_handler)
+{
+	hk_err e = NULL;
+	ck_assert_ptr_eq(hk_log_handler(catch_log), hk_log_stderr);
+	hk_warn("--memory %s: not enforced", "1G");
+	ck_assert_int_eq(got_level, HK_LOG_WARN);
+	ck_assert_str_eq(got_msg, "--memory 1G: not enforced");
+	hk_fail(&e, ENOENT, "/x");
+	hk_err_print(e);
+	hk_err_free(&e);
+	ck_assert_int_eq(got_level, HK_LOG_ERROR);
+	ck_assert_str_eq(got_msg, "/x: No such file or directory");
+	got_level = -1;
+	hk_debug("not shown without -v");
+	ck_assert_int_eq(got_level, -1);
+	hk_verbose = 1;
+	hk_debug("shown with -v");
+	hk_verbose = 0;
+	ck_assert_int_eq(got_level, HK_LOG_DEBUG);
+	ck_assert_ptr_eq(hk_log_handler(NULL), catch_log);
+	ck_assert_ptr_eq(hk_log_handler(NULL), hk_log_stderr);
+}
+END_TEST
+
 START_TEST(parse_uint)
 {
 	unsigned long v;
@@ -216,6 +249,7 @@ int main(void)
 	tcase_add_test(tc, config_file);
 	tcase_add_test(tc, open_in_root_stays_inside);
 	tcase_add_test(tc, parse_uint);
+	tcase_add_test(tc, log_handler);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
