@@ -7,12 +7,16 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
+
+/* The largest --topology file read: a big machine's XML is a few MiB. */
+#define CG_TOPO_MAX (16 << 20)
 
 #ifdef HAVE_HWLOC
 /* hwloc is loaded with dlopen when a plan needs the topology, not linked:
@@ -21,11 +25,11 @@
  * a pointer of the same type, filled by hwloc_open(). */
 #include <dlfcn.h>
 #define HWLOC_CALLS(X) \
-	X(hwloc_topology_init) X(hwloc_topology_set_xml) X(hwloc_topology_load) \
+	X(hwloc_topology_init) X(hwloc_topology_set_xmlbuffer) X(hwloc_topology_load) \
 	X(hwloc_topology_destroy) X(hwloc_get_type_depth) X(hwloc_get_nbobjs_by_depth) \
 	X(hwloc_get_obj_by_depth) X(hwloc_bitmap_first) X(hwloc_bitmap_next) X(hwloc_bitmap_weight)
 #define hwloc_topology_init (*p_hwloc_topology_init)
-#define hwloc_topology_set_xml (*p_hwloc_topology_set_xml)
+#define hwloc_topology_set_xmlbuffer (*p_hwloc_topology_set_xmlbuffer)
 #define hwloc_topology_load (*p_hwloc_topology_load)
 #define hwloc_topology_destroy (*p_hwloc_topology_destroy)
 #define hwloc_get_type_depth (*p_hwloc_get_type_depth)
@@ -135,11 +139,27 @@ static int load_hwloc(const char *xml, cg_topo *t, hk_err *err)
 	hwloc_topology_t h;
 	int ret = -1;
 
+	cleanup_free char *text = NULL;
+	size_t len = 0;
 	if (hwloc_open(err) < 0)
 		return -1;
+	/* husk reads the file itself: a regular file (never a FIFO's wait),
+	 * at most CG_TOPO_MAX bytes (not /dev/zero into memory without end) */
+	if (xml) {
+		char what[4200];
+		snprintf(what, sizeof(what), "--topology %s", xml);
+		cleanup_close int fd = hk_open_regular(AT_FDCWD, xml, O_RDONLY, false, what, err);
+		if (fd < 0)
+			return -1;
+		text = hk_read_fd(fd, CG_TOPO_MAX, &len);
+		if (text == NULL && errno == EFBIG)
+			return hk_fail(err, 0, "--topology %s: larger than %d MiB, not a topology", xml, CG_TOPO_MAX >> 20);
+		if (text == NULL)
+			return hk_fail(err, errno, "--topology %s", xml);
+	}
 	if (hwloc_topology_init(&h) < 0)
 		return hk_fail(err, errno, "hwloc: initialising a topology");
-	if (xml && hwloc_topology_set_xml(h, xml) < 0) {
+	if (xml && hwloc_topology_set_xmlbuffer(h, text, (int)len + 1) < 0) {
 		hk_fail(err, errno, "hwloc: reading topology %s", xml);
 		goto out;
 	}

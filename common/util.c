@@ -97,6 +97,33 @@ int hk_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 	}
 }
 
+int hk_open_regular(int dirfd, const char *path, int flags, bool in_root, const char *what, hk_err *err)
+{
+	struct stat st;
+	flags |= O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	int fd = in_root ? hk_open_in_root(dirfd, path, flags, 0) : openat(dirfd, path, flags);
+	if (fd < 0)
+		return hk_fail(err, errno, "%s", what);
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return hk_fail(err, e, "%s", what);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		hk_fail(err, 0, "%s: %s", what, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		if (err && *err)
+			(*err)->errnum = S_ISDIR(st.st_mode) ? EISDIR : 0;
+		return -1;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		close(fd);
+		return hk_fail(err, e, "%s", what);
+	}
+	return fd;
+}
+
 int hk_mkdir_in_root(int rootfd, const char *path, mode_t mode)
 {
 	char buf[4096];

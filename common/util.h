@@ -29,6 +29,15 @@ int hk_write_all(int fd, const void *buf, size_t len);
  * Returns a malloc'd buffer, or NULL with errno. *len gets the size. */
 char *hk_read_fd(int fd, size_t max, size_t *len);
 
+/* Open a file that a user or an image names, to read it (flags: O_RDONLY,
+ * maybe O_NOFOLLOW), without blocking: O_NONBLOCK, so that a FIFO's open
+ * waits for no writer and a device's for no carrier, then only a regular
+ * file is kept, and O_NONBLOCK cleared. path is relative to dirfd
+ * (AT_FDCWD), or with in_root resolved as hk_open_in_root does. Returns the
+ * descriptor, or -1 with *err "WHAT: not a regular file", "WHAT: is a
+ * directory" (errnum EISDIR; the message without strerror) or "WHAT: strerror" (errnum errno). */
+int hk_open_regular(int dirfd, const char *path, int flags, bool in_root, const char *what, hk_err *err);
+
 /* Open path below the directory rootfd as if rootfd were "/": symlinks and
  * ".." can not leave it (openat2 RESOLVE_IN_ROOT). Returns fd or -1/errno. */
 int hk_open_in_root(int rootfd, const char *path, int flags, mode_t mode);

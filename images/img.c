@@ -91,7 +91,8 @@ int img_open_file(const char *path, struct hk_image *img, hk_err *err)
 				       "husk image import docker-archive:FILE.tar -o IMAGE.sqsh)", path, path);
 		return hk_fail(err, e, "image %s", path);
 	}
-	img->fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO's open waits for no writer (refused below) */
+	img->fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (img->fd < 0) {
 		int e = errno;
 		if (e == EISDIR)
@@ -108,6 +109,10 @@ int img_open_file(const char *path, struct hk_image *img, hk_err *err)
 	}
 	if (!S_ISREG(img->st.st_mode) && !S_ISBLK(img->st.st_mode)) {
 		hk_fail(err, 0, "image %s: not a regular file", path);
+		goto fail;
+	}
+	if (fcntl(img->fd, F_SETFL, O_RDONLY) < 0) {
+		hk_fail(err, errno, "image %s", path);
 		goto fail;
 	}
 	img->path = strdup(resolved);

@@ -84,12 +84,11 @@ int hk_env_add(struct hk_container *c, const char *kv, const char *origin, hk_er
 
 int hk_env_file(struct hk_container *c, const char *path, hk_err *err)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
+	char what[PATH_MAX + 16];
+	snprintf(what, sizeof(what), "--env-file %s", path);
+	cleanup_close int fd = hk_open_regular(AT_FDCWD, path, O_RDONLY, false, what, err);
 	if (fd < 0)
-		return hk_fail(err, errno, "--env-file %s", path);
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-		return hk_fail(err, 0, "--env-file %s: is a directory", path);
+		return -1;
 	cleanup_free char *buf = hk_read_fd(fd, 1 << 20, NULL);
 	if (buf == NULL)
 		return hk_fail(err, errno, "--env-file %s", path);
@@ -287,11 +286,14 @@ int hk_config_load(struct hk_container *c, hk_err *err)
 	c->max_holders = HK_MAX_HOLDERS_DEFAULT;
 	if (path == NULL || *path == '\0')
 		path = SYSCONFDIR "/husk/husk.conf";
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char what[PATH_MAX + 16];
+	snprintf(what, sizeof(what), "configuration %s", path);
+	cleanup_close int fd = hk_open_regular(AT_FDCWD, path, O_RDONLY, false, what, err);
 	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return hk_fail(err, errno, "configuration %s", path);
+		if (*err == NULL || (*err)->errnum != ENOENT)
+			return -1;
+		hk_err_free(err);
+		return 0;
 	}
 	cleanup_free char *buf = hk_read_fd(fd, 1 << 20, NULL);
 	if (buf == NULL)

@@ -276,7 +276,13 @@ static int prepare_identity(const struct hk_container *c, const char *stage, hk_
 	for (int i = 0; i < 2; i++) {
 		size_t len = 0;
 		cleanup_free char *old = NULL;
-		cleanup_close int in = hk_open_in_root(imgfd, files[i], O_RDONLY | O_NOFOLLOW, 0);
+		char what[32];
+		snprintf(what, sizeof(what), "image /%s", files[i]);
+		/* a FIFO or device there: refused, not waited on */
+		cleanup_close int in = hk_open_regular(imgfd, files[i], O_RDONLY | O_NOFOLLOW, true, what, err);
+		if (in < 0 && (*err == NULL || (*err)->errnum == 0))
+			return -1;
+		hk_err_free(err);
 		if (in >= 0)
 			old = hk_read_fd(in, 4 << 20, &len);
 		/* already there? look for ":ID:" in the uid (or gid) field */
@@ -346,20 +352,36 @@ static int add_identity(int rootfd, const char *stage, const char *ctr, const st
 	return 0;
 }
 
-static char *read_meta(int dirfd, const char *name)
+/* /.husk/NAME into *text (NULL when absent or unreadable). Only a regular
+ * file: a FIFO or device there would block or mislead (-1, *err). */
+static int read_meta(int dirfd, const char *name, char **text, hk_err *err)
 {
-	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return NULL;
-	return hk_read_fd(fd, 1 << 20, NULL);
+	char what[64];
+	*text = NULL;
+	snprintf(what, sizeof(what), "image /.husk/%s", name);
+	cleanup_close int fd = hk_open_regular(dirfd, name, O_RDONLY | O_NOFOLLOW, false, what, err);
+	if (fd < 0) {
+		if (*err == NULL || (*err)->errnum == 0)
+			return -1;
+		hk_err_free(err);
+		return 0;
+	}
+	*text = hk_read_fd(fd, 1 << 20, NULL);
+	return 0;
 }
 
 /* One argument a line: /.husk/entrypoint and /.husk/cmd. */
-static char **read_argv(int dfd, const char *name)
+static int read_argv(int dfd, const char *name, char ***argv, hk_err *err)
 {
-	char *text = read_meta(dfd, name);
+	char *text;
+	*argv = NULL;
+	if (read_meta(dfd, name, &text, err) < 0)
+		return -1;
 	if (!text)
-		return NULL;
+		return 0;
+	/* v[0] is text itself (rootfs_free_meta frees it) */
+	size_t lead = strspn(text, "\n");
+	memmove(text, text + lead, strlen(text + lead) + 1);
 	size_t n = 0;
 	for (char *p = text; *p; p++)
 		n += *p == '\n';
@@ -374,17 +396,19 @@ static char **read_argv(int dfd, const char *name)
 	}
 	if (!v)
 		free(text);
-	return v;
+	*argv = v;
+	return 0;
 }
 
-void rootfs_load_meta(int rootfd, struct hk_meta *meta)
+int rootfs_load_meta(int rootfd, struct hk_meta *meta, hk_err *err)
 {
 	cleanup_close int dfd = hk_open_in_root(rootfd, "/.husk", O_RDONLY | O_DIRECTORY, 0);
 	memset(meta, 0, sizeof(*meta));
 	if (dfd < 0)
-		return;
-	meta->env = read_meta(dfd, "env");
-	char *wd = read_meta(dfd, "workdir");
+		return 0;
+	char *wd;
+	if (read_meta(dfd, "env", &meta->env, err) < 0 || read_meta(dfd, "workdir", &wd, err) < 0)
+		goto fail;
 	if (wd) {
 		wd[strcspn(wd, "\n")] = '\0';
 		if (wd[0] == '/')
@@ -392,8 +416,25 @@ void rootfs_load_meta(int rootfd, struct hk_meta *meta)
 		else
 			free(wd);
 	}
-	meta->entrypoint = read_argv(dfd, "entrypoint");
-	meta->cmd = read_argv(dfd, "cmd");
+	if (read_argv(dfd, "entrypoint", &meta->entrypoint, err) < 0 || read_argv(dfd, "cmd", &meta->cmd, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	rootfs_free_meta(meta);
+	return -1;
+}
+
+void rootfs_free_meta(struct hk_meta *meta)
+{
+	free(meta->env);
+	free(meta->workdir);
+	if (meta->entrypoint)
+		free(meta->entrypoint[0]);
+	free(meta->entrypoint);
+	if (meta->cmd)
+		free(meta->cmd[0]);
+	free(meta->cmd);
+	memset(meta, 0, sizeof(*meta));
 }
 
 static int pivot(const char *root, hk_err *err)
@@ -516,7 +557,8 @@ int rootfs_enter(const struct hk_container *c, const char *stage, struct hk_meta
 	if (add_identity(rootfd, stage, ctr, c, err) < 0)
 		return -1;
 	hk_debug("passwd and group done");
-	rootfs_load_meta(rootfd, meta);
+	if (rootfs_load_meta(rootfd, meta, err) < 0)
+		return -1;
 	return pivot(root, err);
 }
 

@@ -28,7 +28,12 @@ int rootfs_enter(const struct hk_container *c, const char *stage, struct hk_meta
  * missing, nosuid, nodev unless dev, read-only if ro. 0 or -1 with *err. */
 int rootfs_bind(int rootfd, const char *host, const char *dst, bool ro, bool dev, hk_err *err);
 
-/* Read the image metadata (/.husk/env, workdir, entrypoint, cmd) below rootfd. */
-void rootfs_load_meta(int rootfd, struct hk_meta *meta);
+/* Read the image metadata (/.husk/env, workdir, entrypoint, cmd) below
+ * rootfd; a missing file is left NULL. Returns 0, or -1 with *err (and
+ * *meta empty) when one of them is not a regular file. */
+int rootfs_load_meta(int rootfd, struct hk_meta *meta, hk_err *err);
+
+/* Free what rootfs_load_meta read. */
+void rootfs_free_meta(struct hk_meta *meta);
 
 #endif

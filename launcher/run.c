@@ -108,16 +108,40 @@ static int step_stdio(struct run *r, hk_err *err)
 	return 0;
 }
 
-/* The report file is opened as the caller, before any namespace. */
+/* The report file is opened as the caller, before any namespace: a
+ * regular file only (O_NONBLOCK: a FIFO without a reader fails at once
+ * instead of waiting, one with a reader is refused after). */
 static int step_report(struct run *r, hk_err *err)
 {
 	const char *path = r->c->report;
+	struct stat st;
 	r->c->cg.account = path != NULL;
 	if (path == NULL)
 		return 0;
-	r->report = strcmp(path, "-") == 0 ? stdout : fopen(path, "ae");
-	if (r->report == NULL)
+	if (strcmp(path, "-") == 0) {
+		r->report = stdout;
+		return 0;
+	}
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == ENXIO)
+		return hk_fail(err, 0, "--report %s: not a regular file", path);
+	if (fd < 0)
 		return hk_fail(err, errno, "--report %s", path);
+	if (fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) < 0) {
+		int e = errno;
+		close(fd);
+		return hk_fail(err, e, "--report %s", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return hk_fail(err, 0, "--report %s: not a regular file", path);
+	}
+	r->report = fdopen(fd, "a");
+	if (r->report == NULL) {
+		int e = errno;
+		close(fd);
+		return hk_fail(err, e, "--report %s", path);
+	}
 	return 0;
 }
 

@@ -374,9 +374,11 @@ int hk_seccomp_profile(const char *path, bool root, struct hk_filter *f, hk_err 
 	json_error_t jerr;
 	memset(f, 0, sizeof(*f));
 
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char what[4200];
+	snprintf(what, sizeof(what), "--seccomp %s", path);
+	cleanup_close int fd = hk_open_regular(AT_FDCWD, path, O_RDONLY, false, what, err);
 	if (fd < 0)
-		return hk_fail(err, errno, "--seccomp %s", path);
+		return -1;
 	size_t len;
 	cleanup_free char *text = hk_read_fd(fd, 4 << 20, &len);
 	if (text == NULL)

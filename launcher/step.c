@@ -161,7 +161,8 @@ int hk_step_join(pid_t keeper, const struct hk_container *c, char ***envp, hk_er
 	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return hk_fail(err, errno, "the container's root");
-	rootfs_load_meta(rootfd, &meta);
+	if (rootfs_load_meta(rootfd, &meta, err) < 0)
+		return -1;
 	if (hk_enter_workdir(c, &meta, err) < 0)
 		return -1;
 	return hk_exec_prepare(c, &meta, envp, err);
@@ -173,7 +174,11 @@ char *hk_step_image_env(void)
 	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return NULL;
-	rootfs_load_meta(rootfd, &meta);
+	hk_err err = NULL;
+	if (rootfs_load_meta(rootfd, &meta, &err) < 0) {
+		hk_err_free(&err);
+		return NULL;
+	}
 	free(meta.workdir);
 	free(meta.entrypoint); /* its strings stay: the task execs next */
 	return meta.env;

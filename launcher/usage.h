@@ -11,7 +11,7 @@
 	X("bind", 'b', "SRC[:DST[:ro]]", "Bind the host path SRC at DST in the container (default DST=SRC), read-only with :ro. Repeatable.") \
 	X("workdir", 'w', "DIR", "Working directory in the container (default: the current directory, else the image's, else /).") \
 	X("env", 'e', "KEY=VALUE", "Set an environment variable in the container. Repeatable.") \
-	X("env-file", 0, "FILE", "Read KEY=VALUE lines from FILE (blank lines and # comments are skipped).") \
+	X("env-file", 0, "FILE", "Read KEY=VALUE lines from FILE, a regular file (blank lines and # comments are skipped).") \
 	X("clean-env", 0, NULL, "Start from an empty environment instead of passing the host's through.") \
 	X("no-entrypoint", 0, NULL, "Ignore the image's entrypoint: run COMMAND alone (or, without one, the image's default command).") \
 	X("root", 0, NULL, "Map the caller to uid 0 (root) in the container, for tools that want root.") \
@@ -34,7 +34,7 @@
 	X("mem-policy", 0, "local|bind|interleave|preferred", "NUMA memory policy over the task's nodes (default: bind when memory nodes are set).") \
 	X("cgroup-parent", 0, "PATH", "Make the container's cgroup under PATH in each hierarchy (default /husk for root, else the delegated subtree husk finds).") \
 	X("topology", 0, "FILE.xml", "Plan from this hwloc XML topology instead of the machine's (for testing plans).") \
-	X("report", 0, "FILE|-", "Append the container's accounting (CPU, memory peak, OOM kills, I/O, pids, start-up time) as one JSON line to FILE, or to stdout.") \
+	X("report", 0, "FILE|-", "Append the container's accounting (CPU, memory peak, OOM kills, I/O, pids, start-up time) as one JSON line to FILE (a regular file), or to stdout.") \
 	X("seccomp", 0, "PROFILE.json|unconfined", "System call filter: a Docker/OCI JSON seccomp profile, or none with unconfined (default: husk's, which denies kernel loading, keyrings, terminal injection, mounts, new user namespaces, bpf, io_uring; see docs/SECURITY.md).") \
 	X("preserve-fds", 0, "N", "Pass descriptors 3 to 3+N-1 on to COMMAND (default 0: only stdin, stdout and stderr).") \
 	X("verbose", 'v', NULL, "Print what husk does on stderr.") \
