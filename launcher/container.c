@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 int hk_bind_parse(const char *spec, struct hk_bind *b, hk_err *err)
@@ -278,6 +279,41 @@ void hk_container_free(struct hk_container *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int hk_size_parse(const char *s, struct hk_size *out)
+{
+	size_t n = strlen(s);
+	unsigned long v;
+	uint64_t b;
+	if (n > 1 && s[n - 1] == '%') {
+		char num[16];
+		if (n > sizeof(num))
+			return -1;
+		memcpy(num, s, n - 1);
+		num[n - 1] = '\0';
+		if (hk_parse_uint(num, 1, 100, &v) < 0)
+			return -1;
+		*out = (struct hk_size){ .pct = (unsigned)v };
+		return 0;
+	}
+	if (cg_size_parse(s, &b, NULL) < 0)
+		return -1;
+	*out = (struct hk_size){ .bytes = b };
+	return 0;
+}
+
+unsigned long long hk_tmpfs_bytes(const struct hk_container *c, const struct hk_size *s)
+{
+	static unsigned long long ram; /* one sysinfo call for the three */
+	struct sysinfo si;
+	if (s->bytes)
+		return s->bytes;
+	if (ram == 0 && c->cg.memory == 0 && sysinfo(&si) == 0)
+		ram = (unsigned long long)si.totalram * si.mem_unit;
+	unsigned long long mem = c->cg.memory ? c->cg.memory : ram;
+	unsigned long long b = mem / 100 * (s->pct ? s->pct : HK_TMPFS_PCT_DEFAULT);
+	return b < HK_TMPFS_MIN ? HK_TMPFS_MIN : b;
+}
+
 int hk_config_load(struct hk_container *c, hk_err *err)
 {
 	const char *path = getenv("HUSK_CONFIG");
@@ -324,6 +360,12 @@ int hk_config_load(struct hk_container *c, hk_err *err)
 				return hk_fail(err, 0, "configuration %s: line %d: max_holders %s: expected 0 (no cap) to 100000",
 					       path, lineno, val);
 			c->max_holders = (unsigned)v;
+		} else if (strcmp(key, "overlay_size") == 0 || strcmp(key, "tmp_size") == 0 ||
+			   strcmp(key, "shm_size") == 0) {
+			struct hk_size *sz = key[0] == 'o' ? &c->overlay_size : key[0] == 't' ? &c->tmp_size : &c->shm_size;
+			if (hk_size_parse(val, sz) < 0)
+				return hk_fail(err, 0, "configuration %s: line %d: %s %s: expected a size (64M, 2G) or a "
+					       "percentage of the memory (1%% to 100%%)", path, lineno, key, val);
 		} else {
 			return hk_fail(err, 0, "configuration %s: line %d: unknown key '%s'", path, lineno, key);
 		}

@@ -28,6 +28,17 @@ struct hk_bind {
 		        bind opens it again inside husk's mount namespace */
 };
 
+/* The size of one of the container's tmpfs (the overlay's upper layer,
+ * /tmp, /dev/shm): bytes, or pct percent of the memory the container may
+ * use (--memory, else the node's RAM); both 0: the default,
+ * HK_TMPFS_PCT_DEFAULT percent. */
+struct hk_size {
+	unsigned long long bytes;
+	unsigned pct;
+};
+#define HK_TMPFS_PCT_DEFAULT 10
+#define HK_TMPFS_MIN (16ULL << 20) /* a percentage never gives less */
+
 struct hk_container {
 	/* what the user asked for */
 	char *image;
@@ -67,6 +78,7 @@ struct hk_container {
 				   to the program; every other one is closed */
 	unsigned holder_timeout; /* seconds any wait on a mount holder may take */
 	unsigned max_holders;   /* lingering mount holders per user; 0: no cap */
+	struct hk_size overlay_size, tmp_size, shm_size; /* --overlay-size, ... */
 
 	/* filled in by hk_container_resolve() */
 	uid_t uid;
@@ -90,8 +102,16 @@ int hk_env_file(struct hk_container *c, const char *path, hk_err *err);
 
 /* Defaults, then the site's configuration file ($HUSK_CONFIG, else
  * SYSCONFDIR/husk/husk.conf, if present): "key = value" lines, # comments.
- * Keys: linger, holder_timeout, max_holders. Returns 0 or -1 with *err naming the file and line. */
+ * Keys: linger, holder_timeout, max_holders, overlay_size, tmp_size,
+ * shm_size. Returns 0 or -1 with *err naming the file and line. */
 int hk_config_load(struct hk_container *c, hk_err *err);
+
+/* Parse a tmpfs size: SIZE (64M, 2G) or N% (1 to 100). 0 or -1. */
+int hk_size_parse(const char *s, struct hk_size *out);
+
+/* A tmpfs size in bytes for c (the memory its percentage is of: c's
+ * --memory, else the node's RAM). */
+unsigned long long hk_tmpfs_bytes(const struct hk_container *c, const struct hk_size *s);
 
 /* Fill in the caller's identity, home and cwd; add the home and cwd binds;
  * check every bind source (as the caller) and open it. Returns 0 or -1. */

@@ -309,6 +309,14 @@ static int cmd_run(int argc, char **argv, enum run_mode mode)
 				goto fail;
 			}
 			c.linger = (unsigned)v;
+		} else if (strcmp(lname, "overlay-size") == 0 || strcmp(lname, "tmp-size") == 0 ||
+			   strcmp(lname, "shm-size") == 0) {
+			struct hk_size *sz = lname[0] == 'o' ? &c.overlay_size : lname[0] == 't' ? &c.tmp_size : &c.shm_size;
+			if (hk_size_parse(optarg, sz) < 0) {
+				hk_fail(&err, 0, "--%s %s: expected a size (64M, 2G) or a percentage of the memory (1%% to 100%%)",
+					lname, optarg);
+				goto fail;
+			}
 		} else if (strcmp(lname, "cpus") == 0) {
 			c.cg.cpus = optarg;
 		} else if (strcmp(lname, "mems") == 0) {

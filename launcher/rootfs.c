@@ -51,6 +51,18 @@ static int mount_in(int rootfd, const char *path, const char *fstype,
 	return 0;
 }
 
+/* tmpfs options "mode=MODE,size=BYTES,nr_inodes=N" for a tmpfs of the
+ * container's (overlay upper, /tmp, /dev/shm): one inode per 4 KiB of it
+ * (at least 16384), so that empty files can not take memory without end
+ * either. */
+static const char *tmpfs_opts(char *buf, size_t len, const char *mode, const struct hk_container *c,
+			      const struct hk_size *sz)
+{
+	unsigned long long bytes = hk_tmpfs_bytes(c, sz), inodes = bytes / 4096;
+	snprintf(buf, len, "mode=%s,size=%llu,nr_inodes=%llu", mode, bytes, inodes < 16384 ? 16384 : inodes);
+	return buf;
+}
+
 /* Open (creating if needed) the mount point for a bind of srcfd at dst. */
 static int bind_target(int rootfd, int srcfd, const char *dst)
 {
@@ -228,7 +240,7 @@ static int prepare_dev(const char *stage, hk_err *err)
 
 static int make_dev(int rootfd, const struct hk_container *c, const char *stage, hk_err *err)
 {
-	char dev[4200];
+	char dev[4200], opts[128];
 	if (!hk_devices_own_dev(c)) {
 		/* this namespace's copy of STAGE/dev moves into the root: seven
 		 * mounts fewer to copy now and to tear down at the container's end
@@ -253,7 +265,8 @@ static int make_dev(int rootfd, const struct hk_container *c, const char *stage,
 	/* --pid=host: the ranks of one node meet in the host's /dev/shm (Open
 	 * MPI's shared-memory segments); a step's tasks share its own tmpfs */
 	if (c->pid_mode == HK_PID_HOST ? bind_host(rootfd, "/dev/shm", "/dev/shm", false, false, err) < 0
-				       : mount_in(rootfd, "/dev/shm", "tmpfs", MS_SAFE, "mode=1777", err) < 0)
+				       : mount_in(rootfd, "/dev/shm", "tmpfs", MS_SAFE,
+						  tmpfs_opts(opts, sizeof(opts), "1777", c, &c->shm_size), err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->ndevices; i++)
 		if (bind_host(rootfd, c->devices[i], c->devices[i], false, true, err) < 0)
@@ -283,8 +296,12 @@ static int prepare_identity(const struct hk_container *c, const char *stage, hk_
 		if (in < 0 && (*err == NULL || (*err)->errnum == 0))
 			return -1;
 		hk_err_free(err);
-		if (in >= 0)
-			old = hk_read_fd(in, 4 << 20, &len);
+		if (in >= 0 && (old = hk_read_fd(in, HK_IDENTITY_MAX, &len)) == NULL) {
+			if (errno == EFBIG)
+				return hk_fail(err, 0, "image /%s: larger than %d MiB (husk reads at most that, "
+					       "to add the caller)", files[i], HK_IDENTITY_MAX >> 20);
+			return hk_fail(err, errno, "image /%s", files[i]);
+		}
 		/* already there? look for ":ID:" in the uid (or gid) field */
 		bool found = false;
 		for (char *p = old; p && *p && !found;) {
@@ -341,7 +358,7 @@ static int add_identity(int rootfd, const char *stage, const char *ctr, const st
 			close(fd);
 		}
 		size_t len;
-		cleanup_free char *text = hk_read_fd(in, 4 << 20, &len);
+		cleanup_free char *text = hk_read_fd(in, HK_IDENTITY_MAX + 4096, &len);
 		snprintf(copy, sizeof(copy), "%s/%s", ctr, names[i]);
 		cleanup_close int out = open(copy, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
 		if (text == NULL || out < 0 || hk_write_all(out, text, len) < 0)
@@ -467,7 +484,7 @@ static int make_root(const struct hk_container *c, const char *stage, const char
 	if (mount(NULL, stage, NULL, MS_UNBINDABLE, NULL) < 0)
 		return hk_fail(err, errno, "making husk's stage %s unbindable", stage);
 	/* private scratch for this container: overlay upper, passwd, group */
-	if (mount("tmpfs", ctr, "tmpfs", MS_SAFE, "mode=0755") < 0)
+	if (mount("tmpfs", ctr, "tmpfs", MS_SAFE, tmpfs_opts(buf, sizeof(buf), "0755", c, &c->overlay_size)) < 0)
 		return hk_fail(err, errno, "mounting the container's scratch tmpfs");
 	if (c->read_only) {
 		snprintf(root, rootlen, "%s", imgdir);
@@ -504,7 +521,8 @@ static int mount_system(int rootfd, const struct hk_container *c, const char *st
 	} else if (bind_host(rootfd, "/sys", "/sys", true, false, err) < 0) {
 		return -1;
 	}
-	if (mount_in(rootfd, "/tmp", "tmpfs", MS_SAFE, "mode=1777", err) < 0)
+	char opts[128];
+	if (mount_in(rootfd, "/tmp", "tmpfs", MS_SAFE, tmpfs_opts(opts, sizeof(opts), "1777", c, &c->tmp_size), err) < 0)
 		return -1;
 	hk_debug("sys and tmp mounted");
 	return 0;

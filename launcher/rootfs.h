@@ -14,6 +14,10 @@ struct hk_meta {
 	char **cmd;        /* the image's default command (/.husk/cmd), or NULL */
 };
 
+/* The largest image /etc/passwd or /etc/group that husk copies to add the
+ * caller: the stage (images/mount.c) has room for both, plus a line each. */
+#define HK_IDENTITY_MAX (8 << 20)
+
 /* Once per image mount, in its namespace after the image is served: the
  * parts of every container's root that do not change between containers
  * (STAGE/dev, STAGE/passwd, STAGE/group). Returns 0 or -1 with *err. */

@@ -16,6 +16,9 @@
 	X("no-entrypoint", 0, NULL, "Ignore the image's entrypoint: run COMMAND alone (or, without one, the image's default command).") \
 	X("root", 0, NULL, "Map the caller to uid 0 (root) in the container, for tools that want root.") \
 	X("read-only", 0, NULL, "No writable overlay: the image's file system stays read-only.") \
+	X("overlay-size", 0, "SIZE|N%", "Room for writes to the image (the overlay's upper tmpfs, which also holds the container's /etc/passwd and /etc/group): SIZE (512M, 2G) or N percent of the memory the container may use (--memory, else the node's RAM). Default 10%, at least 16M, or overlay_size in husk.conf. Past it writes fail with ENOSPC.") \
+	X("tmp-size", 0, "SIZE|N%", "Size of the container's /tmp tmpfs, as --overlay-size (default 10%, or tmp_size in husk.conf).") \
+	X("shm-size", 0, "SIZE|N%", "Size of the container's /dev/shm tmpfs, as --overlay-size (default 10%, or shm_size in husk.conf; with --pid=host /dev/shm is the host's).") \
 	X("no-home", 0, NULL, "Do not bind the caller's home directory.") \
 	X("pid", 0, "host|private", "Process ids: the host's (ranks that mpirun or srun starts as separate containers see each other, share /dev/shm and the host's IPC, and use CMA), or a pid namespace of the container's own with pid 1 husk-init. Default: host when husk runs as an MPI rank (OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK, PMI_FD or MPI_LOCALRANKID is set), else private. docs/mpi.md.") \
 	X("net", 0, "host|none", "Network: the host's (default, for MPI and interconnects) or an empty namespace with only lo.") \
@@ -63,7 +66,7 @@
 
 #define HUSK_FILES \
 	"$XDG_RUNTIME_DIR/husk, else /tmp/husk-UID: the caller's runtime directory (mode 0700, owned by the caller) with one lock file and one socket per live image mount. " \
-	"SYSCONFDIR/husk/husk.conf (or $HUSK_CONFIG): site defaults, \"key = value\" lines; key: linger (seconds)."
+	"SYSCONFDIR/husk/husk.conf (or $HUSK_CONFIG): site defaults, \"key = value\" lines; keys: linger (seconds), holder_timeout (seconds), max_holders, overlay_size, tmp_size, shm_size (SIZE or N%)."
 
 #define HUSK_EXIT_STATUS \
 	X(0, "COMMAND's own exit status.") \

@@ -88,7 +88,7 @@ if [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/cpuset ]; then
 	rec=$(tail -n 1 "$TEST_DIR/root.jsonl" 2>/dev/null)
 	[ $rc = 137 ] || fail "over --memory 64M: status $rc, not 137: $(cat "$TEST_DIR/root.err")"
 	[ "$(json oom_kills "$rec")" = 1 ] || fail "one OOM kill not recorded: $rec"
-	(cd / && root_run --cpus 0 --memory 256M "$img" -- sh -c 'head -c 150000000 /dev/zero | tr "\0" a > /dev/shm/x; grep Cpus_allowed_list /proc/self/status') >"$TEST_DIR/root.out" 2>"$TEST_DIR/root.err"
+	(cd / && root_run --cpus 0 --memory 256M --shm-size 200M "$img" -- sh -c 'head -c 150000000 /dev/zero | tr "\0" a > /dev/shm/x; grep Cpus_allowed_list /proc/self/status') >"$TEST_DIR/root.out" 2>"$TEST_DIR/root.err"
 	rc=$?
 	rec=$(tail -n 1 "$TEST_DIR/root.jsonl")
 	[ $rc = 0 ] || fail "a 150 MiB container under --memory 256M: status $rc: $(cat "$TEST_DIR/root.err")"
