@@ -190,6 +190,23 @@ static bool mpi_rank(void)
 	return false;
 }
 
+/* s for a one-line message: a newline shown as \n. NULL on no memory. */
+static char *escaped(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 1), *p = out;
+	for (; out && *s; s++) {
+		if (*s == '\n') {
+			*p++ = '\\';
+			*p++ = 'n';
+		} else {
+			*p++ = *s;
+		}
+	}
+	if (out)
+		*p = '\0';
+	return out;
+}
+
 int hk_container_resolve(struct hk_container *c, hk_err *err)
 {
 	char buf[PATH_MAX];
@@ -223,6 +240,15 @@ int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const
 		c->cwd = strdup(buf);
 	if (!c->user || !c->home)
 		return hk_fail(err, ENOMEM, "resolving the caller");
+	/* they become fields of a line of the container's /etc/passwd: a
+	 * newline would add a line (another user), a ':' shift the fields */
+	if (!c->root && (strpbrk(c->home, "\n:") || strpbrk(c->user, "\n:"))) {
+		bool home = strpbrk(c->home, "\n:") != NULL;
+		cleanup_free char *shown = escaped(home ? c->home : c->user);
+		return hk_fail(err, 0, "%s %s: has a newline or ':', which the container's /etc/passwd can not hold%s",
+			       home ? "home directory" : "user name", shown ? shown : "",
+			       home ? " (set HOME to a path without them)" : "");
+	}
 	if (c->workdir && c->workdir[0] != '/')
 		return hk_fail(err, 0, "--workdir %s: not an absolute path", c->workdir);
 
@@ -264,6 +290,9 @@ void hk_container_free(struct hk_container *c)
 		free(c->binds[i].real);
 	}
 	free(c->binds);
+	for (size_t i = 0; c->device_paths && i < c->ndevices; i++)
+		free(c->device_paths[i]);
+	free(c->device_paths);
 	if (c->filter) {
 		hk_filter_free(c->filter);
 		free(c->filter);

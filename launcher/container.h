@@ -58,6 +58,8 @@ struct hk_container {
 	char **devices;         /* extra host devices (/dev/infiniband), and CDI
 				   devices (vendor.com/class=name) until resolved */
 	size_t ndevices;
+	char **device_paths;    /* the host devices' real paths, ndevices of
+				   them (hk_devices_resolve; freed with c) */
 	struct cdi_edits cdi;   /* the CDI devices' edits (launcher/devices.c) */
 	const char *device_opt; /* the option's name in messages (NULL: --device) */
 	char *layer;            /* a directory of the caller's whose upper/ and

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +62,37 @@ static void check_gids(const struct hk_container *c, const char *opt)
 	}
 }
 
+/* A host device path as the user spelt it (/dev/../X, /dev//X, a
+ * symlink): resolved, it must be a device node under /dev, or a directory
+ * of /dev's own file system (/dev/infiniband; not /dev/shm or /dev/pts),
+ * since it is bound with device nodes usable. Its real path goes to
+ * c->device_paths[at]. */
+static int host_device(struct hk_container *c, size_t at, const char *opt, const char *d, hk_err *err)
+{
+	char real[PATH_MAX];
+	struct stat st, dev;
+	if (realpath(d, real) == NULL)
+		return hk_fail(err, errno, "%s %s", opt, d);
+	if (strncmp(real, "/dev/", 5) != 0)
+		return hk_fail(err, 0, "%s %s: resolves to %s, not a path under /dev", opt, d, real);
+	if (stat(real, &st) < 0 || stat("/dev", &dev) < 0)
+		return hk_fail(err, errno, "%s %s", opt, d);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) && !(S_ISDIR(st.st_mode) && st.st_dev == dev.st_dev))
+		return hk_fail(err, 0, "%s %s: not a device node, nor a directory of /dev's own file system", opt, d);
+	c->device_paths[at] = strdup(real);
+	if (c->device_paths[at] == NULL)
+		return hk_fail(err, ENOMEM, "%s %s", opt, d);
+	return 0;
+}
+
 int hk_devices_resolve(struct hk_container *c, const char *cdi_dirs, hk_err *err)
 {
 	const char *opt = c->device_opt ? c->device_opt : "--device";
 	cleanup_free const char **reqs = NULL;
 	size_t nreq = 0, nkeep = 0;
+	if (c->ndevices && c->device_paths == NULL &&
+	    (c->device_paths = calloc(c->ndevices, sizeof(*c->device_paths))) == NULL)
+		return hk_fail(err, ENOMEM, "%s", opt);
 	for (size_t i = 0; i < c->ndevices; i++) {
 		const char *d = c->devices[i];
 		if (cdi_is_device_name(d)) {
@@ -80,8 +107,8 @@ int hk_devices_resolve(struct hk_container *c, const char *cdi_dirs, hk_err *err
 			return hk_fail(err, 0, strchr(d, '=') ? "%s %s: not a CDI device name (VENDOR/CLASS=NAME)"
 							 : "%s %s: not a path under /dev nor a CDI device name",
 				       opt, d);
-		if (access(d, F_OK) < 0)
-			return hk_fail(err, errno, "%s %s", opt, d);
+		if (host_device(c, nkeep, opt, d, err) < 0)
+			return -1;
 		c->devices[nkeep++] = c->devices[i];
 	}
 	c->ndevices = nkeep;

@@ -269,7 +269,7 @@ static int make_dev(int rootfd, const struct hk_container *c, const char *stage,
 						  tmpfs_opts(opts, sizeof(opts), "1777", c, &c->shm_size), err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->ndevices; i++)
-		if (bind_host(rootfd, c->devices[i], c->devices[i], false, true, err) < 0)
+		if (bind_host(rootfd, c->device_paths[i], c->device_paths[i], false, true, err) < 0)
 			return hk_wrap(err, "--device");
 	return 0;
 }

@@ -23,7 +23,7 @@
 	X("pid", 0, "host|private", "Process ids: the host's (ranks that mpirun or srun starts as separate containers see each other, share /dev/shm and the host's IPC, and use CMA), or a pid namespace of the container's own with pid 1 husk-init. Default: host when husk runs as an MPI rank (OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK, PMI_FD or MPI_LOCALRANKID is set), else private. docs/mpi.md.") \
 	X("net", 0, "host|none", "Network: the host's (default, for MPI and interconnects) or an empty namespace with only lo.") \
 	X("hostname", 0, "NAME", "Host name inside the container (default: the host's).") \
-	X("device", 0, "PATH|CDI", "Make the host device (or directory of devices) PATH under /dev available, or the CDI device VENDOR/CLASS=NAME (or =all) from the specs in /etc/cdi and /var/run/cdi (docs/devices.md). Repeatable.") \
+	X("device", 0, "PATH|CDI", "Make the host device (or directory of devices) PATH under /dev available (resolved first: it must be a device node under /dev or a directory of /dev's own file system, bound at its real path), or the CDI device VENDOR/CLASS=NAME (or =all) from the specs in /etc/cdi and /var/run/cdi (docs/devices.md). Repeatable.") \
 	X("linger", 0, "SECONDS", "Keep the image mounted this long after its last container exits, for later containers to join (default 60, or linger in husk.conf; 0: a private mount per container).") \
 	X("cpus", 0, "LIST", "Run on these CPUs only (\"0-3,8\"): the container's cpuset, or sched_setaffinity where no cgroup can be made.") \
 	X("mems", 0, "LIST", "Allocate memory on these NUMA nodes only.") \
@@ -36,7 +36,7 @@
 	X("distribution", 0, "block|cyclic", "How tasks are laid over sockets (default block).") \
 	X("mem-policy", 0, "local|bind|interleave|preferred", "NUMA memory policy over the task's nodes (default: bind when memory nodes are set).") \
 	X("cgroup-parent", 0, "PATH", "Make the container's cgroup under PATH in each hierarchy (default /husk for root, else the delegated subtree husk finds).") \
-	X("topology", 0, "FILE.xml", "Plan from this hwloc XML topology instead of the machine's (for testing plans).") \
+	X("topology", 0, "FILE.xml", "Plan from this hwloc XML topology instead of the machine's (for testing plans; a regular file of at most 16 MiB).") \
 	X("report", 0, "FILE|-", "Append the container's accounting (CPU, memory peak, OOM kills, I/O, pids, start-up time) as one JSON line to FILE (a regular file), or to stdout.") \
 	X("seccomp", 0, "PROFILE.json|unconfined", "System call filter: a Docker/OCI JSON seccomp profile, or none with unconfined (default: husk's, which denies kernel loading, keyrings, terminal injection, mounts, new user namespaces, bpf, io_uring; see docs/SECURITY.md).") \
 	X("preserve-fds", 0, "N", "Pass descriptors 3 to 3+N-1 on to COMMAND (default 0: only stdin, stdout and stderr).") \
