@@ -96,6 +96,21 @@ static int check_image(const struct hs_opts *o, const char *image, struct stat *
 	return 0;
 }
 
+/* The tasks' working directory, Slurm's own: srun's --chdir, else the
+ * directory srun ran in (the job's work_dir). slurmstepd has gone there
+ * already, as the user, before it calls user_init (_fork_all_tasks() in
+ * src/slurmd/slurmstepd/mgr.c: chdir(job->cwd), else /tmp, then
+ * spank_user()), so its own working directory is the step's; the task's
+ * PWD may be missing (srun --export=NONE, env -u PWD) or stale (srun
+ * --chdir keeps srun's PWD). PWD only where getcwd fails. */
+static void step_cwd(spank_t sp, char *cwd, size_t size)
+{
+	if (getcwd(cwd, size) && cwd[0] == '/')
+		return;
+	if (spank_getenv(sp, "PWD", cwd, (int)size) != ESPANK_SUCCESS || cwd[0] != '/')
+		snprintf(cwd, size, "/");
+}
+
 /* Once per node per step, as the job's user: start the container. */
 int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 {
@@ -118,8 +133,7 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 	if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS)
 		return fail_step("reading the job's user", &err);
-	if (spank_getenv(sp, "PWD", cwd, sizeof(cwd)) != ESPANK_SUCCESS || cwd[0] != '/')
-		snprintf(cwd, sizeof(cwd), "/");
+	step_cwd(sp, cwd, sizeof(cwd));
 	/* a relative image path is the job's working directory's, never a
 	 * registry name */
 	int len = given[0] == '/' ? snprintf(image, sizeof(image), "%s", given)
