@@ -124,7 +124,7 @@ int acct_job_report(FILE *out, const char *dir, const char *job, enum acct_by by
 	int n, ret = -1;
 
 	if (!acct_job_id_ok(job))
-		return hk_fail(err, 0, "--job %s: expected a numeric job id (sacct -o JobIDRaw shows it)", job);
+		return hk_fail_in(err, HK_IN_JOB, 0, "%s: expected a numeric job id (sacct -o JobIDRaw shows it)", job);
 	if (acct_job_path(dir, job, path, sizeof(path), err) < 0)
 		return -1;
 	cleanup_close int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -23,7 +23,7 @@ int acct_by_parse(const char *s, enum acct_by *out, hk_err *err)
 			*out = (enum acct_by)k;
 			return 0;
 		}
-	return hk_fail(err, EINVAL, "--by: \"%s\" is not one of job, node, task", s ? s : "");
+	return hk_fail(err, EINVAL, "\"%s\" is not one of job, node, task", s ? s : "");
 }
 
 int acct_fmt_parse(const char *s, enum acct_fmt *out, hk_err *err)
@@ -34,7 +34,7 @@ int acct_fmt_parse(const char *s, enum acct_fmt *out, hk_err *err)
 			*out = (enum acct_fmt)k;
 			return 0;
 		}
-	return hk_fail(err, EINVAL, "--format: \"%s\" is not one of table, json, csv", s ? s : "");
+	return hk_fail(err, EINVAL, "\"%s\" is not one of table, json, csv", s ? s : "");
 }
 
 struct row {

@@ -3,8 +3,8 @@
  * the groups accounting/ reads a container's counters from. One interface
  * for the CLI and the Slurm plugin; docs/cgroup.md explains it.
  *
- * Library code: nothing here exits, aborts or prints except the one warning
- * cg_start() gives when it has to fall back to sched_setaffinity. */
+ * Library code: nothing here exits, aborts or prints except the warning
+ * cg_start() gives when it falls back to sched_setaffinity. */
 #ifndef HUSK_CGROUP_H
 #define HUSK_CGROUP_H
 
@@ -115,6 +115,8 @@ const char *cg_mempolicy_name(enum cg_mempolicy p);
 /* "64M", "2G", "1048576", "512k" (binary units, optional "B"/"iB").
  * Returns 0, or -1 with *err. */
 int cg_size_parse(const char *s, uint64_t *out, hk_err *err);
+/* v as cg_size_parse reads it back: "64M", "2G", else bytes. Returns buf. */
+char *cg_size_format(uint64_t v, char *buf, size_t len);
 
 struct cg_limits {
 	cg_set cpus;         /* empty: not limited */
@@ -187,6 +189,8 @@ struct cg_opts {
 	const char *tag;              /* suffix of the group name, or NULL */
 	bool account;                 /* a report is wanted: use a cgroup even
 	                                 without limits */
+	bool best_effort;             /* memory and pids limits that no cgroup
+	                                 can enforce: a warning, not an error */
 };
 
 typedef struct cg_ctx cg_ctx;
@@ -196,11 +200,12 @@ typedef struct cg_ctx cg_ctx;
  * *err (bad list, plan that does not fit, ...). */
 int cg_prepare(const struct cg_opts *opts, cg_ctx **out, hk_err *err);
 /* In the parent, right after the child exists and before it may exec:
- * create the cgroup, apply the limits and attach child. Where that is not
- * possible (not delegated, controller missing) prints one warning saying
- * which limits are not enforced and carries on: the child then binds
- * itself in cg_child_apply. Returns 0, or -1 with *err only for hard
- * errors (the cgroup was made but could not take the child). */
+ * create the cgroup, apply the limits and attach child. Where no group can
+ * be made (not delegated, controller missing): a memory or pids limit is an
+ * error about that input (HK_IN_MEMORY, HK_IN_PIDS), unless opts asked for
+ * best effort; CPUs and memory nodes fall back to the child binding itself
+ * in cg_child_apply. Each fallback is one warning. Returns 0, or -1 with
+ * *err (a limit no group enforces; a group that could not take the child). */
 int cg_start(cg_ctx *c, pid_t child, hk_err *err);
 /* The fast way in on cgroup v2: moving a running process into a group
  * costs the kernel an RCU grace period (milliseconds); a child cloned into
@@ -209,7 +214,7 @@ int cg_start(cg_ctx *c, pid_t child, hk_err *err);
  * CLONE_INTO_CGROUP, or -1 where that is not possible (cgroup v1, hybrid,
  * no group). Then clone (with the fd, if any; close it after) and call
  * cg_start(c, child) as usual: it sees the child is in place already.
- * Returns 0 (no hard errors before there is a child). */
+ * Returns 0, or -1 with *err as cg_start (a limit no group enforces). */
 int cg_start_clone(cg_ctx *c, int *fd, hk_err *err);
 /* In the child (after cg_start has returned in the parent, before exec):
  * sched_setaffinity to the CPUs and the NUMA memory policy. Async-signal

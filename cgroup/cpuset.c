@@ -172,7 +172,7 @@ int cg_bind_parse(const char *s, enum cg_bind *out, hk_err *err)
 			*out = t[i].b;
 			return 0;
 		}
-	return hk_fail(err, EINVAL, "--bind: \"%s\" is not one of none, core, socket, numa", s ? s : "");
+	return hk_fail(err, EINVAL, "\"%s\" is not one of none, core, socket, numa", s ? s : "");
 }
 
 int cg_dist_parse(const char *s, enum cg_dist *out, hk_err *err)
@@ -182,7 +182,7 @@ int cg_dist_parse(const char *s, enum cg_dist *out, hk_err *err)
 			*out = (enum cg_dist)i;
 			return 0;
 		}
-	return hk_fail(err, EINVAL, "--distribution: \"%s\" is not one of block, cyclic", s ? s : "");
+	return hk_fail(err, EINVAL, "\"%s\" is not one of block, cyclic", s ? s : "");
 }
 
 int cg_mempolicy_parse(const char *s, enum cg_mempolicy *out, hk_err *err)
@@ -192,7 +192,7 @@ int cg_mempolicy_parse(const char *s, enum cg_mempolicy *out, hk_err *err)
 			*out = (enum cg_mempolicy)i;
 			return 0;
 		}
-	return hk_fail(err, EINVAL, "--mem-policy: \"%s\" is not one of local, bind, interleave, preferred, none",
+	return hk_fail(err, EINVAL, "\"%s\" is not one of local, bind, interleave, preferred, none",
 	               s ? s : "");
 }
 
@@ -209,6 +209,20 @@ const char *cg_dist_name(enum cg_dist d)
 const char *cg_mempolicy_name(enum cg_mempolicy p)
 {
 	return (unsigned)p < 5 ? mpol_names[p] : "?";
+}
+
+char *cg_size_format(uint64_t v, char *buf, size_t len)
+{
+	static const char unit[] = "TGMK";
+	for (int i = 0; i < 4; i++) {
+		uint64_t m = UINT64_C(1) << (10 * (4 - i));
+		if (v >= m && v % m == 0) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(v / m), unit[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
 }
 
 int cg_size_parse(const char *s, uint64_t *out, hk_err *err)

@@ -49,9 +49,9 @@ static int give(const cg_topo *tp, unsigned *used, unsigned t, unsigned need,
 int cg_plan(const cg_topo *tp, const struct cg_task *task, cg_set *cpus, cg_set *mems, hk_err *err)
 {
 	if (task->ntasks < 1 || task->rank >= task->ntasks)
-		return hk_fail(err, EINVAL, "--task %u: must be below --ntasks %u", task->rank, task->ntasks);
+		return hk_fail(err, EINVAL, "task %u: not one of the %u tasks", task->rank, task->ntasks);
 	if (task->cpus_per_task < 1)
-		return hk_fail(err, EINVAL, "--cpus-per-task must be at least 1");
+		return hk_fail(err, EINVAL, "a task needs at least one CPU");
 	unsigned npus = cg_set_count(&tp->all_pus);
 	if ((unsigned long long)task->ntasks * task->cpus_per_task > npus)
 		return hk_fail(err, EINVAL, "%u tasks x %u CPUs do not fit in the %u CPUs of this node",

@@ -89,7 +89,7 @@ int cg_prepare(const struct cg_opts *o, cg_ctx **out, hk_err *err)
 		}
 	}
 	/* explicit lists narrow a plan, or stand alone */
-	static const char *names[] = { "--cpus", "--mems" };
+	static const enum hk_input input[] = { HK_IN_CPUS, HK_IN_MEMS };
 	const char *lists_in[] = { o->cpus, o->mems };
 	cg_set *sets[] = { &c->lim.cpus, &c->lim.mems };
 	for (int k = 0; k < 2; k++) {
@@ -98,18 +98,18 @@ int cg_prepare(const struct cg_opts *o, cg_ctx **out, hk_err *err)
 		cg_set s;
 		if (cg_set_parse(lists_in[k], &s, err) < 0) {
 			ctx_free(c);
-			return hk_wrap(err, "%s", names[k]);
+			return hk_about(err, input[k]);
 		}
 		if (cg_set_empty(&s)) {
 			ctx_free(c);
-			return hk_fail(err, EINVAL, "%s: the list is empty", names[k]);
+			return hk_fail_in(err, input[k], EINVAL, "\"%s\": the list is empty", lists_in[k]);
 		}
 		if (o->plan) {
 			cg_set_and(sets[k], &s);
 			if (cg_set_empty(sets[k])) {
 				ctx_free(c);
-				return hk_fail(err, EINVAL, "%s %s: none of them is in task %u's plan", names[k],
-				               lists_in[k], o->task.rank);
+				return hk_fail_in(err, input[k], EINVAL, "%s: none of them is in task %u's plan",
+				                  lists_in[k], o->task.rank);
 			}
 		} else {
 			*sets[k] = s;
@@ -135,38 +135,58 @@ const struct cg_limits *cg_ctx_limits(const cg_ctx *c)
 	return &c->lim;
 }
 
-/* Make the group (or fall back, with the one warning). Once. */
-static void create_group(cg_ctx *c)
+/* No group for limits: memory and pids are an error unless best effort
+ * was asked for; what falls back is said once, about the first limit. */
+static int no_group(cg_ctx *c, hk_err *e, hk_err *err)
+{
+	bool bind = !cg_set_empty(&c->lim.cpus) || !cg_set_empty(&c->lim.mems);
+	enum hk_input limit = c->lim.memory ? HK_IN_MEMORY : c->lim.pids ? HK_IN_PIDS : HK_IN_NONE;
+	char value[32] = "";
+
+	if (limit == HK_IN_MEMORY)
+		cg_size_format(c->lim.memory, value, sizeof(value));
+	else if (limit == HK_IN_PIDS)
+		snprintf(value, sizeof(value), "%llu", (unsigned long long)c->lim.pids);
+	if (limit != HK_IN_NONE && !c->o.best_effort) {
+		const char *how = hk_input_name(HK_IN_LIMITS);
+		return hk_fail_in(err, limit, 0, "%s: can't be enforced: no cgroup for this container (%s); "
+				  "%s runs without the limit", value, (*e)->msg, how ? how : "best effort");
+	}
+	const char *pids = hk_input_name(HK_IN_PIDS);
+	hk_log_in(HK_LOG_WARN, limit, "%s%sno cgroup for this container (%s)%s%s%s", value,
+		  limit ? ": not enforced (best effort): " : "", (*e)->msg,
+		  bind ? "; CPUs and memory nodes bound with sched_setaffinity and the NUMA memory policy instead" : "",
+		  c->lim.memory && c->lim.pids ? "; nor is " : "",
+		  c->lim.memory && c->lim.pids ? (pids ? pids : "the process limit") : "");
+	return 0;
+}
+
+/* Make the group (or fall back, saying so). Once. */
+static int create_group(cg_ctx *c, hk_err *err)
 {
 	hk_err e = NULL;
+	int ret = 0;
 
 	if (c->created)
-		return;
+		return 0;
 	c->created = true;
 	c->t0_mono_us = now_us(CLOCK_MONOTONIC);
 	c->t0_unix_us = now_us(CLOCK_REALTIME);
 	if (!c->want_limits && !c->o.account)
-		return; /* only a memory policy: the child sets it */
+		return 0; /* only a memory policy: the child sets it */
 	if (cg_cleanup_stale(c->base, &e) < 0) {
 		hk_debug("cleaning stale cgroups: %s", e->msg);
 		hk_err_free(&e);
 	}
 	if (cg_create(c->base, c->tag, c->want_limits ? &c->lim : NULL, &c->g, &e) == 0) {
 		c->enforced = c->want_limits;
-	} else if (c->want_limits) {
-		/* One warning, naming what is not enforced. */
-		char what[128] = "";
-		if (c->lim.memory)
-			strcat(what, ", --memory");
-		if (c->lim.pids)
-			strcat(what, ", --pids");
-		bool bind = !cg_set_empty(&c->lim.cpus) || !cg_set_empty(&c->lim.mems);
-		hk_warn("no cgroup for this container (%s): %s%s%s%s", e->msg,
-		        bind ? "CPUs and memory nodes bound with sched_setaffinity and the NUMA memory policy instead" : "",
-		        bind && *what ? "; " : "", *what ? what + 2 : "", *what ? " not enforced" : "");
+		return 0;
+	}
+	if (c->want_limits) {
+		ret = no_group(c, &e, err);
 		hk_err_free(&e);
 		/* accounting still gains from a group without limits */
-		if (c->o.account && cg_create(c->base, c->tag, NULL, &c->g, &e) < 0) {
+		if (ret == 0 && c->o.account && cg_create(c->base, c->tag, NULL, &c->g, &e) < 0) {
 			hk_debug("cgroup for accounting: %s", e->msg);
 			hk_err_free(&e);
 		}
@@ -174,6 +194,7 @@ static void create_group(cg_ctx *c)
 		hk_debug("cgroup for accounting: %s", e->msg);
 		hk_err_free(&e);
 	}
+	return ret;
 }
 
 int cg_start_clone(cg_ctx *c, int *fd, hk_err *err)
@@ -181,7 +202,8 @@ int cg_start_clone(cg_ctx *c, int *fd, hk_err *err)
 	*fd = -1;
 	if (!c)
 		return 0;
-	create_group(c);
+	if (create_group(c, err) < 0)
+		return -1;
 	if (c->g)
 		*fd = cg_group_clone_fd(c->g);
 	return 0;
@@ -189,7 +211,8 @@ int cg_start_clone(cg_ctx *c, int *fd, hk_err *err)
 
 int cg_start(cg_ctx *c, pid_t child, hk_err *err)
 {
-	create_group(c);
+	if (create_group(c, err) < 0)
+		return -1;
 	if (c->g && !cg_group_holds(c->g, child) && cg_attach(c->g, child, err) < 0) {
 		cg_destroy(c->g, NULL);
 		c->g = NULL;
@@ -229,7 +252,7 @@ int cg_set_mempolicy(enum cg_mempolicy p, const cg_set *mems, hk_err *err)
 		if (errno == ENOSYS && cg_set_count(mems) <= 1)
 			return 0; /* a kernel without NUMA: one node, nothing to do */
 		char buf[CG_SET_STRLEN];
-		return hk_fail(err, errno, "--mem-policy %s on nodes %s (set_mempolicy)", cg_mempolicy_name(p),
+		return hk_fail(err, errno, "memory policy %s on nodes %s (set_mempolicy)", cg_mempolicy_name(p),
 		               cg_set_format(mems, buf, sizeof(buf)));
 	}
 	return 0;

@@ -12,7 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* On the wire: one kind byte, then for OK a long long, for ERR the text. */
+/* On the wire: one kind byte, then for OK a long long, for ERR a byte of
+ * what the error is about ('@' + its hk_input) and the text. */
 enum { MSG_OK = 'O', MSG_ERR = 'E' };
 
 int hk_chan_open(struct hk_chan *ch, hk_err *err)
@@ -54,7 +55,8 @@ void hk_chan_ok(struct hk_chan *ch, long long value)
 void hk_chan_fail(struct hk_chan *ch, const hk_err err, const char *what)
 {
 	char msg[1024];
-	int n = snprintf(msg, sizeof(msg), "%c%s", MSG_ERR, err && err->msg ? err->msg : what);
+	int n = snprintf(msg, sizeof(msg), "%c%c%s", MSG_ERR, '@' + (err ? (int)err->input : 0),
+			 err && err->msg ? err->msg : what);
 	if (n >= (int)sizeof(msg))
 		n = (int)sizeof(msg) - 1;
 	if (ch->wr >= 0 && hk_write_all(ch->wr, msg, (size_t)n) < 0) { /* the reader is gone */ }
@@ -124,9 +126,11 @@ static int take(int rd, long long *value, hk_err *err)
 			memcpy(value, msg + 1, sizeof(*value));
 		return 1;
 	}
-	if (n > 1 && msg[0] == MSG_ERR) {
+	if (n > 2 && msg[0] == MSG_ERR) {
+		int input = msg[1] - '@';
 		msg[n] = '\0';
-		return hk_fail(err, 0, "%s", msg + 1);
+		return hk_fail_in(err, input > 0 && input < HK_IN_COUNT ? (enum hk_input)input : HK_IN_NONE, 0, "%s",
+				  msg + 2);
 	}
 	return 0;
 }

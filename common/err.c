@@ -19,16 +19,11 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
-int hk_fail(hk_err *err, int errnum, const char *fmt, ...)
+static void vfail(hk_err *err, enum hk_input input, int errnum, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *body, *msg = NULL;
 
-	if (err == NULL)
-		return -1;
-	va_start(ap, fmt);
 	body = vformat(fmt, ap);
-	va_end(ap);
 	if (body && errnum && asprintf(&msg, "%s: %s", body, strerror(errnum)) >= 0)
 		free(body);
 	else
@@ -37,10 +32,41 @@ int hk_fail(hk_err *err, int errnum, const char *fmt, ...)
 	*err = calloc(1, sizeof(**err));
 	if (*err) {
 		(*err)->errnum = errnum;
+		(*err)->input = input;
 		(*err)->msg = msg ? msg : strdup("out of memory");
 	} else {
 		free(msg);
 	}
+}
+
+int hk_fail(hk_err *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vfail(err, HK_IN_NONE, errnum, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int hk_fail_in(hk_err *err, enum hk_input input, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vfail(err, input, errnum, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int hk_about(hk_err *err, enum hk_input input)
+{
+	if (err && *err)
+		(*err)->input = input;
 	return -1;
 }
 
@@ -116,9 +142,53 @@ void hk_log_stderr(enum hk_level level, const char *msg)
 	fprintf(stderr, "husk: %s%s%s\n", word[level], time, msg);
 }
 
+static const char *const *input_names;
+
+void hk_log_names(const char *const names[HK_IN_COUNT])
+{
+	input_names = names;
+}
+
+static const char *name_of(enum hk_input input)
+{
+	return input_names && input > HK_IN_NONE && input < HK_IN_COUNT ? input_names[input] : NULL;
+}
+
+void hk_log_in(enum hk_level level, enum hk_input input, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[1024];
+	const char *name = name_of(input);
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (name)
+		hk_log(level, "%s %s", name, buf);
+	else
+		hk_log(level, "%s", buf);
+}
+
+const char *hk_input_name(enum hk_input input)
+{
+	return name_of(input);
+}
+
+void hk_err_name(hk_err err)
+{
+	const char *name = err ? name_of(err->input) : NULL;
+	char *msg;
+	if (name && asprintf(&msg, "%s %s", name, err->msg) >= 0) {
+		free(err->msg);
+		err->msg = msg;
+	}
+	if (err)
+		err->input = HK_IN_NONE;
+}
+
 void hk_err_print(const hk_err err)
 {
-	hk_log(HK_LOG_ERROR, "%s", err && err->msg ? err->msg : "unknown error");
+	hk_log_in(HK_LOG_ERROR, err ? err->input : HK_IN_NONE, "%s", err && err->msg ? err->msg : "unknown error");
 }
 
 void hk_warn(const char *fmt, ...)

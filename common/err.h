@@ -1,13 +1,43 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Errors as values: a status and one line of text, with context added on the
- * way up ("mounting /x: ..."). Only main() turns an error into an exit. */
+ * way up ("mounting /x: ..."). Only main() turns an error into an exit.
+ *
+ * The error boundary: library code says what failed and why, and marks an
+ * error with the input it is about (hk_fail_in: "a bind's source", not
+ * "--bind"); only a front end names options. Each front end registers the
+ * names of its own options (hk_log_names: husk run's --bind, srun's
+ * --container-mounts), and the printer puts the name of the option the user
+ * typed before the message. A message about an input starts with the value
+ * the user gave, so that the line reads "OPTION VALUE: why": "husk: error:
+ * --bind /x: No such file or directory". */
 #ifndef HUSK_ERR_H
 #define HUSK_ERR_H
 
 #include <stdarg.h>
 
+/* What the user gave that a message is about. */
+enum hk_input {
+	HK_IN_NONE,
+	HK_IN_BIND,       /* a bind: its source or destination */
+	HK_IN_WORKDIR,    /* the working directory asked for */
+	HK_IN_ENV,        /* a KEY=VALUE */
+	HK_IN_ENV_FILE,   /* a file of KEY=VALUE lines */
+	HK_IN_HOSTNAME,
+	HK_IN_DEVICE,     /* a host device path or a CDI device name */
+	HK_IN_CPUS,       /* a CPU list */
+	HK_IN_MEMS,       /* a memory node list */
+	HK_IN_MEMORY,     /* the memory limit */
+	HK_IN_PIDS,       /* the process limit */
+	HK_IN_REPORT,     /* the accounting record's file */
+	HK_IN_SECCOMP,    /* a seccomp profile */
+	HK_IN_JOB,        /* a Slurm job id */
+	HK_IN_LIMITS,     /* how to ask for limits on a best-effort basis */
+	HK_IN_COUNT
+};
+
 typedef struct hk_error {
 	int errnum;  /* errno of the root cause, 0 if none */
+	enum hk_input input; /* what it is about, for the front end to name */
 	char *msg;   /* one line, no "husk: error:" prefix, no newline */
 } hk_error;
 
@@ -17,6 +47,13 @@ typedef hk_error *hk_err;
  * earlier error. Returns -1 so callers can write `return hk_fail(...)`. */
 int hk_fail(hk_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* hk_fail, about input. */
+int hk_fail_in(hk_err *err, enum hk_input input, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Mark the existing error as about input. Returns -1. */
+int hk_about(hk_err *err, enum hk_input input);
 
 /* Prefix the existing error with context: "ctx: old message". Returns -1. */
 int hk_wrap(hk_err *err, const char *fmt, ...)
@@ -44,7 +81,21 @@ void hk_vlog(enum hk_level level, const char *fmt, va_list ap);
 hk_log_fn *hk_log_handler(hk_log_fn *fn);
 hk_log_fn hk_log_stderr;
 
-/* hk_log(HK_LOG_ERROR, ...) of err's message. */
+/* A front end's option names, by input (NULL entries: not named), for
+ * every message after; names must live as long as the process. */
+void hk_log_names(const char *const names[HK_IN_COUNT]);
+/* The front end's name of input, or NULL (for a message that points the
+ * user to another option). */
+const char *hk_input_name(enum hk_input input);
+/* hk_log of a message about input: "NAME: message" when the front end
+ * named that input. */
+void hk_log_in(enum hk_level level, enum hk_input input, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Put the name of err's input before its message ("NAME MESSAGE"; then it
+ * is about none):
+ * for a front end that adds its own context after. */
+void hk_err_name(hk_err err);
+/* hk_log_in(HK_LOG_ERROR, its input, its message). */
 void hk_err_print(const hk_err err);
 /* hk_log(HK_LOG_WARN, ...) */
 void hk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

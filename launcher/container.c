@@ -26,7 +26,7 @@ int hk_bind_parse(const char *spec, struct hk_bind *b, hk_err *err)
 
 	memset(b, 0, sizeof(*b));
 	if (copy == NULL)
-		return hk_fail(err, ENOMEM, "--bind %s", spec);
+		return hk_fail_in(err, HK_IN_BIND, ENOMEM, "%s", spec);
 	src = copy;
 	dst = strchr(src, ':');
 	opt = NULL;
@@ -37,23 +37,23 @@ int hk_bind_parse(const char *spec, struct hk_bind *b, hk_err *err)
 			*opt++ = '\0';
 			extra = strchr(opt, ':');
 			if (extra)
-				return hk_fail(err, 0, "--bind %s: too many ':' (expected SRC[:DST[:ro|rw]])", spec);
+				return hk_fail_in(err, HK_IN_BIND, 0, "%s: too many ':' (expected SRC[:DST[:ro|rw]])", spec);
 		}
 	}
 	if (*src == '\0')
-		return hk_fail(err, 0, "--bind %s: empty source path", spec);
+		return hk_fail_in(err, HK_IN_BIND, 0, "%s: empty source path", spec);
 	if (dst == NULL || *dst == '\0')
 		dst = src;
 	if (dst[0] != '/')
-		return hk_fail(err, 0, "--bind %s: destination %s is not an absolute path", spec, dst);
+		return hk_fail_in(err, HK_IN_BIND, 0, "%s: destination %s is not an absolute path", spec, dst);
 	if (opt && strcmp(opt, "ro") == 0)
 		b->ro = true;
 	else if (opt && strcmp(opt, "rw") != 0)
-		return hk_fail(err, 0, "--bind %s: unknown option '%s' (expected ro or rw)", spec, opt);
+		return hk_fail_in(err, HK_IN_BIND, 0, "%s: unknown option '%s' (expected ro or rw)", spec, opt);
 	b->src = strdup(src);
 	b->dst = strdup(dst);
 	if (!b->src || !b->dst)
-		return hk_fail(err, ENOMEM, "--bind %s", spec);
+		return hk_fail_in(err, HK_IN_BIND, ENOMEM, "%s", spec);
 	return 0;
 }
 
@@ -68,31 +68,29 @@ static bool env_key_ok(const char *kv)
 	return true;
 }
 
-int hk_env_add(struct hk_container *c, const char *kv, const char *origin, hk_err *err)
+int hk_env_add(struct hk_container *c, const char *kv, hk_err *err)
 {
 	if (!env_key_ok(kv))
-		return hk_fail(err, 0, "%s %s: expected KEY=VALUE", origin, kv);
+		return hk_fail_in(err, HK_IN_ENV, 0, "%s: expected KEY=VALUE", kv);
 	char **n = realloc(c->env, (c->nenv + 2) * sizeof(*n));
 	if (n == NULL)
-		return hk_fail(err, ENOMEM, "%s", origin);
+		return hk_fail_in(err, HK_IN_ENV, ENOMEM, "%s", kv);
 	c->env = n;
 	c->env[c->nenv] = strdup(kv);
 	if (c->env[c->nenv] == NULL)
-		return hk_fail(err, ENOMEM, "%s", origin);
+		return hk_fail_in(err, HK_IN_ENV, ENOMEM, "%s", kv);
 	c->env[++c->nenv] = NULL;
 	return 0;
 }
 
 int hk_env_file(struct hk_container *c, const char *path, hk_err *err)
 {
-	char what[PATH_MAX + 16];
-	snprintf(what, sizeof(what), "--env-file %s", path);
-	cleanup_close int fd = hk_open_regular(AT_FDCWD, path, O_RDONLY, false, what, err);
+	cleanup_close int fd = hk_open_regular(AT_FDCWD, path, O_RDONLY, false, path, err);
 	if (fd < 0)
-		return -1;
+		return hk_about(err, HK_IN_ENV_FILE);
 	cleanup_free char *buf = hk_read_fd(fd, 1 << 20, NULL);
 	if (buf == NULL)
-		return hk_fail(err, errno, "--env-file %s", path);
+		return hk_fail_in(err, HK_IN_ENV_FILE, errno, "%s", path);
 	int lineno = 0;
 	char *save = NULL;
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -105,9 +103,9 @@ int hk_env_file(struct hk_container *c, const char *path, hk_err *err)
 		if (*line == '\0' || *line == '#')
 			continue;
 		if (!env_key_ok(line))
-			return hk_fail(err, 0, "--env-file %s: line %d: expected KEY=VALUE", path, lineno);
-		if (hk_env_add(c, line, "--env-file", err) < 0)
-			return -1;
+			return hk_fail_in(err, HK_IN_ENV_FILE, 0, "%s: line %d: expected KEY=VALUE", path, lineno);
+		if (hk_env_add(c, line, err) < 0)
+			return hk_about(err, HK_IN_ENV_FILE);
 	}
 	return 0;
 }
@@ -250,7 +248,7 @@ int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const
 			       home ? " (set HOME to a path without them)" : "");
 	}
 	if (c->workdir && c->workdir[0] != '/')
-		return hk_fail(err, 0, "--workdir %s: not an absolute path", c->workdir);
+		return hk_fail_in(err, HK_IN_WORKDIR, 0, "%s: not an absolute path", c->workdir);
 
 	size_t nuser = c->nbinds;
 	bool bind_home = !c->no_home && strcmp(c->home, "/") != 0 && access(c->home, X_OK) == 0;
@@ -271,13 +269,13 @@ int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const
 		if (realpath(b->src, buf) == NULL) {
 			if (!user)
 				continue;
-			return hk_fail(err, errno, "--bind %s", b->src);
+			return hk_fail_in(err, HK_IN_BIND, errno, "%s", b->src);
 		}
 		b->real = strdup(buf);
 		if (b->real == NULL)
-			return hk_fail(err, ENOMEM, "--bind %s", b->src);
+			return hk_fail_in(err, HK_IN_BIND, ENOMEM, "%s", b->src);
 		if (user && (strcmp(b->dst, "/") == 0))
-			return hk_fail(err, 0, "--bind %s: destination / is not allowed", b->src);
+			return hk_fail_in(err, HK_IN_BIND, 0, "%s: destination / is not allowed", b->src);
 	}
 	return hk_devices_resolve(c, getenv("HUSK_CDI_SPEC_DIRS"), err);
 }

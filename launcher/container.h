@@ -61,7 +61,6 @@ struct hk_container {
 	char **device_paths;    /* the host devices' real paths, ndevices of
 				   them (hk_devices_resolve; freed with c) */
 	struct cdi_edits cdi;   /* the CDI devices' edits (launcher/devices.c) */
-	const char *device_opt; /* the option's name in messages (NULL: --device) */
 	char *layer;            /* a directory of the caller's whose upper/ and
 				   work/ hold the writable layer, kept after the
 				   container (named containers); NULL: a tmpfs */
@@ -92,11 +91,12 @@ struct hk_container {
 };
 
 /* Parse "SRC[:DST[:ro|rw]]" into b (src and dst malloc'd). Returns 0 or -1
- * with *err naming the option value. */
+ * with *err about HK_IN_BIND, naming the value. */
 int hk_bind_parse(const char *spec, struct hk_bind *b, hk_err *err);
 
-/* Append "KEY=VALUE" (checked) to c->env. Returns 0 or -1 with *err. */
-int hk_env_add(struct hk_container *c, const char *kv, const char *origin, hk_err *err);
+/* Append "KEY=VALUE" (checked) to c->env. Returns 0 or -1 with *err
+ * (about HK_IN_ENV). */
+int hk_env_add(struct hk_container *c, const char *kv, hk_err *err);
 
 /* Read KEY=VALUE lines (blank and # lines skipped) from a host file into
  * c->env. Returns 0 or -1 with *err naming the file and line. */

@@ -23,20 +23,20 @@
 
 /* Put the CDI environment before the user's --env/--env-file entries, so
  * that those win (the order is: host, image, CDI, the user's). */
-static int prepend_env(struct hk_container *c, const char *opt, hk_err *err)
+static int prepend_env(struct hk_container *c, hk_err *err)
 {
 	size_t n = c->cdi.nenv;
 	if (n == 0)
 		return 0;
 	char **env = calloc(n + c->nenv + 1, sizeof(*env));
 	if (!env)
-		return hk_fail(err, ENOMEM, "%s", opt);
+		return hk_fail(err, ENOMEM, "the CDI devices' environment");
 	for (size_t i = 0; i < n; i++)
 		if (!(env[i] = strdup(c->cdi.env[i]))) {
 			while (i--)
 				free(env[i]);
 			free(env);
-			return hk_fail(err, ENOMEM, "%s", opt);
+			return hk_fail(err, ENOMEM, "the CDI devices' environment");
 		}
 	for (size_t i = 0; i < c->nenv; i++)
 		env[n + i] = c->env[i];
@@ -48,7 +48,7 @@ static int prepend_env(struct hk_container *c, const char *opt, hk_err *err)
 
 /* additionalGIDs: a container keeps the caller's supplementary groups; a
  * group the caller is not in can not be added without privilege. */
-static void check_gids(const struct hk_container *c, const char *opt)
+static void check_gids(const struct hk_container *c)
 {
 	gid_t have[256];
 	int n = getgroups(256, have);
@@ -57,7 +57,7 @@ static void check_gids(const struct hk_container *c, const char *opt)
 		for (int j = 0; j < n && !ok; j++)
 			ok = have[j] == c->cdi.gids[i];
 		if (!ok)
-			hk_warn("%s: CDI asks for group %u, which is not one of yours: not added", opt,
+			hk_warn("a CDI device asks for group %u, which is not one of yours: not added",
 				(unsigned)c->cdi.gids[i]);
 	}
 }
@@ -67,47 +67,46 @@ static void check_gids(const struct hk_container *c, const char *opt)
  * of /dev's own file system (/dev/infiniband; not /dev/shm or /dev/pts),
  * since it is bound with device nodes usable. Its real path goes to
  * c->device_paths[at]. */
-static int host_device(struct hk_container *c, size_t at, const char *opt, const char *d, hk_err *err)
+static int host_device(struct hk_container *c, size_t at, const char *d, hk_err *err)
 {
 	char real[PATH_MAX];
 	struct stat st, dev;
 	if (realpath(d, real) == NULL)
-		return hk_fail(err, errno, "%s %s", opt, d);
+		return hk_fail_in(err, HK_IN_DEVICE, errno, "%s", d);
 	if (strncmp(real, "/dev/", 5) != 0)
-		return hk_fail(err, 0, "%s %s: resolves to %s, not a path under /dev", opt, d, real);
+		return hk_fail_in(err, HK_IN_DEVICE, 0, "%s: resolves to %s, not a path under /dev", d, real);
 	if (stat(real, &st) < 0 || stat("/dev", &dev) < 0)
-		return hk_fail(err, errno, "%s %s", opt, d);
+		return hk_fail_in(err, HK_IN_DEVICE, errno, "%s", d);
 	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) && !(S_ISDIR(st.st_mode) && st.st_dev == dev.st_dev))
-		return hk_fail(err, 0, "%s %s: not a device node, nor a directory of /dev's own file system", opt, d);
+		return hk_fail_in(err, HK_IN_DEVICE, 0, "%s: not a device node, nor a directory of /dev's own file system", d);
 	c->device_paths[at] = strdup(real);
 	if (c->device_paths[at] == NULL)
-		return hk_fail(err, ENOMEM, "%s %s", opt, d);
+		return hk_fail_in(err, HK_IN_DEVICE, ENOMEM, "%s", d);
 	return 0;
 }
 
 int hk_devices_resolve(struct hk_container *c, const char *cdi_dirs, hk_err *err)
 {
-	const char *opt = c->device_opt ? c->device_opt : "--device";
 	cleanup_free const char **reqs = NULL;
 	size_t nreq = 0, nkeep = 0;
 	if (c->ndevices && c->device_paths == NULL &&
 	    (c->device_paths = calloc(c->ndevices, sizeof(*c->device_paths))) == NULL)
-		return hk_fail(err, ENOMEM, "%s", opt);
+		return hk_fail(err, ENOMEM, "the devices");
 	for (size_t i = 0; i < c->ndevices; i++) {
 		const char *d = c->devices[i];
 		if (cdi_is_device_name(d)) {
 			const char **r = realloc(reqs, (nreq + 1) * sizeof(*r));
 			if (!r)
-				return hk_fail(err, ENOMEM, "%s %s", opt, d);
+				return hk_fail_in(err, HK_IN_DEVICE, ENOMEM, "%s", d);
 			reqs = r;
 			reqs[nreq++] = d;
 			continue;
 		}
 		if (strncmp(d, "/dev/", 5) != 0)
-			return hk_fail(err, 0, strchr(d, '=') ? "%s %s: not a CDI device name (VENDOR/CLASS=NAME)"
-							 : "%s %s: not a path under /dev nor a CDI device name",
-				       opt, d);
-		if (host_device(c, nkeep, opt, d, err) < 0)
+			return hk_fail_in(err, HK_IN_DEVICE, 0, strchr(d, '=') ? "%s: not a CDI device name (VENDOR/CLASS=NAME)"
+									    : "%s: not a path under /dev nor a CDI device name",
+					  d);
+		if (host_device(c, nkeep, d, err) < 0)
 			return -1;
 		c->devices[nkeep++] = c->devices[i];
 	}
@@ -116,9 +115,9 @@ int hk_devices_resolve(struct hk_container *c, const char *cdi_dirs, hk_err *err
 		return 0;
 	size_t bad;
 	if (cdi_resolve(cdi_dirs, reqs, nreq, &c->cdi, &bad, err) < 0)
-		return bad < nreq ? hk_wrap(err, "%s %s", opt, reqs[bad]) : hk_wrap(err, "%s", opt);
-	check_gids(c, opt);
-	return prepend_env(c, opt, err);
+		return bad < nreq ? (hk_wrap(err, "%s", reqs[bad]), hk_about(err, HK_IN_DEVICE)) : hk_about(err, HK_IN_DEVICE);
+	check_gids(c);
+	return prepend_env(c, err);
 }
 
 bool hk_devices_own_dev(const struct hk_container *c)

@@ -207,7 +207,8 @@ int hk_enter_workdir(const struct hk_container *c, const struct hk_meta *meta, h
 	if (wd == NULL)
 		wd = meta->workdir ? meta->workdir : "/";
 	if (chdir(wd) < 0)
-		return hk_fail(err, errno, "%s%s", c->workdir ? "--workdir " : "working directory ", wd);
+		return c->workdir ? hk_fail_in(err, HK_IN_WORKDIR, errno, "%s", wd)
+				  : hk_fail(err, errno, "working directory %s", wd);
 	return 0;
 }
 

@@ -35,6 +35,25 @@ void print_option(FILE *f, const char *l, int s, const char *a, const char *h)
 	fprintf(f, "  %-30s %s\n", left, h);
 }
 
+/* The error boundary's names (common/err.h): the option of husk run that
+ * gives each input, put before every library message about it. */
+static const char *const names[HK_IN_COUNT] = {
+	[HK_IN_BIND] = "--bind",
+	[HK_IN_WORKDIR] = "--workdir",
+	[HK_IN_ENV] = "--env",
+	[HK_IN_ENV_FILE] = "--env-file",
+	[HK_IN_HOSTNAME] = "--hostname",
+	[HK_IN_DEVICE] = "--device",
+	[HK_IN_CPUS] = "--cpus",
+	[HK_IN_MEMS] = "--mems",
+	[HK_IN_MEMORY] = "--memory",
+	[HK_IN_PIDS] = "--pids",
+	[HK_IN_REPORT] = "--report",
+	[HK_IN_SECCOMP] = "--seccomp",
+	[HK_IN_JOB] = "--job",
+	[HK_IN_LIMITS] = "--limits=best-effort",
+};
+
 static void usage_run(FILE *f)
 {
 	fprintf(f, "Usage: %s\n\nRun COMMAND in the squashfs image IMAGE as the calling user.\n\nOptions:\n",
@@ -72,9 +91,11 @@ static void man_escape(const char *s)
 static void print_man(void)
 {
 	printf(".TH HUSK 1 \"\" \"husk %s\" \"User Commands\"\n.SH NAME\nhusk \\- setuid-free container launcher for HPC batch systems\n", PACKAGE_VERSION);
-	printf(".SH SYNOPSIS\n.B ");
-	man_escape(HUSK_SYNOPSIS);
-	printf("\n.br\n.B husk ps\n.br\n.B husk gc\n.br\n.B husk \\-\\-version\n.br\n.B husk \\-\\-help\n.SH DESCRIPTION\n");
+	printf(".SH SYNOPSIS\n");
+#define X(cmd, syn, help) printf(".B husk "); man_escape(syn); printf("\n.br\n");
+	HUSK_COMMANDS(X)
+#undef X
+	printf(".B husk \\-\\-version\n.br\n.B husk \\-\\-help\n.SH DESCRIPTION\n");
 	man_escape(HUSK_DESCRIPTION);
 	printf("\n.SH COMMANDS\n");
 #define X(cmd, syn, help) printf(".TP\n.B husk "); man_escape(syn); printf("\n"); man_escape(help); printf("\n");
@@ -206,8 +227,10 @@ static int cmd_report(int argc, char **argv)
 	int r = job ? acct_job_report(stdout, dir ? dir : ACCT_DIR, job, by, fmt, &err)
 	            : acct_report(stdout, argv + optind, argc - optind, by, fmt, &err);
 	if (r < 0) {
-		if (job)
+		if (job) {
+			hk_err_name(err); /* "--job X: ...", after "report: " */
 			hk_wrap(&err, "report");
+		}
 		hk_err_print(err);
 		hk_err_free(&err);
 		return HK_EXIT_FAIL;
@@ -265,7 +288,7 @@ static int cmd_run(int argc, char **argv, enum run_mode mode)
 		} else if (strcmp(lname, "workdir") == 0) {
 			c.workdir = optarg;
 		} else if (strcmp(lname, "env") == 0) {
-			if (hk_env_add(&c, optarg, "--env", &err) < 0)
+			if (hk_env_add(&c, optarg, &err) < 0)
 				goto fail;
 		} else if (strcmp(lname, "env-file") == 0) {
 			if (hk_env_file(&c, optarg, &err) < 0)
@@ -326,6 +349,12 @@ static int cmd_run(int argc, char **argv, enum run_mode mode)
 				hk_fail(&err, 0, "--memory %s: expected a size such as 64M or 2G", optarg);
 				goto fail;
 			}
+		} else if (strcmp(lname, "limits") == 0) {
+			if (strcmp(optarg, "best-effort") != 0 && strcmp(optarg, "enforce") != 0) {
+				hk_fail(&err, 0, "--limits %s: expected enforce or best-effort", optarg);
+				goto fail;
+			}
+			c.cg.best_effort = optarg[0] == 'b';
 		} else if (strcmp(lname, "pids") == 0 || strcmp(lname, "ntasks") == 0 ||
 			   strcmp(lname, "task") == 0 || strcmp(lname, "cpus-per-task") == 0) {
 			unsigned long v;
@@ -442,9 +471,24 @@ fail:
 	return HK_EXIT_FAIL;
 }
 
+/* husk CMD --help (or -h), for the commands whose own parser has none:
+ * their synopsis and help from usage.h. Returns true when it was asked. */
+static bool command_help(int argc, char **argv)
+{
+	if (argc != 3 || (strcmp(argv[2], "--help") != 0 && strcmp(argv[2], "-h") != 0))
+		return false;
+#define X(cmd, syn, help) \
+	if (strcmp(argv[1], cmd) == 0) \
+		printf("Usage: husk %s\n\n%s\nSee husk(1).\n", syn, help);
+	HUSK_COMMANDS(X)
+#undef X
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	hk_debug_start();
+	hk_log_names(names);
 	if (argc < 2) {
 		usage(stderr);
 		return HK_EXIT_FAIL;
@@ -486,6 +530,8 @@ int main(int argc, char **argv)
 		return cmd_image(argv);
 	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "gc") == 0) {
 		hk_err err = NULL;
+		if (command_help(argc, argv))
+			return 0;
 		if (argc > 2) {
 			hk_log(HK_LOG_ERROR, "%s: unexpected argument '%s'", cmd, argv[2]);
 			return HK_EXIT_FAIL;

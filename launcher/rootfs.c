@@ -270,7 +270,7 @@ static int make_dev(int rootfd, const struct hk_container *c, const char *stage,
 		return -1;
 	for (size_t i = 0; i < c->ndevices; i++)
 		if (bind_host(rootfd, c->device_paths[i], c->device_paths[i], false, true, err) < 0)
-			return hk_wrap(err, "--device");
+			return hk_about(err, HK_IN_DEVICE);
 	return 0;
 }
 
@@ -539,13 +539,13 @@ static int bind_all(int rootfd, const struct hk_container *c, const char *stage,
 		if (path_under(b->real, stage)) {
 			if (b->optional)
 				continue;
-			return hk_fail(err, 0, "--bind %s: inside husk's runtime directory %s, "
-				       "which containers never see", b->src, stage);
+			return hk_fail_in(err, HK_IN_BIND, 0, "%s: inside husk's runtime directory %s, "
+					  "which containers never see", b->src, stage);
 		}
 		int r = bind_host(rootfd, b->real, b->dst, b->ro, false, err);
 		if (r < 0) {
 			if (!b->optional)
-				return hk_wrap(err, "--bind");
+				return hk_about(err, HK_IN_BIND);
 			/* the image made the home or cwd a way to / */
 			if (r == HK_BIND_ROOT)
 				hk_warn("%s; not bound", (*err)->msg);

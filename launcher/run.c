@@ -71,7 +71,7 @@ static int child_main(void *arg)
 			goto fail;
 	}
 	if (r->c->hostname && sethostname(r->c->hostname, strlen(r->c->hostname)) < 0) {
-		hk_fail(&err, errno, "--hostname %s", r->c->hostname);
+		hk_fail_in(&err, HK_IN_HOSTNAME, errno, "%s", r->c->hostname);
 		goto fail;
 	}
 	hk_debug("container started");
@@ -124,23 +124,23 @@ static int step_report(struct run *r, hk_err *err)
 	}
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
 	if (fd < 0 && errno == ENXIO)
-		return hk_fail(err, 0, "--report %s: not a regular file", path);
+		return hk_fail_in(err, HK_IN_REPORT, 0, "%s: not a regular file", path);
 	if (fd < 0)
-		return hk_fail(err, errno, "--report %s", path);
+		return hk_fail_in(err, HK_IN_REPORT, errno, "%s", path);
 	if (fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) < 0) {
 		int e = errno;
 		close(fd);
-		return hk_fail(err, e, "--report %s", path);
+		return hk_fail_in(err, HK_IN_REPORT, e, "%s", path);
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return hk_fail(err, 0, "--report %s: not a regular file", path);
+		return hk_fail_in(err, HK_IN_REPORT, 0, "%s: not a regular file", path);
 	}
 	r->report = fdopen(fd, "a");
 	if (r->report == NULL) {
 		int e = errno;
 		close(fd);
-		return hk_fail(err, e, "--report %s", path);
+		return hk_fail_in(err, HK_IN_REPORT, e, "%s", path);
 	}
 	return 0;
 }
@@ -260,7 +260,7 @@ static void write_report(struct run *r, long long startup_us)
 		hk_err_free(&e);
 	}
 	if (acct_record_write(r->report, &rec, &e) < 0) {
-		hk_warn("--report %s: %s", c->report, e->msg);
+		hk_log_in(HK_LOG_WARN, HK_IN_REPORT, "%s: %s", c->report, e->msg);
 		hk_err_free(&e);
 	}
 	fflush(r->report);

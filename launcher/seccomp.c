@@ -53,7 +53,7 @@ static int bad(struct profile *p, const char *fmt, const char *what)
 {
 	char msg[512];
 	snprintf(msg, sizeof(msg), fmt, what);
-	return hk_fail(p->err, 0, "--seccomp %s: %s", p->path, msg);
+	return hk_fail_in(p->err, HK_IN_SECCOMP, 0, "%s: %s", p->path, msg);
 }
 
 /* "SCMP_ACT_ERRNO" and friends; errno_ret < 0: not given. */
@@ -278,7 +278,7 @@ static int add_rule(struct profile *p, scmp_filter_ctx ctx, json_t *rule, size_t
 		if (r < 0 && r != -EEXIST) {
 			char what[160];
 			snprintf(what, sizeof(what), "%s (rule %zu)", json_string_value(jn), idx + 1);
-			return hk_fail(p->err, -r, "--seccomp %s: adding the rule for %s", p->path, what);
+			return hk_fail_in(p->err, HK_IN_SECCOMP, -r, "%s: adding the rule for %s", p->path, what);
 		}
 	}
 	return 0;
@@ -351,10 +351,10 @@ static int export(struct profile *p, scmp_filter_ctx ctx, struct hk_filter *f)
 {
 	cleanup_close int fd = (int)syscall(SYS_memfd_create, "husk-seccomp", MFD_CLOEXEC);
 	if (fd < 0)
-		return hk_fail(p->err, errno, "--seccomp %s: compiling", p->path);
+		return hk_fail_in(p->err, HK_IN_SECCOMP, errno, "%s: compiling", p->path);
 	int r = seccomp_export_bpf(ctx, fd);
 	if (r < 0)
-		return hk_fail(p->err, -r, "--seccomp %s: compiling", p->path);
+		return hk_fail_in(p->err, HK_IN_SECCOMP, -r, "%s: compiling", p->path);
 	off_t size = lseek(fd, 0, SEEK_CUR);
 	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) ||
 	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
@@ -362,7 +362,7 @@ static int export(struct profile *p, scmp_filter_ctx ctx, struct hk_filter *f)
 	f->insns = malloc((size_t)size);
 	if (f->insns == NULL || pread(fd, f->insns, (size_t)size, 0) != size) {
 		hk_filter_free(f);
-		return hk_fail(p->err, errno ? errno : EIO, "--seccomp %s: compiling", p->path);
+		return hk_fail_in(p->err, HK_IN_SECCOMP, errno ? errno : EIO, "%s: compiling", p->path);
 	}
 	f->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
 	return 0;
@@ -374,18 +374,16 @@ int hk_seccomp_profile(const char *path, bool root, struct hk_filter *f, hk_err 
 	json_error_t jerr;
 	memset(f, 0, sizeof(*f));
 
-	char what[4200];
-	snprintf(what, sizeof(what), "--seccomp %s", path);
-	cleanup_close int fd = hk_open_regular(AT_FDCWD, path, O_RDONLY, false, what, err);
+	cleanup_close int fd = hk_open_regular(AT_FDCWD, path, O_RDONLY, false, path, err);
 	if (fd < 0)
-		return -1;
+		return hk_about(err, HK_IN_SECCOMP);
 	size_t len;
 	cleanup_free char *text = hk_read_fd(fd, 4 << 20, &len);
 	if (text == NULL)
-		return hk_fail(err, errno == EISDIR ? EISDIR : errno, "--seccomp %s", path);
+		return hk_fail_in(err, HK_IN_SECCOMP, errno == EISDIR ? EISDIR : errno, "%s", path);
 	json_t *prof = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (prof == NULL)
-		return hk_fail(err, 0, "--seccomp %s: line %d: %s", path, jerr.line, jerr.text);
+		return hk_fail_in(err, HK_IN_SECCOMP, 0, "%s: line %d: %s", path, jerr.line, jerr.text);
 	int ret = -1;
 	scmp_filter_ctx ctx = NULL;
 	if (!json_is_object(prof)) {
@@ -409,7 +407,7 @@ int hk_seccomp_profile(const char *path, bool root, struct hk_filter *f, hk_err 
 		goto out;
 	ctx = seccomp_init(p.def);
 	if (ctx == NULL) {
-		hk_fail(err, ENOMEM, "--seccomp %s", path);
+		hk_fail_in(err, HK_IN_SECCOMP, ENOMEM, "%s", path);
 		goto out;
 	}
 	/* husk sets no_new_privs itself, just before loading */
@@ -443,10 +441,10 @@ int hk_seccomp_prepare(struct hk_container *c, hk_err *err)
 	if (c->seccomp == NULL || strcmp(c->seccomp, "unconfined") == 0)
 		return 0;
 	if (c->seccomp[0] == '\0')
-		return hk_fail(err, 0, "--seccomp: expected a profile file or unconfined");
+		return hk_fail_in(err, HK_IN_SECCOMP, 0, "'': expected a profile file or unconfined");
 	struct hk_filter *f = calloc(1, sizeof(*f));
 	if (f == NULL)
-		return hk_fail(err, ENOMEM, "--seccomp %s", c->seccomp);
+		return hk_fail_in(err, HK_IN_SECCOMP, ENOMEM, "%s", c->seccomp);
 	if (hk_seccomp_profile(c->seccomp, c->root, f, err) < 0) {
 		free(f);
 		return -1;

@@ -61,7 +61,7 @@ static int keeper_enter(struct hk_container *c, const char *stage, struct hk_met
 	if (unshare(flags) < 0)
 		return hk_fail(err, errno, "creating the container's namespaces");
 	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
-		return hk_fail(err, errno, "--hostname %s", c->hostname);
+		return hk_fail_in(err, HK_IN_HOSTNAME, errno, "%s", c->hostname);
 	return rootfs_enter(c, stage, meta, err);
 }
 

@@ -29,6 +29,7 @@
 	X("mems", 0, "LIST", "Allocate memory on these NUMA nodes only.") \
 	X("memory", 0, "SIZE", "Memory limit (64M, 2G; RAM plus swap); over it the container is killed (status 137).") \
 	X("pids", 0, "N", "At most N processes and threads in the container.") \
+	X("limits", 0, "enforce|best-effort", "Where husk can make no cgroup for the container (none delegated to the caller): a --memory or --pids limit is an error (enforce, the default), or with best-effort a warning, and the container runs without it. --cpus and --mems fall back to sched_setaffinity and the memory policy either way.") \
 	X("ntasks", 0, "N", "Bind as task --task of N tasks on this node, the way srun does (with --cpus-per-task, --cpu-bind, --distribution).") \
 	X("task", 0, "RANK", "This container's task rank on the node, 0 to N-1 (default 0).") \
 	X("cpus-per-task", 0, "N", "CPUs (hardware threads) per task (default 1).") \

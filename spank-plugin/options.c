@@ -144,8 +144,10 @@ int hs_opt_mounts(struct hs_opts *o, const char *arg, hk_err *err)
 		return hk_fail(err, ENOMEM, "--container-mounts");
 	for (char *m = strtok_r(copy, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
 		struct hk_bind b;
-		if (hk_bind_parse(m, &b, err) < 0)
-			return hk_wrap(err, "--container-mounts");
+		if (hk_bind_parse(m, &b, err) < 0) {
+			hk_wrap(err, "--container-mounts"); /* named here, as typed */
+			return hk_about(err, HK_IN_NONE);
+		}
 		free(b.src);
 		free(b.dst);
 	}

@@ -45,6 +45,20 @@ static void to_slurm(enum hk_level level, const char *msg)
 	}
 }
 
+/* The error boundary's names: what srun's user typed for each input of
+ * husk's code (common/err.h); the others are not the user's options here. */
+static const char *const names[HK_IN_COUNT] = {
+	[HK_IN_BIND] = "--container-mounts",
+	[HK_IN_WORKDIR] = "--container-workdir",
+	[HK_IN_DEVICE] = "--container-device",
+};
+
+static void set_log(void)
+{
+	hk_log_handler(to_slurm);
+	hk_log_names(names);
+}
+
 /* A parser's result for Slurm: its message through the log. */
 static int said(int ret, hk_err *err)
 {
@@ -109,7 +123,7 @@ static int parse_args(int ac, char **av)
 
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
-	hk_log_handler(to_slurm);
+	set_log();
 	if (parse_args(ac, av) < 0)
 		return -1;
 	for (struct spank_option *o = options; o->name; o++)
@@ -163,7 +177,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 /* slurmd's epilog (root), at the job's end on this node */
 int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 {
-	hk_log_handler(to_slurm);
+	set_log();
 	if (parse_args(ac, av) < 0)
 		opts.acct_off = true; /* say so, merge nothing; still remove the layers */
 	return hs_epilog(sp, &opts);

@@ -62,6 +62,7 @@ bool hs_step_here(void)
  * exits 0 ("task 0 launch failed: Slurmd could not execve job"). */
 static int fail_step(const char *what, hk_err *err)
 {
+	hk_err_name(*err); /* "--container-mounts /x: ...", after what */
 	hk_log(HK_LOG_ERROR, "%s%s%s", what, *err ? ": " : "", *err ? (*err)->msg : "");
 	hk_err_free(err);
 	st.failed = true;
@@ -167,14 +168,13 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 				return fail_step("out of memory", &err);
 			c->binds = n;
 			if (hk_bind_parse(m, &c->binds[c->nbinds], &err) < 0)
-				return fail_step("--container-mounts", &err);
+				return fail_step("the job's container", &err);
 			c->nbinds++;
 		}
 	}
 	/* the site's devices, then the user's; CDI specs are read in
 	 * hk_container_resolve_for, as the user */
 	const char *devs[2] = { o->site_devices, o->devices };
-	c->device_opt = "--container-device";
 	for (int i = 0; i < 2; i++) {
 		cleanup_free char *copy = devs[i] ? strdup(devs[i]) : NULL;
 		char *save = NULL;

@@ -90,6 +90,7 @@ int hs_task_init(spank_t sp, const struct hs_opts *o)
 		return 0;
 	bind_task(sp, o);
 	if (hk_step_join(keeper, hs_step_container(), &envp, &err) < 0) {
+		hk_err_name(err);
 		hk_log(HK_LOG_ERROR, "entering the container: %s", err->msg);
 		hk_err_free(&err);
 		_exit(HK_EXIT_FAIL);

@@ -156,17 +156,30 @@ case_pids() {
 	fi
 }
 
-# a group that may not be made: one warning, bound by sched_setaffinity,
-# nothing claimed
+# a group that may not be made, best effort asked for: one warning, bound by
+# sched_setaffinity, nothing claimed
 case_no_delegation() {
-	run --base / --cpus 0 --memory 64M -- grep '^Cpus_allowed_list' /proc/self/status
+	run --base / --best-effort --cpus 0 --memory 64M -- grep '^Cpus_allowed_list' /proc/self/status
 	nwarn=$(printf '%s\n' "$out" | grep -c 'husk: warning:')
 	if [ $rc -eq 0 ] && [ "$nwarn" = 1 ] && printf '%s\n' "$out" | grep -q "^Cpus_allowed_list:[[:space:]]*0\$" &&
-		printf '%s\n' "$out" | grep -q -- '--memory not enforced' &&
+		printf '%s\n' "$out" | grep -q -- '--memory 64M: not enforced' &&
 		printf '%s' "$rec" | grep -q '"enforced":false'; then
 		ok "no delegation: one warning, CPU 0 by affinity, --memory not claimed"
 	else
 		fail "no delegation" "rc $rc warnings $nwarn: $out $rec"
+	fi
+}
+
+# a group that may not be made, and a limit only a group enforces: an
+# error naming the limit, and the command never runs
+case_no_delegation_limit() {
+	run --base / --memory 64M -- echo ran
+	if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^ran$' &&
+		printf '%s\n' "$out" | grep -q -- "^husk: error: --memory 64M: can't be enforced: no cgroup" &&
+		printf '%s\n' "$out" | grep -q -- '--best-effort runs without the limit$'; then
+		ok "no delegation, --memory: refused, naming --memory"
+	else
+		fail "no delegation, --memory" "rc $rc: $out"
 	fi
 }
 
@@ -206,7 +219,7 @@ case_report() {
 }
 
 all="peak_memory io_write oom cpu_time cpuset mems mem_policy_local mem_policy_bind
-mem_policy_interleave mem_policy_preferred bind_plan clone pids no_delegation stale_group report"
+mem_policy_interleave mem_policy_preferred bind_plan clone pids no_delegation no_delegation_limit stale_group report"
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' $all
 	exit 0

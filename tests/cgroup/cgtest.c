@@ -12,7 +12,8 @@
  * Options of run: --base B --tag T --cpus L --mems L --memory SIZE --pids N
  *   --ntasks N --task R --cpus-per-task C --bind B --distribution D --topo XML
  *   --mem-policy P --job J --step S --node N --report FILE --user UID
- *   --clone (start the child with clone3 CLONE_INTO_CGROUP where possible) */
+ *   --clone (start the child with clone3 CLONE_INTO_CGROUP where possible)
+ *   --best-effort (a memory or pids limit that no group enforces: a warning) */
 #include "config.h"
 #include "cgroup.h"
 
@@ -63,7 +64,7 @@ static int drop_to(const char *uid)
 
 enum {
 	O_BASE = 256, O_TAG, O_CPUS, O_MEMS, O_MEMORY, O_PIDS, O_NTASKS, O_TASK, O_CPT, O_BIND, O_DIST,
-	O_TOPO, O_MPOL, O_JOB, O_STEP, O_NODE, O_REPORT, O_USER, O_BY, O_FORMAT, O_CLONE,
+	O_TOPO, O_MPOL, O_JOB, O_STEP, O_NODE, O_REPORT, O_USER, O_BY, O_FORMAT, O_CLONE, O_BEST,
 };
 static const struct option longopts[] = {
 	{ "base", 1, 0, O_BASE }, { "tag", 1, 0, O_TAG }, { "cpus", 1, 0, O_CPUS }, { "mems", 1, 0, O_MEMS },
@@ -72,7 +73,7 @@ static const struct option longopts[] = {
 	{ "distribution", 1, 0, O_DIST }, { "topo", 1, 0, O_TOPO }, { "mem-policy", 1, 0, O_MPOL },
 	{ "job", 1, 0, O_JOB }, { "step", 1, 0, O_STEP }, { "node", 1, 0, O_NODE }, { "report", 1, 0, O_REPORT },
 	{ "user", 1, 0, O_USER }, { "by", 1, 0, O_BY }, { "format", 1, 0, O_FORMAT }, { "clone", 0, 0, O_CLONE },
-	{ 0, 0, 0, 0 },
+	{ "best-effort", 0, 0, O_BEST }, { 0, 0, 0, 0 },
 };
 
 struct args {
@@ -115,6 +116,7 @@ static int parse(int argc, char **argv, struct args *a, hk_err *e)
 		case O_BY: if (acct_by_parse(optarg, &a->by, e) < 0) return -1; break;
 		case O_FORMAT: if (acct_fmt_parse(optarg, &a->fmt, e) < 0) return -1; break;
 		case O_CLONE: a->clone = true; break;
+		case O_BEST: a->o.best_effort = true; break;
 		default: return hk_fail(e, EINVAL, "bad option (see the comment at the top of tests/cgroup/cgtest.c)");
 		}
 	}
@@ -153,8 +155,8 @@ static int cmd_run(int argc, char **argv)
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return perror("pipe"), 125;
 	int cgfd = -1;
-	if (a.clone)
-		cg_start_clone(c, &cgfd, &e);
+	if (a.clone && cg_start_clone(c, &cgfd, &e) < 0)
+		return die(&e);
 	pid_t pid;
 	if (cgfd >= 0) {
 		struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd };
@@ -316,8 +318,15 @@ static int cmd_work(int argc, char **argv)
 	return 2;
 }
 
+/* cgtest names the library's inputs with its own options, as husk run */
+static const char *const names[HK_IN_COUNT] = {
+	[HK_IN_CPUS] = "--cpus", [HK_IN_MEMS] = "--mems", [HK_IN_MEMORY] = "--memory",
+	[HK_IN_PIDS] = "--pids", [HK_IN_LIMITS] = "--best-effort",
+};
+
 int main(int argc, char **argv)
 {
+	hk_log_names(names);
 	if (getenv("CGTEST_VERBOSE"))
 		hk_verbose = 1;
 	if (argc < 2) {

@@ -97,7 +97,8 @@ START_TEST(names)
 	ck_assert_int_eq(cg_bind_parse("Cores", &b, NULL), 0);
 	ck_assert_int_eq(b, CG_BIND_CORE);
 	ck_assert_int_eq(cg_bind_parse("thread", &b, &e), -1);
-	ck_assert_str_eq(e->msg, "--bind: \"thread\" is not one of none, core, socket, numa: Invalid argument");
+	/* the parser says what is wrong; naming the option is the front end's */
+	ck_assert_str_eq(e->msg, "\"thread\" is not one of none, core, socket, numa: Invalid argument");
 	hk_err_free(&e);
 	ck_assert_int_eq(cg_dist_parse("cyclic", &d, NULL), 0);
 	ck_assert_int_eq(d, CG_DIST_CYCLIC);
@@ -305,20 +306,28 @@ START_TEST(prepare)
 	ck_assert_int_eq(cg_finish(c, NULL, -1, &rec, &e), 0); /* never started: frees */
 	cg_record_release(&rec);
 
+	/* the errors are about the CPU list; a front end names its option */
+	static const char *const names[HK_IN_COUNT] = { [HK_IN_CPUS] = "--cpus" };
+	hk_log_names(names);
 	o.cpus = "0-3";
 	ck_assert_int_eq(cg_prepare(&o, &c, &e), -1);
+	ck_assert_int_eq(e->input, HK_IN_CPUS);
+	hk_err_name(e);
 	ck_assert_str_eq(e->msg, "--cpus 0-3: none of them is in task 1's plan: Invalid argument");
 	hk_err_free(&e);
 
 	o.plan = false;
 	o.cpus = "";
 	ck_assert_int_eq(cg_prepare(&o, &c, &e), -1);
-	ck_assert_str_eq(e->msg, "--cpus: the list is empty: Invalid argument");
+	hk_err_name(e);
+	ck_assert_str_eq(e->msg, "--cpus \"\": the list is empty: Invalid argument");
 	hk_err_free(&e);
 	o.cpus = "1-x";
 	ck_assert_int_eq(cg_prepare(&o, &c, &e), -1);
-	ck_assert_ptr_nonnull(strstr(e->msg, "--cpus: bad list \"1-x\""));
+	hk_err_name(e);
+	ck_assert_ptr_nonnull(strstr(e->msg, "--cpus bad list \"1-x\""));
 	hk_err_free(&e);
+	hk_log_names(NULL);
 
 	o.cpus = NULL;
 	o.plan = true;
