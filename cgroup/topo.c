@@ -146,16 +146,14 @@ static int load_hwloc(const char *xml, cg_topo *t, hk_err *err)
 	/* husk reads the file itself: a regular file (never a FIFO's wait),
 	 * at most CG_TOPO_MAX bytes (not /dev/zero into memory without end) */
 	if (xml) {
-		char what[4200];
-		snprintf(what, sizeof(what), "--topology %s", xml);
-		cleanup_close int fd = hk_open_regular(AT_FDCWD, xml, O_RDONLY, false, what, err);
+		cleanup_close int fd = hk_open_regular(AT_FDCWD, xml, O_RDONLY, false, xml, err);
 		if (fd < 0)
-			return -1;
+			return hk_about(err, HK_IN_TOPOLOGY);
 		text = hk_read_fd(fd, CG_TOPO_MAX, &len);
 		if (text == NULL && errno == EFBIG)
-			return hk_fail(err, 0, "--topology %s: larger than %d MiB, not a topology", xml, CG_TOPO_MAX >> 20);
+			return hk_fail_in(err, HK_IN_TOPOLOGY, 0, "%s: larger than %d MiB, not a topology", xml, CG_TOPO_MAX >> 20);
 		if (text == NULL)
-			return hk_fail(err, errno, "--topology %s", xml);
+			return hk_fail_in(err, HK_IN_TOPOLOGY, errno, "%s", xml);
 	}
 	if (hwloc_topology_init(&h) < 0)
 		return hk_fail(err, errno, "hwloc: initialising a topology");

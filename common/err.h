@@ -30,6 +30,7 @@ enum hk_input {
 	HK_IN_PIDS,       /* the process limit */
 	HK_IN_REPORT,     /* the accounting record's file */
 	HK_IN_SECCOMP,    /* a seccomp profile */
+	HK_IN_TOPOLOGY,   /* a topology file to plan from */
 	HK_IN_JOB,        /* a Slurm job id */
 	HK_IN_LIMITS,     /* how to ask for limits on a best-effort basis */
 	HK_IN_COUNT

@@ -50,6 +50,7 @@ static const char *const names[HK_IN_COUNT] = {
 	[HK_IN_PIDS] = "--pids",
 	[HK_IN_REPORT] = "--report",
 	[HK_IN_SECCOMP] = "--seccomp",
+	[HK_IN_TOPOLOGY] = "--topology",
 	[HK_IN_JOB] = "--job",
 	[HK_IN_LIMITS] = "--limits=best-effort",
 };
