@@ -12,21 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HAVE_LIBNUMA
-#include <numaif.h>
-#endif
-
 #include "util.h"
 
-#ifndef MPOL_DEFAULT
+/* set_mempolicy(2)'s modes (the kernel's uapi mempolicy.h; husk needs no
+ * libnuma for them) */
 #define MPOL_DEFAULT 0
 #define MPOL_PREFERRED 1
 #define MPOL_BIND 2
 #define MPOL_INTERLEAVE 3
-#endif
-#ifndef MPOL_LOCAL
 #define MPOL_LOCAL 4
-#endif
 
 struct cg_ctx {
 	struct cg_opts o;       /* strings not kept */
@@ -244,8 +238,8 @@ int cg_set_mempolicy(enum cg_mempolicy p, const cg_set *mems, hk_err *err)
 	}
 	if (mode != MPOL_LOCAL && cg_set_empty(&nodes))
 		return 0; /* no node list: nothing to bind to */
-	/* the system call itself (libnuma's numaif.h names the modes): linking
-	 * libnuma would load one more shared object at every husk start */
+	/* the system call itself: linking libnuma would load one more shared
+	 * object at every husk start */
 	long r = syscall(SYS_set_mempolicy, mode, mode == MPOL_LOCAL ? NULL : (const unsigned long *)nodes.w,
 	                 mode == MPOL_LOCAL ? 0UL : (unsigned long)CG_SET_BITS + 1);
 	if (r < 0) {

@@ -18,7 +18,7 @@ PACKAGES=(
 	docker-registry skopeo umoci openssl apache2-utils curl python3 python3-jwt python3-cryptography
 	# launcher, cgroup, spank-plugin
 	libjansson-dev libyaml-dev
-	libseccomp-dev libhwloc-dev hwloc libnuma-dev libmunge-dev munge
+	libseccomp-dev libhwloc-dev hwloc libmunge-dev munge
 	# spank-plugin (slurm/spank.h) and the real Slurm cluster its tests start
 	libslurm-dev slurm-wlm slurmdbd mariadb-server bc
 	# tests: unit test frameworks, the demo image, the harness's tools
