@@ -39,18 +39,6 @@ static void vfail(hk_err *err, enum hk_input input, int errnum, const char *fmt,
 	}
 }
 
-int hk_fail(hk_err *err, int errnum, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return -1;
-	va_start(ap, fmt);
-	vfail(err, HK_IN_NONE, errnum, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int hk_fail_in(hk_err *err, enum hk_input input, int errnum, const char *fmt, ...)
 {
 	va_list ap;
@@ -184,6 +172,18 @@ void hk_err_name(hk_err err)
 	}
 	if (err)
 		err->input = HK_IN_NONE;
+}
+
+int hk_usage_error(const char *help, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	hk_log(HK_LOG_ERROR, "%s (see '%s')", what, help);
+	return 125;
 }
 
 void hk_err_print(const hk_err err)

@@ -44,14 +44,14 @@ typedef struct hk_error {
 
 typedef hk_error *hk_err;
 
-/* Set *err to fmt (plus ": strerror(errnum)" when errnum != 0), replacing any
- * earlier error. Returns -1 so callers can write `return hk_fail(...)`. */
-int hk_fail(hk_err *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* hk_fail, about input. */
+/* Set *err to fmt (plus ": strerror(errnum)" when errnum != 0), about
+ * input, replacing any earlier error. Returns -1 so callers can write
+ * `return hk_fail_in(...)`. */
 int hk_fail_in(hk_err *err, enum hk_input input, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* hk_fail_in, about no input in particular. */
+#define hk_fail(err, errnum, ...) hk_fail_in(err, HK_IN_NONE, errnum, __VA_ARGS__)
 
 /* Mark the existing error as about input. Returns -1. */
 int hk_about(hk_err *err, enum hk_input input);
@@ -98,6 +98,9 @@ void hk_log_in(enum hk_level level, enum hk_input input, const char *fmt, ...)
 void hk_err_name(hk_err err);
 /* hk_log_in(HK_LOG_ERROR, its input, its message). */
 void hk_err_print(const hk_err err);
+/* A front end's "bad usage": the error "MSG (see 'HELP')". Returns 125,
+ * the exit status for it. */
+int hk_usage_error(const char *help, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* hk_log(HK_LOG_WARN, ...) */
 void hk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int hk_verbose;

@@ -37,16 +37,7 @@ static int fail(hk_err *err)
 	return 125;
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	char what[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	hk_log(HK_LOG_ERROR, "image: %s (see 'husk image --help')", what);
-	return 125;
-}
+#define usage_error(...) hk_usage_error("husk image --help", "image: " __VA_ARGS__)
 
 /* The default output of import: the source's base name with .sqsh. */
 static char *default_output(const char *src)
@@ -123,7 +114,7 @@ static int cmd_make(int argc, char **argv, const char *cmd)
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error(optind >= argc ? "%s: missing argument" : "%s: one argument expected", cmd);
+		return optind >= argc ? usage_error("%s: missing argument", cmd) : usage_error("%s: one argument expected", cmd);
 	const char *src = argv[optind];
 	o.tree.default_mtime = source_date_epoch();
 	o.source_label = src;

@@ -121,16 +121,7 @@ static void print_man(void)
 	printf(".SH SEE ALSO\nunshare(1), bwrap(1), ch\\-run(1)\n");
 }
 
-__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
-{
-	char what[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	hk_log(HK_LOG_ERROR, "%s (see 'husk run --help')", what);
-	return HK_EXIT_FAIL;
-}
+#define bad_usage(...) hk_usage_error("husk run --help", __VA_ARGS__)
 
 enum run_mode { RUN, STEP_START, STEP_EXEC };
 
