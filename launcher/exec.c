@@ -10,12 +10,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -212,6 +214,27 @@ int hk_enter_workdir(const struct hk_container *c, const struct hk_meta *meta, h
 	return 0;
 }
 
+/* Only stdin, stdout, stderr and --preserve-fds pass: a directory
+ * descriptor the caller left open would reach host files the container was
+ * not given (CVE-2024-21626). And PMI_FD, as --preserve-fds would: the
+ * socket to the PMI-1/PMI-2 server of an MPI launcher (srun --mpi=pmi2,
+ * MPICH's hydra), which an MPI rank's PMI client finds by that number; only
+ * a socket, never a file or directory. */
+static int close_descriptors(const struct hk_container *c)
+{
+	unsigned from = 3U + c->preserve_fds;
+	unsigned long pmi;
+	struct stat st;
+	const char *v = getenv("PMI_FD");
+	if (v && hk_parse_uint(v, from, INT_MAX - 1, &pmi) == 0 && fstat((int)pmi, &st) == 0 &&
+	    S_ISSOCK(st.st_mode)) {
+		if (pmi > from && syscall(SYS_close_range, from, (unsigned)pmi - 1, 0) < 0)
+			return -1;
+		from = (unsigned)pmi + 1;
+	}
+	return (int)syscall(SYS_close_range, from, ~0U, 0);
+}
+
 __attribute__((noreturn)) static void exec_program(const struct hk_container *c,
 						   const struct hk_meta *meta, char **argv)
 {
@@ -221,10 +244,7 @@ __attribute__((noreturn)) static void exec_program(const struct hk_container *c,
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Only stdin, stdout, stderr and --preserve-fds pass: a directory
-	 * descriptor the caller left open would reach host files the
-	 * container was not given (CVE-2024-21626). */
-	if (syscall(SYS_close_range, 3U + c->preserve_fds, ~0U, 0) < 0) {
+	if (close_descriptors(c) < 0) {
 		hk_log(HK_LOG_ERROR, "closing descriptors: %s", strerror(errno));
 		_exit(HK_EXIT_FAIL);
 	}

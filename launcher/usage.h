@@ -40,7 +40,7 @@
 	X("topology", 0, "FILE.xml", "Plan from this hwloc XML topology instead of the machine's (for testing plans; a regular file of at most 16 MiB).") \
 	X("report", 0, "FILE|-", "Append the container's accounting (CPU, memory peak, OOM kills, I/O, pids, start-up time) as one JSON line to FILE (a regular file), or to stdout.") \
 	X("seccomp", 0, "PROFILE.json|unconfined", "System call filter: a Docker/OCI JSON seccomp profile, or none with unconfined (default: husk's, which denies kernel loading, keyrings, terminal injection, mounts, new user namespaces, bpf, io_uring; see docs/SECURITY.md).") \
-	X("preserve-fds", 0, "N", "Pass descriptors 3 to 3+N-1 on to COMMAND (default 0: only stdin, stdout and stderr).") \
+	X("preserve-fds", 0, "N", "Pass descriptors 3 to 3+N-1 on to COMMAND (default 0: only stdin, stdout and stderr). The socket that PMI_FD names (an MPI launcher's PMI-2 server, srun --mpi=pmi2) passes too.") \
 	X("verbose", 'v', NULL, "Print what husk does on stderr.") \
 	X("help", 'h', NULL, "Show this help and exit.")
 
