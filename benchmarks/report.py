@@ -71,6 +71,8 @@ def fmt(v, unit):
         return "%.2f us" % v
     if unit == "1/s":
         return "%.0f/s" % v
+    if unit == "KiB":
+        return "%.0f KiB" % v
     return "%g" % v
 
 

@@ -5,7 +5,13 @@
 #   benchmarks/run.sh [--quick] [--only NAME...] [--out DIR] [--runs N] [--start-slurm]
 #
 # NAMEs (default: all): true python numpy files mpi cold concurrency
-# throughput slurm images. --quick: the busybox image, few runs, the
+# throughput rest slurm images. rest: an idle holder's memory (RSS and
+# PSS from /proc/PID/smaps_rollup, a few seconds after a first container
+# ran the workload on a fresh mount) against the 2 MiB target, and the
+# holder's CPU per warm container (its threads' run time from
+# /proc/PID/task/*/schedstat, and utime+stime, over N warm /bin/true
+# runs); with HUSK_BASE=BINARY another husk is measured the same way,
+# alternating, in the same run. --quick: the busybox image, few runs, the
 # busybox-only workloads (true, files, cold, concurrency, throughput), in
 # under a minute; CI runs it as a smoke test of the harness
 # (tests/bench/run-suite.sh). Without --quick the image is a Debian
@@ -45,7 +51,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 here=$top/benchmarks
-all_groups=(true python numpy files mpi cold concurrency throughput slurm images)
+all_groups=(true python numpy files mpi cold concurrency throughput rest slurm images)
 quick=0 out="" runs="" only=() start_slurm=0
 argv=("$@")
 while [ $# -gt 0 ]; do
@@ -439,6 +445,64 @@ if want throughput; then
 	hf throughput "$n x /bin/true, 2 at a time" user bare "$reps" -- "${args[@]}"
 	# hyperfine's seconds for N runs; the report turns them into runs a second
 	jq -c --argjson n "$n" 'if .group == "throughput" then . + {count: $n} else . end' "$raw" >"$work/raw2" && mv "$work/raw2" "$raw"
+fi
+
+# --- at rest: an idle holder's memory, and its CPU per container -------------
+# holder_of IMAGE: the pid of the user's holder of IMAGE
+holder_of() { as_user "$husk" ps | awk -v i="$1" 'NR > 1 && $NF == i { print $1; exit }'; }
+# cpu_ns PID: run time of all its threads (ns); cpu_ticks PID: utime+stime
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d\n", s }'; }
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat; }
+if want rest; then
+	w=$([ "$quick" = 1 ] && echo files || echo numpy)
+	rounds=$([ "$quick" = 1 ] && echo 1 || echo 3)
+	nwarm=$([ "$quick" = 1 ] && echo 50 || echo 500)
+	hz=$(getconf CLK_TCK)
+	bins=(husk "$husk")
+	if [ -n "${HUSK_BASE:-}" ]; then
+		cp "$HUSK_BASE" "$work/husk-base" && chmod 0755 "$work/husk-base"
+		bins+=(husk-base "$work/husk-base")
+	fi
+	log "rest: ${wl[$w]} on a fresh mount, idle 3 s, memory; then $nwarm warm /bin/true, the holder's CPU ($rounds rounds)"
+	echo 2048 >"$work/rest-target"
+	for i in $(seq "$rounds"); do
+		for ((k = 0; k < ${#bins[@]}; k += 2)); do
+			t=${bins[$k]} b=${bins[$((k + 1))]}
+			as_user "$b" gc >/dev/null 2>&1 || true
+			(cd "$work" && as_user sh -c "$b run --linger 600 $sq -- ${wl[$w]}" >/dev/null 2>"$work/rest.err") ||
+				{ log "rest $t: $(tail -n 1 "$work/rest.err")"; continue; }
+			sleep 3
+			p=$(holder_of "$sq")
+			[ -n "$p" ] || { log "rest $t: no holder of $sq"; continue; }
+			for f in Rss Pss Pss_Anon Pss_File; do
+				awk -v f="$f:" '$1 == f { print $2 }' /proc/"$p"/smaps_rollup >>"$work/rest-$t-$f"
+			done
+			awk '/^Threads:/ { print $2 }' /proc/"$p"/status >>"$work/rest-$t-threads"
+			c0=$(cpu_ns "$p") k0=$(cpu_ticks "$p") s=$(date +%s%N)
+			for j in $(seq "$nwarm"); do as_user "$b" run --linger 600 "$sq" -- /bin/true || break; done
+			e=$(date +%s%N) c1=$(cpu_ns "$p") k1=$(cpu_ticks "$p")
+			[ "$(holder_of "$sq")" = "$p" ] || log "rest $t: the warm runs did not all join holder $p"
+			awk -v d=$((c1 - c0)) -v n="$nwarm" 'BEGIN { printf "%.3f\n", d / n / 1e3 }' >>"$work/rest-$t-cpu"
+			awk -v d=$((k1 - k0)) -v n="$nwarm" -v hz="$hz" 'BEGIN { printf "%.3f\n", d / hz / n * 1e6 }' >>"$work/rest-$t-ticks"
+			awk -v d=$((e - s)) -v n="$nwarm" 'BEGIN { printf "%.3f\n", d / n / 1e3 }' >>"$work/rest-$t-wall"
+			as_user "$b" gc >/dev/null 2>&1 || true
+		done
+	done
+	mw="idle holder after ${label[$w]} (KiB)"
+	record rest "$mw" target user KiB target "$work/rest-target"
+	for ((k = 0; k < ${#bins[@]}; k += 2)); do
+		t=${bins[$k]}
+		[ -s "$work/rest-$t-Rss" ] || continue
+		record rest "$mw" "$t RSS" user KiB target "$work/rest-$t-Rss"
+		record rest "$mw" "$t PSS" user KiB target "$work/rest-$t-Pss"
+		record rest "$mw" "$t PSS anon" user KiB target "$work/rest-$t-Pss_Anon"
+		record rest "$mw" "$t PSS file" user KiB target "$work/rest-$t-Pss_File"
+		record rest "$mw" "$t threads" user n "$t threads" "$work/rest-$t-threads"
+		cw="holder CPU per warm /bin/true container (us)"
+		record rest "$cw" "$t wall per container" user us "$t wall per container" "$work/rest-$t-wall"
+		record rest "$cw" "$t holder CPU (schedstat)" user us "$t wall per container" "$work/rest-$t-cpu"
+		record rest "$cw" "$t holder CPU (utime+stime)" user us "$t wall per container" "$work/rest-$t-ticks"
+	done
 fi
 
 # --- Slurm ---------------------------------------------------------------------

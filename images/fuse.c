@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -256,21 +257,6 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info
 	fuse_reply_err(req, 0);
 }
 
-static __thread char *read_buf;
-static __thread size_t read_cap;
-
-static char *thread_buf(size_t n)
-{
-	if (read_cap < n) {
-		char *p = realloc(read_buf, n);
-		if (p == NULL)
-			return NULL;
-		read_buf = p;
-		read_cap = n;
-	}
-	return read_buf;
-}
-
 static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct img_inode in;
@@ -280,7 +266,7 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, str
 		fuse_reply_err(req, r < 0 ? -r : EINVAL);
 		return;
 	}
-	char *buf = thread_buf(size);
+	char *buf = img_sqfs_scratch(size);
 	if (buf == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -341,7 +327,7 @@ static void list(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, bool p
 		fuse_reply_err(req, r < 0 ? -r : EINVAL);
 		return;
 	}
-	struct listing l = { .req = req, .plus = plus, .size = size, .buf = thread_buf(size) };
+	struct listing l = { .req = req, .plus = plus, .size = size, .buf = img_sqfs_scratch(size) };
 	if (l.buf == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -428,6 +414,17 @@ static const struct fuse_lowlevel_ops ops = {
 
 /* ---- threads ---- */
 
+/* An idle server gives its memory back: once no request came for
+ * IDLE_MS, the janitor frees the request states and the data block cache
+ * (img_sqfs_trim) and returns free heap pages to the kernel. The first
+ * request after that wakes it again (one signal), so an idle server
+ * sleeps for good. */
+#define IDLE_MS 1000
+static atomic_ulong served;      /* requests so far */
+static atomic_bool dirty = true; /* something to free (the set-up's too) */
+static pthread_t janitor_thread;
+static bool have_janitor;
+
 static void *serve(void *arg)
 {
 	struct fuse_buf buf;
@@ -438,7 +435,13 @@ static void *serve(void *arg)
 			continue;
 		if (r <= 0)
 			break; /* unmounted (ENODEV) or aborted */
+		img_sqfs_begin();
 		fuse_session_process_buf(srv.se, &buf);
+		img_sqfs_end();
+		atomic_fetch_add_explicit(&served, 1, memory_order_relaxed);
+		if (!atomic_load_explicit(&dirty, memory_order_relaxed) && !atomic_exchange(&dirty, true) &&
+		    have_janitor)
+			pthread_kill(janitor_thread, SIGUSR2);
 	}
 	free(buf.mem);
 	fuse_session_exit(srv.se);
@@ -462,21 +465,39 @@ void img_fuse_write_stats(int fd)
 	hk_write_all(fd, buf, (size_t)n);
 }
 
-/* SIGUSR1: write the counters to $HUSK_FUSE_STATS (replacing it). */
-static void *stats(void *arg)
+/* SIGUSR1: the counters to $HUSK_FUSE_STATS (replacing it). */
+static void write_stats(void)
+{
+	if (srv.stats == NULL)
+		return;
+	int fd = open(srv.stats, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		img_fuse_write_stats(fd);
+		close(fd);
+	}
+}
+
+/* The janitor: frees an idle server's memory, and writes the counters on
+ * SIGUSR1. SIGUSR2 (from serve) says there is something to free again. */
+static void *janitor(void *arg)
 {
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	const struct timespec idle = { IDLE_MS / 1000, (IDLE_MS % 1000) * 1000000L };
 	for (;;) {
-		int sig;
-		if (sigwait(&set, &sig) != 0 || srv.stats == NULL)
+		bool d = atomic_load(&dirty);
+		unsigned long before = atomic_load(&served);
+		int sig = d ? sigtimedwait(&set, NULL, &idle) : sigwaitinfo(&set, NULL);
+		if (sig == SIGUSR1)
+			write_stats();
+		if (sig >= 0 || errno != EAGAIN || atomic_load(&served) != before)
 			continue;
-		int fd = open(srv.stats, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			img_fuse_write_stats(fd);
-			close(fd);
-		}
+		/* a request from now on sets dirty again (and signals) */
+		atomic_store(&dirty, false);
+		img_sqfs_trim(srv.fs);
+		malloc_trim(0);
 	}
 	return NULL;
 }
@@ -520,15 +541,26 @@ int img_fuse_start(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_er
 	if (fuse_session_mount(srv.se, mnt) != 0)
 		return hk_fail(err, 0, "starting the FUSE session on /dev/fuse");
 
-	/* SIGUSR1 goes to the counters' thread only */
+	/* the set-up's reader state (the image's checks): the threads have
+	 * their own */
+	img_sqfs_thread_done();
+	/* one heap for all threads: a thread's own arena keeps about 140 KiB
+	 * that malloc_trim does not give back; the requests' own allocations
+	 * are few and small (the threads' caches serve them) */
+	mallopt(M_ARENA_MAX, 1);
+	/* SIGUSR1 and SIGUSR2 go to the janitor only */
 	sigset_t set, old;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
+	/* the janitor first: the server threads then see it (without it,
+	 * no counters and no trimming) */
+	have_janitor = pthread_create(&janitor_thread, &attr, janitor, NULL) == 0;
 	pthread_t t;
 	int n = threads_wanted(), started = 0, e = 0;
 	for (int i = 0; i < n; i++) {
@@ -536,7 +568,6 @@ int img_fuse_start(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_er
 			break;
 		started++;
 	}
-	if (started && pthread_create(&t, &attr, stats, NULL) != 0) { /* no counters then */ }
 	pthread_attr_destroy(&attr);
 	if (started == 0)
 		return hk_fail(err, e, "starting the FUSE server's threads");

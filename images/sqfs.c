@@ -12,8 +12,9 @@
  *    it was checked against the bytes it claims to cover;
  *  - decompression writes into a buffer of the block's size and fails if
  *    the output would be larger (no bombs);
- *  - state that changes is per thread (metadata cache, decompressors) or
- *    behind one lock (the data block cache). */
+ *  - state that changes is one request's own (metadata cache,
+ *    decompressors: a state taken from a pool for the request, or the
+ *    calling thread's) or behind one lock (the data block cache). */
 #include "config.h"
 #include "sqfs.h"
 
@@ -104,6 +105,9 @@ struct dcache {
 };
 
 struct tstate {
+	struct tstate *next;  /* in the pool */
+	unsigned char *scratch; /* the request's reply (img_sqfs_scratch) */
+	size_t scratch_cap;
 	struct mblock meta[MCACHE];
 	unsigned char *out;   /* a data block as it comes out */
 	uint32_t out_cap;
@@ -118,6 +122,14 @@ struct tstate {
 };
 
 static __thread struct tstate *ts;
+static __thread bool ts_pooled;
+
+/* States between requests: a server thread takes one for each request
+ * (img_sqfs_begin) and gives it back after (img_sqfs_end), so that an
+ * idle server can free them all (img_sqfs_trim) while its threads wait
+ * for the kernel. */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tstate *pool;
 
 static struct tstate *tstate(void)
 {
@@ -126,18 +138,87 @@ static struct tstate *tstate(void)
 	return ts;
 }
 
-void img_sqfs_thread_done(void)
+static void state_free(struct tstate *t)
 {
-	struct tstate *t = ts;
-	if (t == NULL)
-		return;
+	free(t->scratch);
 	free(t->out);
 	free(t->in);
 	if (t->z_ready)
 		inflateEnd(&t->z);
 	ZSTD_freeDCtx(t->zstd);
 	free(t);
+}
+
+void img_sqfs_thread_done(void)
+{
+	if (ts_pooled)
+		img_sqfs_end();
+	else if (ts != NULL)
+		state_free(ts);
 	ts = NULL;
+}
+
+void img_sqfs_begin(void)
+{
+	if (ts != NULL)
+		return; /* the thread's own */
+	pthread_mutex_lock(&pool_lock);
+	ts = pool;
+	if (ts)
+		pool = ts->next;
+	pthread_mutex_unlock(&pool_lock);
+	if (ts == NULL)
+		ts = calloc(1, sizeof(*ts)); /* NULL: the calls say ENOMEM */
+	ts_pooled = true;
+}
+
+void img_sqfs_end(void)
+{
+	if (!ts_pooled)
+		return;
+	if (ts) {
+		pthread_mutex_lock(&pool_lock);
+		ts->next = pool;
+		pool = ts;
+		pthread_mutex_unlock(&pool_lock);
+	}
+	ts = NULL;
+	ts_pooled = false;
+}
+
+void *img_sqfs_scratch(size_t n)
+{
+	struct tstate *t = tstate();
+	if (t == NULL)
+		return NULL;
+	if (t->scratch_cap < n) {
+		unsigned char *p = realloc(t->scratch, n);
+		if (p == NULL)
+			return NULL;
+		t->scratch = p;
+		t->scratch_cap = n;
+	}
+	return t->scratch;
+}
+
+void img_sqfs_trim(const struct img_sqfs *fs)
+{
+	pthread_mutex_lock(&pool_lock);
+	struct tstate *t = pool;
+	pool = NULL;
+	pthread_mutex_unlock(&pool_lock);
+	while (t) {
+		struct tstate *n = t->next;
+		state_free(t);
+		t = n;
+	}
+	struct dcache *dc = fs->dc;
+	pthread_mutex_lock(&dc->lock);
+	for (int i = 0; i < DCACHE; i++) {
+		free(dc->e[i].data);
+		dc->e[i] = (struct dblock){ 0 };
+	}
+	pthread_mutex_unlock(&dc->lock);
 }
 
 static int need_in(struct tstate *t, size_t n)

@@ -11,8 +11,9 @@
  * Thread safety: a struct img_sqfs never changes after img_sqfs_open but
  * for its cache of data blocks, which one mutex guards (held only to look
  * up or copy a block, never while reading or decompressing); the metadata
- * cache and decompressor state are the calling thread's own. Any number of
- * threads may call in at once. */
+ * cache and decompressor state are the calling thread's own (or, in a
+ * request between img_sqfs_begin and img_sqfs_end, one taken from a pool).
+ * Any number of threads may call in at once. */
 #ifndef HUSK_SQFS_H
 #define HUSK_SQFS_H
 
@@ -109,5 +110,19 @@ void img_sqfs_counters(unsigned long *meta, unsigned long *data, unsigned long *
 /* Drop the calling thread's caches and decompressor state (at thread exit;
  * the fuzzer between inputs does not need to). */
 void img_sqfs_thread_done(void);
+
+/* One request of a server thread: between img_sqfs_begin and img_sqfs_end
+ * the thread works with caches and decompressors taken from a pool (and
+ * given back at the end), not its own; img_sqfs_trim frees every state in
+ * the pool and the data block cache (an idle server's memory), safe while
+ * other threads are inside a request. */
+void img_sqfs_begin(void);
+void img_sqfs_end(void);
+void img_sqfs_trim(const struct img_sqfs *fs);
+
+/* A buffer of n bytes that stays the calling request's (or thread's) own
+ * until img_sqfs_end: for the reply built from what it read. NULL if out
+ * of memory. */
+void *img_sqfs_scratch(size_t n);
 
 #endif
