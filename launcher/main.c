@@ -498,6 +498,10 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, STEP_EXEC);
 	if (strcmp(cmd, "step-stop") == 0) {
 		unsigned long pid;
+		if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+			printf("Usage: husk step-stop PID\n\nStop the joined container whose keeper is PID (the Slurm plugin's).\n");
+			return 0;
+		}
 		if (argc != 3 || hk_parse_uint(argv[2], 1, 1UL << 22, &pid) < 0) {
 			hk_log(HK_LOG_ERROR, "usage: husk step-stop PID");
 			return HK_EXIT_FAIL;

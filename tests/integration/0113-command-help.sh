@@ -4,7 +4,7 @@
 # lists every command, report too.
 . "$(dirname "$0")/../lib.sh"
 
-for cmd in run image ps gc report; do
+for cmd in run image ps gc report step-stop; do
 	for h in --help -h; do
 		run_husk "$cmd" "$h"
 		expect_status 0
