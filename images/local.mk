@@ -2,4 +2,4 @@
 libhusk_la_SOURCES += \
 	images/img.c images/img.h \
 	images/sqfs.c images/sqfs.h images/fuse.c images/change.c \
-	images/mount.c images/cache.c images/cache.h images/holder.c images/entry.h
+	images/mount.c images/kmount.c images/kmount.h images/cache.c images/cache.h images/holder.c images/entry.h

@@ -300,6 +300,7 @@ void hk_container_free(struct hk_container *c)
 	free(c->env);
 	cdi_edits_free(&c->cdi);
 	free(c->layer);
+	free(c->kernel_dirs);
 	free(c->user);
 	free(c->home);
 	free(c->cwd);

@@ -80,6 +80,16 @@ struct hk_container {
 	unsigned holder_timeout; /* seconds any wait on a mount holder may take */
 	unsigned max_holders;   /* lingering mount holders per user; 0: no cap */
 	struct hk_size overlay_size, tmp_size, shm_size; /* --overlay-size, ... */
+	/* mount=kernel (the Slurm plugin's keeper, started by root): an image
+	 * under one of these colon-separated directories, owned by root or
+	 * one of kernel_owners, is mounted with the kernel's squashfs
+	 * (images/kmount.h); NULL: FUSE only */
+	char *kernel_dirs;
+	uid_t kernel_owners[16];
+	unsigned nkernel_owners;
+	int kernel_why;         /* set by hk_step_start when kernel_dirs is:
+				   0 a kernel mount, else FUSE and why (enum
+				   img_kmount_why); -1 not tried */
 
 	/* filled in by hk_container_resolve() */
 	uid_t uid;

@@ -30,6 +30,12 @@ int hk_step_join(pid_t keeper, const struct hk_container *c, char ***envp, hk_er
  * lines), malloc'ed, or NULL when it has none. */
 char *hk_step_image_env(void);
 
+/* The Slurm plugin's mount=kernel (c->kernel_dirs): as root, unmount the
+ * node's kernel squashfs mounts that no container uses (the job's
+ * epilog); how many. And c->kernel_why in words. */
+int hk_step_release_kernel_mounts(void);
+const char *hk_step_kernel_why(int why);
+
 /* End the container: the keeper exits, releasing its namespaces and its
  * use of the image mount. Waits for it when it is the caller's child. */
 void hk_step_stop(pid_t keeper);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "acct.h"
+#include "launcher/step.h"
 #include "util.h"
 
 /* overlayfs leaves its work directory mode 000: open every directory up */
@@ -116,6 +117,9 @@ int hs_epilog(spank_t sp, const struct hs_opts *o)
 		if (m > 0)
 			waitpid(m, NULL, 0);
 	}
+	/* mount=kernel: the node's kernel mounts that no step uses now */
+	if (o->kernel)
+		hk_step_release_kernel_mounts();
 	pid_t pid = fork();
 	if (pid < 0)
 		return 0;

@@ -47,6 +47,9 @@ struct hs_opts {
 	char *acct_dir;   /* accounting=/DIR; NULL: ACCT_DIR */
 	bool acct_off;    /* accounting=no */
 	bool no_admin_comment; /* admin_comment=no: records only */
+	bool kernel;      /* mount=kernel: trusted images with the kernel's squashfs */
+	char *kernel_dirs;   /* kernel_dirs=: where trusted images lie (colon-separated) */
+	char *kernel_owners; /* kernel_owners=: users besides root who may own them */
 };
 
 void hs_opts_init(struct hs_opts *o);

@@ -35,6 +35,8 @@ void hs_opts_clear(struct hs_opts *o)
 	free(o->allowed);
 	free(o->holder_cg);
 	free(o->acct_dir);
+	free(o->kernel_dirs);
+	free(o->kernel_owners);
 	hs_opts_init(o);
 }
 
@@ -188,6 +190,23 @@ int hs_plugstack_arg(struct hs_opts *o, const char *a, hk_err *err)
 		o->allowed = strdup(a + 7);
 	} else if (strcmp(a, "mount=readonly") == 0 || strcmp(a, "mount=writable") == 0) {
 		o->readonly = a[6] == 'r'; /* the default; --container-writable/-readonly win */
+	} else if (strcmp(a, "mount=kernel") == 0) {
+		o->kernel = true;
+	} else if (strncmp(a, "kernel_dirs=", 12) == 0) {
+		cleanup_free char *copy = strdup(a + 12);
+		char *save = NULL;
+		if (copy == NULL || a[12] == '\0')
+			return hk_fail(err, 0, "plugstack.conf: %s: expected kernel_dirs=/DIR[:/DIR...]", a);
+		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
+			if (d[0] != '/' || strstr(d, "/..") || strstr(d, "/./"))
+				return hk_fail(err, 0, "plugstack.conf: %s: %s is not an absolute path without '.' or '..'", a, d);
+		free(o->kernel_dirs);
+		o->kernel_dirs = strdup(a + 12);
+	} else if (strncmp(a, "kernel_owners=", 14) == 0) {
+		if (a[14] == '\0' || !all_of(a + 14, "._-,"))
+			return hk_fail(err, 0, "plugstack.conf: %s: expected kernel_owners=USER[,USER...]", a);
+		free(o->kernel_owners);
+		o->kernel_owners = strdup(a + 14);
 	} else if (strcmp(a, "mount_home=no") == 0 || strcmp(a, "mount_home=yes") == 0) {
 		o->mount_home = a[11] == 'y';
 	} else if (strncmp(a, "holder_cgroup=", 14) == 0) {

@@ -17,6 +17,7 @@
  *
  * plugstack.conf: required /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...] [devices=DEV,...]
  *                 [mount=writable|readonly] [mount_home=yes|no] [holder_cgroup=/PATH]
+ *                 [mount=kernel kernel_dirs=/DIR[:/DIR...] [kernel_owners=USER,...]]
  *                 [accounting=no|/DIR] [admin_comment=no] [cpu_bind=MODE] [mem_policy=POLICY]
  */
 #include "config.h"

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,31 @@ static void step_cwd(spank_t sp, char *cwd, size_t size)
 		snprintf(cwd, size, "/");
 }
 
+/* mount=kernel: the site's directories and owners for the keeper, which
+ * checks the image as root (images/kmount.h). A bad owner is left out
+ * (fewer images trusted), said in slurmd's log. */
+static void kernel_policy(const struct hs_opts *o, struct hk_container *c)
+{
+	if (o->kernel_dirs == NULL) {
+		hk_log(HK_LOG_ERROR, "plugstack.conf: mount=kernel needs kernel_dirs=/DIR[:/DIR...]; images are mounted with FUSE");
+		return;
+	}
+	c->kernel_dirs = strdup(o->kernel_dirs);
+	cleanup_free char *copy = o->kernel_owners ? strdup(o->kernel_owners) : NULL;
+	char *save = NULL;
+	size_t max = sizeof(c->kernel_owners) / sizeof(c->kernel_owners[0]);
+	for (char *u = copy ? strtok_r(copy, ",", &save) : NULL; u; u = strtok_r(NULL, ",", &save)) {
+		struct passwd *pw = getpwnam(u);
+		unsigned long id;
+		if (pw == NULL && hk_parse_uint(u, 0, 0xfffffffe, &id) < 0) {
+			hk_log(HK_LOG_ERROR, "plugstack.conf: kernel_owners: no user %s", u);
+			continue;
+		}
+		if (c->nkernel_owners < max)
+			c->kernel_owners[c->nkernel_owners++] = pw ? pw->pw_uid : (uid_t)id;
+	}
+}
+
 /* Once per node per step, as the job's user: start the container. */
 int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 {
@@ -196,12 +222,17 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 	}
 	if (hk_container_resolve_for(c, uid, gid, NULL, cwd, &err) < 0)
 		return fail_step("the job's container", &err);
+	if (o->kernel)
+		kernel_policy(o, c);
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	long long t0 = hk_now_us();
 	if (hk_step_start_checked(c, o->allowed ? &want : NULL, &st.keeper, &err) < 0)
 		return fail_step("starting the container", &err);
 	hs_acct_step_started(hk_now_us() - t0, (long long)wall.tv_sec * 1000000 + wall.tv_nsec / 1000);
+	if (c->kernel_dirs)
+		hk_log(HK_LOG_DEBUG, "image %s: %s%s", image, c->kernel_why == 0 ? "" : "FUSE, ",
+		       hk_step_kernel_why(c->kernel_why));
 	st.owner = getpid();
 	if (o->mem_policy != CG_MPOL_NONE)
 		cg_numa_load(&st.numa); /* here, not in each task */

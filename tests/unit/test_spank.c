@@ -112,7 +112,21 @@ START_TEST(plugstack_args)
 	hs_opts_clear(&o);
 	refused(hs_opt_devices(&o, "nvidia.com/gpu=0,etc/x", &e), &e,
 	        "--container-device etc/x: not a CDI device name (VENDOR/CLASS=NAME) nor a path under /dev");
+	/* mount=kernel's directories and owners */
+	ck_assert_int_eq(hs_plugstack_arg(&o, "mount=kernel", &e), 0);
+	ck_assert_int_eq(hs_plugstack_arg(&o, "kernel_dirs=/images:/sw/img", &e), 0);
+	ck_assert_int_eq(hs_plugstack_arg(&o, "kernel_owners=swadmin,1002", &e), 0);
+	ck_assert(o.kernel);
+	ck_assert_str_eq(o.kernel_dirs, "/images:/sw/img");
+	ck_assert_str_eq(o.kernel_owners, "swadmin,1002");
+	refused(hs_plugstack_arg(&o, "kernel_dirs=images", &e), &e,
+	        "plugstack.conf: kernel_dirs=images: images is not an absolute path without '.' or '..'");
+	refused(hs_plugstack_arg(&o, "kernel_dirs=/a:/b/../c", &e), &e,
+	        "plugstack.conf: kernel_dirs=/a:/b/../c: /b/../c is not an absolute path without '.' or '..'");
+	refused(hs_plugstack_arg(&o, "kernel_owners=", &e), &e,
+	        "plugstack.conf: kernel_owners=: expected kernel_owners=USER[,USER...]");
 	hs_opts_clear(&o);
+	ck_assert(!o.kernel && o.kernel_dirs == NULL);
 	ck_assert(hs_image_allowed(&o, "/anywhere/a.sqsh")); /* no images=: any */
 }
 END_TEST

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# plugstack mount=kernel kernel_dirs=DIR: an image under DIR, owned by root
+# and writable by no one else, is mounted with the kernel's squashfs
+# through a read-only loop device (the task's root with
+# --container-readonly: squashfs, ro, nosuid, nodev), one for two jobs that
+# use it at once, its files owned as the FUSE path shows them; an image
+# outside DIR, owned by the user, in a directory the user may write, or
+# named through a symlink or "..", runs with FUSE; at the end of the last
+# job that uses it, the loop device and the mounts are gone.
+. "$(dirname "$0")/lib.sh"
+
+# root DESC...: the task's root: "FSTYPE SOURCE OPTIONS" (mountinfo)
+rootline='awk '\''$5 == "/" { for (i = 7; $i != "-"; i++) ; print $(i + 1), $(i + 2), $6 }'\'' /proc/self/mountinfo'
+
+kernel_mounts() { grep -c "^/dev/loop[0-9]* /run/husk/kernel/" /proc/mounts; }
+
+test_kernel_squashfs() {
+	local conf=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/plugstack.conf bad= out a b own fuse_own rc
+	cp "$conf" "$work/plugstack.saved"
+	# what the FUSE path shows: owners, before the kernel path is on
+	fuse_own=$(as srun --container-image="$img" stat -c '%u:%g %U' /etc/image-marker / 2>&1)
+	sed -i "s|\$| mount=kernel kernel_dirs=$work/img|" "$conf"
+
+	# job A holds the image; job B starts while A runs
+	as srun --container-image="$img" --container-readonly sh -c "$rootline; sleep 6" >"$work/a.out" 2>&1 &
+	local apid=$!
+	for _ in $(seq 100); do [ -s "$work/a.out" ] && break; sleep 0.2; done
+	b=$(as srun --container-image="$img" --container-readonly sh -c "$rootline" 2>&1)
+	own=$(as srun --container-image="$img" sh -c 'stat -c "%u:%g %U" /etc/image-marker /; echo x >/etc/w && cat /etc/w' 2>&1)
+	local loops lo
+	lo=$(losetup -j "$img"; grep /run/husk/kernel /proc/mounts)
+	loops=$(losetup -j "$img" | wc -l)
+	wait "$apid"
+	a=$(cat "$work/a.out")
+	case $a in
+	"squashfs /dev/loop"*" ro,nosuid,nodev,"*) ;;
+	*) bad="job A's root is not a kernel squashfs, ro, nosuid, nodev: $a" ;;
+	esac
+	[ "$a" = "$b" ] || bad="$bad${bad:+; }jobs A and B see different mounts: '$a' and '$b'"
+	[ "$loops" = 1 ] || bad="$bad${bad:+; }$loops loop devices for the image while two jobs ran: $lo"
+	[ "$own" = "$fuse_own"$'\nx' ] ||
+		bad="$bad${bad:+; }owners (or the overlay) differ from FUSE's: '$own', FUSE '$fuse_own'"
+
+	# untrusted: outside the directory, the user's file, a directory the
+	# user may write, a symlink, ".."
+	install -m 0644 -o "$user" "$img" "$jobdir/own.sqsh"
+	install -m 0644 -o "$user" "$img" "$work/img/user-owned.sqsh"
+	install -d -o "$user" "$work/img/userdir"
+	install -m 0644 "$img" "$work/img/userdir/demo.sqsh"
+	ln -sf demo.sqsh "$work/img/link.sqsh"
+	ln -sfn "$work/img" "$jobdir/imglink"
+	for spec in "$jobdir/own.sqsh" "$work/img/user-owned.sqsh" "$work/img/userdir/demo.sqsh" \
+		"$work/img/link.sqsh" "$work/img/../img/demo.sqsh" "$jobdir/imglink/demo.sqsh"; do
+		out=$(as srun --container-image="$spec" --container-readonly sh -c "$rootline; cat /etc/image-marker" 2>&1); rc=$?
+		case $rc:$out in
+		0:fuse*) ;;
+		*) bad="$bad${bad:+; }$spec: not FUSE (rc $rc): $out" ;;
+		esac
+	done
+	# a symlink swapped in after the check is never followed: the image
+	# path's last component, made a symlink to a user file between steps
+	ln -sf "$jobdir/own.sqsh" "$work/img/swap.sqsh"
+	out=$(as srun --container-image="$work/img/swap.sqsh" --container-readonly sh -c "$rootline" 2>&1)
+	case $out in fuse*) ;; *) bad="$bad${bad:+; }a symlink to the user's file: $out" ;; esac
+
+	cp "$work/plugstack.saved" "$conf"
+	rm -rf "$work/img/user-owned.sqsh" "$work/img/userdir" "$work/img/link.sqsh" "$work/img/swap.sqsh" \
+		"$jobdir/own.sqsh" "$jobdir/imglink" "$work/a.out"
+	# released with the last job that used it (its epilog)
+	for _ in $(seq 40); do
+		[ "$(losetup -j "$img" | wc -l)" = 0 ] && [ "$(kernel_mounts)" = 0 ] && break
+		sleep 0.5
+	done
+	[ "$(losetup -j "$img" | wc -l)" = 0 ] || bad="$bad${bad:+; }a loop device is left: $(losetup -j "$img")"
+	[ "$(kernel_mounts)" = 0 ] || bad="$bad${bad:+; }kernel mounts are left: $(grep /run/husk/kernel /proc/mounts)"
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+}
+
+test_kernel_squashfs
