@@ -10,6 +10,7 @@ bin_PROGRAMS += husk
 husk_SOURCES = launcher/main.c launcher/usage.h
 husk_CPPFLAGS = $(AM_CPPFLAGS) $(INC_LAUNCHER)
 husk_LDADD = $(HUSK_LIBS)
+husk_LDFLAGS = $(AM_LDFLAGS) $(HARDEN_PIE_LDFLAGS)
 
 # husk(1) comes from the same tables as --help (launcher/usage.h).
 man1_MANS = husk.1

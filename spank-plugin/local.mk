@@ -12,7 +12,7 @@ spank_husk_la_SOURCES = spank-plugin/husk_spank.h spank-plugin/contexts.h \
 spank_husk_la_CPPFLAGS = $(AM_CPPFLAGS) $(INC_CGROUP) -I$(top_srcdir)/devices $(SLURM_CPPFLAGS)
 # a shared object: the decompressors, FUSE and seccomp from the system's
 # shared libraries (libmunge is loaded when used)
-spank_husk_la_LDFLAGS = -module -avoid-version -shared
+spank_husk_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared
 spank_husk_la_LIBADD = libhusk.la $(PLUGIN_LIBS)
 endif
 
