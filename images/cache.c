@@ -253,11 +253,13 @@ void entry_unlink_if(int dirfd, const char *name, const struct stat *st)
 /* The entry of an image: the file's device, inode, size, modification and
  * change times (ctime moves on every write, even one that puts the old
  * size and mtime back), and the uid mapping. A changed image is a new
- * entry: new runs never join a mount of the old bytes. */
-static void entry_key(const struct hk_image *img, bool root, char *key, size_t len)
+ * entry: new runs never join a mount of the old bytes. A tag (o->tag)
+ * goes first. */
+static void entry_key(const struct hk_image *img, bool root, const char *tag, char *key, size_t len)
 {
 	const struct stat *st = &img->st;
-	snprintf(key, len, "%lx-%lx-%llx-%llx.%09ld-%llx.%09ld-%c", (unsigned long)st->st_dev,
+	snprintf(key, len, "%s%s%lx-%lx-%llx-%llx.%09ld-%llx.%09ld-%c", tag ? tag : "", tag ? "-" : "",
+		 (unsigned long)st->st_dev,
 		 (unsigned long)st->st_ino, (unsigned long long)st->st_size,
 		 (unsigned long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
 		 (unsigned long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec, root ? 'r' : 'u');
@@ -506,7 +508,7 @@ int img_cache_join(struct hk_image *img, const struct img_cache_opts *opts, stru
 	cc->dirfd = img_runtime_dir(cc->stage, sizeof(cc->stage), err);
 	if (cc->dirfd < 0)
 		return -1;
-	entry_key(img, o->root, cc->key, sizeof(cc->key));
+	entry_key(img, o->root, o->tag, cc->key, sizeof(cc->key));
 	for (int attempt = 0; attempt < 5; attempt++) {
 		int r = try_join(cc, entry_name(sockname, cc->key, "sock"), (int)o->timeout * 1000, err);
 		if (r == 1 && enter_holder(cc->holder, err) < 0)

@@ -40,6 +40,9 @@ struct img_cache_opts {
 	unsigned linger;        /* seconds a holder outlives its last container */
 	unsigned timeout;       /* seconds any one wait (holder, lock) may take */
 	unsigned max_holders;   /* lingering holders per user; 0: no cap */
+	const char *tag;        /* NULL, or a prefix of the entry's key: holders
+				   of one tag serve no other (the Slurm plugin's
+				   "jobJ": a holder serves one job, inside it) */
 	img_prepare_fn prepare;
 	void *arg;
 };

@@ -301,6 +301,7 @@ void hk_container_free(struct hk_container *c)
 	cdi_edits_free(&c->cdi);
 	free(c->layer);
 	free(c->kernel_dirs);
+	free(c->holder_tag);
 	free(c->user);
 	free(c->home);
 	free(c->cwd);

@@ -90,6 +90,9 @@ struct hk_container {
 	int kernel_why;         /* set by hk_step_start when kernel_dirs is:
 				   0 a kernel mount, else FUSE and why (enum
 				   img_kmount_why); -1 not tried */
+	char *holder_tag;       /* NULL, or the mount holder's tag (img_cache_opts):
+				   the Slurm plugin's "jobJ", so that no holder
+				   serves two jobs */
 
 	/* filled in by hk_container_resolve() */
 	uid_t uid;

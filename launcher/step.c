@@ -119,7 +119,7 @@ static int keeper_fuse(struct hk_container *c, const struct stat *want, struct i
 	struct img_cache_opts o = { .root = c->root, .linger = c->linger ? c->linger : 1,
 				    /* a keeper always goes through a holder */
 				    .timeout = c->holder_timeout, .max_holders = c->max_holders,
-				    .prepare = rootfs_prepare, .arg = c };
+				    .tag = c->holder_tag, .prepare = rootfs_prepare, .arg = c };
 	int r = img_cache_join(&img, &o, cc, err);
 	img_close(&img);
 	if (r < 0)

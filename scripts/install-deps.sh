@@ -25,8 +25,9 @@ PACKAGES=(
 	check libcmocka-dev busybox-static jq util-linux procps man-db strace python3
 	# tests: MPI (host-launched ranks: Open MPI on the host and in an image mmdebstrap builds)
 	openmpi-bin libopenmpi-dev mmdebstrap
-	# tests of the confinement (issue 12): keyrings, a pty harness
-	keyutils python3
+	# tests of the confinement (issue 12): keyrings, a pty harness, gdb (the
+	# Slurm suite's injection into a holder)
+	keyutils python3 gdb
 	# benchmarks: peers to compare against
 	hyperfine charliecloud bubblewrap crun runc gnuplot-nox python3
 )

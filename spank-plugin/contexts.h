@@ -13,6 +13,7 @@ int hs_srun_local_user_init(spank_t sp);
 /* stepd.c: slurmstepd */
 int hs_stepd_user_init(spank_t sp, const struct hs_opts *o);
 void hs_stepd_task_post_fork(spank_t sp, const struct hs_opts *o);
+void hs_stepd_task_exit(spank_t sp);
 int hs_stepd_exit(spank_t sp, const struct hs_opts *o);
 
 /* task.c: the task, as the user, before exec */

@@ -42,7 +42,7 @@ struct hs_opts {
 	/* plugstack.conf's */
 	char *allowed;    /* colon-separated image directories, or NULL: any */
 	char *site_devices; /* devices=: every step's, before the user's */
-	char *holder_cg;  /* holder_cgroup=: where lingering holders go (NULL: "/") */
+	char *holder_cg;  /* holder_cgroup=: accepted and ignored (holders stay in the job: stepd.c) */
 	long linger;      /* -1: husk.conf's */
 	char *acct_dir;   /* accounting=/DIR; NULL: ACCT_DIR */
 	bool acct_off;    /* accounting=no */

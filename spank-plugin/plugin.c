@@ -164,8 +164,10 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 /* slurmstepd (root), at each task's end */
 int slurm_spank_task_exit(spank_t sp, int ac, char **av)
 {
-	if (spank_remote(sp))
+	if (spank_remote(sp)) {
 		hs_acct_task_exit(sp, &opts);
+		hs_stepd_task_exit(sp);
+	}
 	return 0;
 }
 

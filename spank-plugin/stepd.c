@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ static struct {
 	pid_t keeper;
 	pid_t owner;         /* the slurmstepd that started keeper */
 	bool failed;         /* the container could not be made: no task may run */
+	bool in_extern;      /* the keeper moved into the job's extern step */
+	bool stopped;        /* the keeper was stopped at the last task's end */
 	struct hk_container c;
 	struct cg_numa numa; /* the node's NUMA nodes, read once a step for its tasks */
 } st;
@@ -212,14 +215,16 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 			c->ndevices++;
 		}
 	}
+	uint32_t job = 0;
+	spank_get_item(sp, S_JOB_ID, &job);
 	if (o->name && !o->readonly) {
-		uint32_t job = 0;
 		char dir[256];
-		spank_get_item(sp, S_JOB_ID, &job);
 		hs_named_dir(dir, sizeof(dir), uid);
 		if (asprintf(&c->layer, "%s/%u-%s", dir, (unsigned)job, o->name) < 0)
 			return fail_step("out of memory", &err);
 	}
+	if (asprintf(&c->holder_tag, "job%u", (unsigned)job) < 0)
+		return fail_step("out of memory", &err);
 	if (hk_container_resolve_for(c, uid, gid, NULL, cwd, &err) < 0)
 		return fail_step("the job's container", &err);
 	if (o->kernel)
@@ -239,30 +244,44 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 	return 0;
 }
 
-/* Move a process, in the hierarchies where it sits under job_JOB, to DIR
- * (a path inside each; made when missing, a v1 cpuset group with its
- * parent's CPUs and nodes). */
-struct move { pid_t pid; char mark[32]; const char *dir; };
+/* The step's keeper, and a holder it started, are born in slurmstepd's
+ * cgroups (under the job's, the step's in some hierarchies). A holder
+ * serves the job's later steps for its linger time (its key is tagged with
+ * the job: it serves no other job); a keeper in the step's groups, stopped
+ * before Slurm's clean-up (at the last task's end), made each step 5 ms
+ * slower (measured: Slurm's clean-up then empties a group that held the
+ * container's mounts). So both move, as root, into the job's extern step
+ * (job_J/step_extern, which Slurm makes with PrologFlags=Contain) in every
+ * hierarchy where they sit under the job, when the step's first task is
+ * forked (slurm_spank_task_post_fork): inside the job's allocation (its
+ * cpuset, memory limit, accounting and process tracking), where Slurm
+ * kills them at the job's end. Without an extern step they move into the
+ * step's own groups (job_J/step_S), and Slurm kills them at the step's
+ * end. slurm_spank_exit stops the keeper. The tasks never were in those
+ * processes' groups. */
+struct move { pid_t pid; char mark[32]; uint32_t step; bool to_extern; };
 static bool move_one(const char *ctl, const char *path, void *arg)
 {
 	struct move *mv = arg;
-	char mnt[PATH_MAX], target[PATH_MAX], file[PATH_MAX + 32], v[4096];
+	char target[PATH_MAX], file[PATH_MAX + 32], v[32];
 	const char *m = strstr(path, mv->mark);
 	size_t n = strlen(mv->mark);
-	if (m == NULL || (m[n] != '/' && m[n] != '\0') || cg_group_dir(ctl, "", mnt, sizeof(mnt)) < 0)
+	if (m == NULL || (m[n] != '/' && m[n] != '\0'))
 		return true;
-	if (snprintf(target, sizeof(target), "%s%s", mnt, strcmp(mv->dir, "/") == 0 ? "" : mv->dir) >= (int)sizeof(target))
-		return true;
-	if (mkdir(target, 0755) == 0 && hk_has_word(ctl, "cpuset", ','))
-		for (int k = 0; k < 2; k++) {
-			const char *name = k ? "cpuset.mems" : "cpuset.cpus";
-			snprintf(file, sizeof(file), "%s/%s", mnt, name);
-			cleanup_close int in = open(file, O_RDONLY | O_CLOEXEC);
-			ssize_t len = in >= 0 ? read(in, v, sizeof(v)) : -1;
-			snprintf(file, sizeof(file), "%s/%s", target, name);
-			if (len > 0 && hk_write_file(file, v, (size_t)len) < 0)
-				hk_log(HK_LOG_ERROR, "%s: %s", file, strerror(errno));
+	for (int k = 0; k < 2; k++) {
+		int len = k == 0 ? snprintf(file, sizeof(file), "%.*s/step_extern", (int)(m + n - path), path)
+		                 : snprintf(file, sizeof(file), "%.*s/step_%u", (int)(m + n - path), path, (unsigned)mv->step);
+		if (len >= (int)sizeof(file) || cg_group_dir(ctl, file, target, sizeof(target)) < 0)
+			return true;
+		if (access(target, F_OK) == 0) {
+			mv->to_extern |= k == 0;
+			break;
 		}
+		if (k == 1)
+			return true; /* neither: it stays where it is */
+	}
+	if (strcmp(file, path) == 0)
+		return true;
 	snprintf(file, sizeof(file), "%s/cgroup.procs", target);
 	int len = snprintf(v, sizeof(v), "%d\n", (int)mv->pid);
 	if (hk_write_file(file, v, (size_t)len) < 0)
@@ -270,11 +289,13 @@ static bool move_one(const char *ctl, const char *path, void *arg)
 	return true;
 }
 
-static void move_out_of_job(pid_t pid, uint32_t job, const char *dir)
+/* Returns whether pid went into the extern step. */
+static bool move_into_job(pid_t pid, uint32_t job, uint32_t step)
 {
-	struct move mv = { .pid = pid, .dir = dir };
+	struct move mv = { .pid = pid, .step = step };
 	snprintf(mv.mark, sizeof(mv.mark), "/job_%u", (unsigned)job);
 	cg_each_group(pid, move_one, &mv);
+	return mv.to_extern;
 }
 
 /* The first of a process's groups that is under a job: its cgroup.procs. */
@@ -287,20 +308,8 @@ static bool job_procs(const char *ctl, const char *path, void *arg)
 	return false;
 }
 
-/* The step's keeper, and a holder it started (which serves the image's
- * mount to later steps and jobs of the user for its linger time), are born
- * in the step's cgroups. A holder left there keeps Slurm from removing the
- * step's and the job's groups, for good, and is charged to a job that has
- * ended; a keeper there, stopped before Slurm's clean-up (at the last
- * task's end), made each step 5 ms slower (measured: Slurm's clean-up then
- * empties a group that held the container's mounts), and stopped after it
- * leaves the groups behind. So both move, as root, to the site's
- * holder_cgroup (default the root group, where slurmstepd itself moves
- * before it removes its groups) when the step's first task is forked
- * (slurm_spank_task_post_fork); slurm_spank_exit stops the keeper. The
- * tasks never were in those processes' groups. */
-/* Is pid a mount holder of uid's? */
-static bool is_holder(long pid, uid_t uid)
+/* Is pid a mount holder (or, with keeper, a keeper) of uid's? */
+static bool is_holder(long pid, uid_t uid, bool keeper)
 {
 	char path[64], comm[32];
 	struct stat st;
@@ -311,15 +320,17 @@ static bool is_holder(long pid, uid_t uid)
 		return false;
 	comm[n] = '\0';
 	snprintf(path, sizeof(path), "/proc/%ld", pid);
-	return strcmp(comm, "husk-holder\n") == 0 && stat(path, &st) == 0 && st.st_uid == uid;
+	return (strcmp(comm, "husk-holder\n") == 0 || (keeper && strcmp(comm, "husk-keeper\n") == 0)) &&
+	       stat(path, &st) == 0 && st.st_uid == uid;
 }
 
-static void release_holders(spank_t sp, const struct hs_opts *o)
+static void release_holders(spank_t sp)
 {
-	uint32_t job;
+	uint32_t job, step;
 	uid_t uid;
 	char line[64], procs[PATH_MAX + 64] = "";
-	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS || spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS)
+	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS || spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS)
 		return;
 	/* a new holder was started by the keeper, in the keeper's groups:
 	 * look there, not through all of /proc */
@@ -329,8 +340,9 @@ static void release_holders(spank_t sp, const struct hs_opts *o)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		long pid = strtol(line, NULL, 10);
-		if (pid > 0 && (pid == st.keeper || is_holder(pid, uid)))
-			move_out_of_job((pid_t)pid, job, o->holder_cg ? o->holder_cg : "/");
+		if (pid > 0 && (pid == st.keeper || is_holder(pid, uid, false)) &&
+		    move_into_job((pid_t)pid, job, step) && pid == st.keeper)
+			st.in_extern = true;
 	}
 	fclose(f);
 }
@@ -341,7 +353,77 @@ void hs_stepd_task_post_fork(spank_t sp, const struct hs_opts *o)
 	if (!hs_step_here() || released)
 		return;
 	released = true; /* the step's first task: the holder exists by now */
-	release_holders(sp, o);
+	release_holders(sp);
+}
+
+/* Slurm ends a step's (or at the job's end, the extern step's) processes
+ * with SIGTERM, then, when its last task has exited, with SIGKILL, and
+ * waits for the group to be empty one second at a time: a holder that is
+ * still dying then costs the step (or the job's end) a second. So at that
+ * point (slurm_spank_task_exit of the last task) the plugin ends the
+ * user's holders and keepers in the group job_J/SUB itself and waits
+ * (at most a second) until they are gone. */
+struct group_procs { char mark[32]; const char *sub; char procs[PATH_MAX + 64]; };
+static bool find_group(const char *ctl, const char *path, void *arg)
+{
+	struct group_procs *g = arg;
+	char rel[PATH_MAX], dir[PATH_MAX];
+	const char *m = strstr(path, g->mark);
+	size_t n = strlen(g->mark);
+	if (m == NULL || (m[n] != '/' && m[n] != '\0'))
+		return true;
+	if (snprintf(rel, sizeof(rel), "%.*s/%s", (int)(m + n - path), path, g->sub) >= (int)sizeof(rel) ||
+	    cg_group_dir(ctl, rel, dir, sizeof(dir)) < 0)
+		return true;
+	snprintf(g->procs, sizeof(g->procs), "%s/cgroup.procs", dir);
+	return !hk_has_word(ctl, "freezer", ','); /* proctrack/cgroup's, else the first */
+}
+
+static void end_ours(uint32_t job, uid_t uid, const char *sub)
+{
+	struct group_procs g = { .sub = sub };
+	char line[64];
+	snprintf(g.mark, sizeof(g.mark), "/job_%u", (unsigned)job);
+	cg_each_group(getpid(), find_group, &g);
+	for (int round = 0; g.procs[0] && round < 200; round++) {
+		FILE *f = fopen(g.procs, "re");
+		int n = 0;
+		while (f && fgets(line, sizeof(line), f)) {
+			long pid = strtol(line, NULL, 10);
+			if (pid > 0 && is_holder(pid, uid, true)) {
+				kill((pid_t)pid, SIGKILL);
+				n++;
+			}
+		}
+		if (f)
+			fclose(f);
+		if (n == 0)
+			return;
+		usleep(5000);
+	}
+}
+
+void hs_stepd_task_exit(spank_t sp)
+{
+	static uint32_t ended;
+	uint32_t job, step, ntasks = 0;
+	uid_t uid;
+	char sub[32];
+	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS || spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) != ESPANK_SUCCESS || ++ended < ntasks)
+		return;
+	if (step == SLURM_EXTERN_CONT) { /* the job's end on this node */
+		end_ours(job, uid, "step_extern");
+		return;
+	}
+	if (!hs_step_here() || st.in_extern)
+		return;
+	/* no extern step: the keeper and the holder are in the step's groups */
+	hk_step_stop(st.keeper);
+	st.stopped = true;
+	snprintf(sub, sizeof(sub), "step_%u", (unsigned)step);
+	end_ours(job, uid, sub);
 }
 
 /* The end of the step in slurmstepd: stop the container (then the records). */
@@ -349,7 +431,8 @@ int hs_stepd_exit(spank_t sp, const struct hs_opts *o)
 {
 	if (!hs_step_here())
 		return 0;
-	hk_step_stop(st.keeper);
+	if (!st.stopped)
+		hk_step_stop(st.keeper);
 	st.keeper = 0;
 	hs_acct_step_end(sp, o);
 	return 0;

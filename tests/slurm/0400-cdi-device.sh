@@ -23,13 +23,13 @@ devices:
     deviceNodes: [{path: /dev/fake1, hostPath: /dev/zero}]
 Y
 	chmod 644 "$spec"
-	out=$(as srun -n2 --container-image="$img" --container-device=husk-test.example/fake=0 \
+	out=$(as srun -Q -n2 --container-image="$img" --container-device=husk-test.example/fake=0 \
 		sh -c 'test -c /dev/fake0 && ! test -e /dev/fake1 && echo "$FAKE_DRIVER"' 2>&1); rc=$?
 	local out2 rc2 out3 rc3
 	out2=$(as srun --container-image="$img" --container-device=husk-test.example/fake=7 true 2>&1); rc2=$?
 	cp "$conf" "$work/plugstack.saved"
 	sed -i 's|$| devices=husk-test.example/fake=1|' "$conf"
-	out3=$(as srun --container-image="$img" --container-device=husk-test.example/fake=0 \
+	out3=$(as srun -Q --container-image="$img" --container-device=husk-test.example/fake=0 \
 		sh -c 'test -c /dev/fake0 && test -c /dev/fake1 && echo both' 2>&1); rc3=$?
 	cp "$work/plugstack.saved" "$conf"
 	rm -f "$spec"

@@ -16,7 +16,9 @@
 # configuration (slurm.conf, slurmdbd.conf, cgroup.conf, plugstack.conf),
 # the daemons' logs (log/), pid files and spool directories.
 # $HUSK_SPANK_MODE: "required" (default) or "optional" in plugstack.conf;
-# $HUSK_SLURM_TASK_PLUGIN: TaskPlugin (default task/affinity,task/cgroup).
+# $HUSK_SLURM_TASK_PLUGIN: TaskPlugin (default task/affinity,task/cgroup);
+# $HUSK_SLURM_PROLOG_FLAGS: PrologFlags (default Contain: every job has an
+# extern step, where the plugin keeps a job's image holders; empty: none).
 # $HUSK_SLURM_NODES (default 2) node names, $HUSK_SLURM_USER (default
 # huskuser) runs the start-up checks.
 set -euo pipefail
@@ -27,7 +29,6 @@ host=$(hostname -s)
 export SLURM_CONF=$S/etc/slurm.conf
 nodes=()
 for i in $(seq "$nnodes"); do nodes+=("$host$i"); done
-holders=husk-slurm-test-holders
 
 die() { echo "cluster.sh: error: $*" >&2; exit 1; }
 logtail() {
@@ -110,6 +111,7 @@ SlurmctldDebug=info
 SlurmdDebug=${HUSK_SLURMD_DEBUG:-info}
 ProctrackType=proctrack/cgroup
 TaskPlugin=${HUSK_SLURM_TASK_PLUGIN:-task/affinity,task/cgroup}
+$([ -z "${HUSK_SLURM_PROLOG_FLAGS-Contain}" ] || echo "PrologFlags=${HUSK_SLURM_PROLOG_FLAGS-Contain}")
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=512
@@ -137,9 +139,7 @@ ConstrainRAMSpace=yes
 C
 	: >"$S/etc/plugstack.conf"
 	# accounting records under the state directory: stop removes them
-	# the image holders that steps start outlive them: the plugin moves them
-	# to a group of their own, which stop removes
-	if [ -n "$plugin" ]; then echo "${HUSK_SPANK_MODE:-required} $plugin accounting=$S/acct holder_cgroup=/$holders" >"$S/etc/plugstack.conf"; fi
+	if [ -n "$plugin" ]; then echo "${HUSK_SPANK_MODE:-required} $plugin accounting=$S/acct" >"$S/etc/plugstack.conf"; fi
 	cat >"$S/etc/slurmdbd.conf" <<C
 AuthType=auth/munge
 DbdHost=localhost
@@ -198,7 +198,6 @@ slurm_cgroups() {
 		find /sys/fs/cgroup -maxdepth 2 -type d -name "slurm_$n" 2>/dev/null
 	done
 }
-holder_cgroups() { find /sys/fs/cgroup -maxdepth 2 -type d -name "$holders" 2>/dev/null; }
 
 stop() {
 	local f pids=() left
@@ -213,9 +212,9 @@ stop() {
 	done
 	[ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null
 	waitpids 10 "${pids[@]}"
-	# what is left in Slurm's cgroups of our nodes (slurmstepd, tasks) and in
-	# the holders' group is ours
-	for d in $(slurm_cgroups) $(holder_cgroups); do
+	# what is left in Slurm's cgroups of our nodes (slurmstepd, tasks, the
+	# image holders in the jobs' extern steps) is ours
+	for d in $(slurm_cgroups); do
 		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null; done || true
 	done
 	pids=()
@@ -226,11 +225,11 @@ stop() {
 	fi
 	waitpids 30 "${pids[@]}"
 	for _ in $(seq 20); do
-		for d in $(slurm_cgroups) $(holder_cgroups); do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
-		[ -z "$(slurm_cgroups)$(holder_cgroups)" ] && break
+		for d in $(slurm_cgroups); do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
+		[ -z "$(slurm_cgroups)" ] && break
 		sleep 0.3
 	done
-	left=$( (slurm_cgroups; holder_cgroups) | tr '\n' ' ')
+	left=$(slurm_cgroups | tr '\n' ' ')
 	[ -z "$left" ] || echo "cluster.sh: warning: cgroups left: $left" >&2
 	rm -rf "$S"
 }

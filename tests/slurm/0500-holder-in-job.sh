@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# the image's holder and the step's keeper stay inside the job: code the
+# user injects into the holder with gdb runs in the job's cgroups, and
+# after scancel nothing of the user's is left (no process, no mount, no
+# cgroup of the job's)
+. "$(dirname "$0")/lib.sh"
+
+# in_job PID JID: every hierarchy where PID is under a job has it in job
+# JID's extern step, and the cpuset, memory and freezer ones do
+in_job() {
+	local cg h
+	cg=$(cat "/proc/$1/cgroup") || { echo "process $1 is gone"; return 1; }
+	for h in cpuset memory freezer; do
+		grep -Eq "^[0-9]+:([a-z_]+,)*$h(,[a-z_]+)*:.*/job_$2/step_extern\$" <<<"$cg" ||
+			{ echo "process $1 ($(cat "/proc/$1/comm")) is not in job $2's $h group:"; echo "$cg"; return 1; }
+	done
+	if grep "/job_" <<<"$cg" | grep -v "/job_$2/step_extern\$"; then
+		echo "process $1 is in other job groups"; return 1
+	fi
+}
+
+test_holder_in_job() {
+	local jid holder keeper pid uid left
+	uid=$(id -u "$user")
+	jid=$(as sbatch --parsable -o /dev/null --wrap "srun --container-image=$img sleep 300") || return 1
+	for _ in $(seq 60); do [ "$(live sleep)" -ge 1 ] && break; sleep 0.5; done
+	for pid in $(pgrep -u "$user" -x 'husk-holder|husk-keeper'); do
+		in_job "$pid" "$jid" || { ps -o pid,lstart,args -p "$pid"; return 1; }
+	done
+	holder=$(pgrep -u "$user" -x husk-holder)
+	keeper=$(pgrep -u "$user" -x husk-keeper)
+	[ -n "$holder" ] && [ -n "$keeper" ] || { echo "no holder or keeper: $(ps -u "$user" -o pid=,comm=)"; return 1; }
+	# the attack: the user makes the holder start a program of theirs
+	as gdb -q -batch -iex 'set sysroot /' -p "$holder" \
+		-ex 'call (int)system("exec /bin/sleep 1001 </dev/null >/dev/null 2>&1 &")' >/dev/null 2>&1
+	for _ in $(seq 20); do pid=$(pgrep -u "$user" -f '^/bin/sleep 1001$'); [ -n "$pid" ] && break; sleep 0.2; done
+	[ -n "$pid" ] || { echo "gdb did not start a program in the holder"; return 1; }
+	in_job "$pid" "$jid" || return 1
+	scancel "$jid"
+	wait_job "$jid" || return 1
+	for _ in $(seq 40); do [ -z "$(ps -u "$user" -o pid=)" ] && break; sleep 0.5; done
+	left=$(ps -u "$user" -o pid=,comm=)
+	[ -z "$left" ] || { echo "processes of the user outlived the job:"; echo "$left"; return 1; }
+	left=$(grep -l "fuse.husk .*user_id=$uid," /proc/[0-9]*/mounts 2>/dev/null)
+	[ -z "$left" ] || { echo "the image's mount outlived the job: $left"; return 1; }
+	job_cgroups_gone "$jid"
+}
+
+# the holder serves the job's later steps (the mount lingers between them)
+test_holder_serves_the_job() {
+	local jid out
+	jid=$(as sbatch --parsable -o "$jobdir/0500.out" --wrap "
+		srun --container-image=$img true; pgrep -u \$USER -x husk-holder
+		srun --container-image=$img true; pgrep -u \$USER -x husk-holder") || return 1
+	wait_job "$jid" || return 1
+	out=$(cat "$jobdir/0500.out")
+	[ "$(grep -c . <<<"$out")" = 2 ] && [ "$(sort -u <<<"$out" | wc -l)" = 1 ] ||
+		{ echo "expected one holder for both steps: $out"; return 1; }
+	job_cgroups_gone "$jid"
+}
+
+test_holder_in_job && test_holder_serves_the_job
