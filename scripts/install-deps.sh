@@ -23,6 +23,8 @@ PACKAGES=(
 	libslurm-dev slurm-wlm slurmdbd mariadb-server bc
 	# tests: unit test frameworks, the demo image, the harness's tools
 	check libcmocka-dev busybox-static jq util-linux procps man-db strace python3
+	# tests: the libFuzzer harnesses and the sanitizer build (tests/fuzz, tests/san)
+	clang libclang-rt-14-dev
 	# tests: MPI (host-launched ranks: Open MPI on the host and in an image mmdebstrap builds)
 	openmpi-bin libopenmpi-dev mmdebstrap
 	# tests of the confinement (issue 12): keyrings, a pty harness, gdb (the
