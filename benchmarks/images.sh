@@ -5,24 +5,30 @@
 #     python3, numpy and scipy by mmdebstrap; layer -> OCI layout -> skopeo
 #     copy -> docker-archive): husk image import vs skopeo copy + umoci
 #     unpack --rootless + mksquashfs, wall time, peak RSS, peak disk
-#  2. output size: husk's zstd and gzip against mksquashfs's defaults
+#  2. output size: husk's zstd and gzip against mksquashfs's defaults, in
+#     the import rounds and, on one tree (the archive's layer unpacked by
+#     tar as root), husk image build DIR against mksquashfs DIR with its
+#     defaults (gzip), -comp zstd (its level 15) and -comp zstd at level 3
 #  3. pull from a local registry (tests/images-cli/registry.sh): husk image
 #     pull vs skopeo copy docker:// -> oci: alone, wall time and peak RSS
 # Times are reported as ratios to the baseline measured in the same run.
 #
-#   benchmarks/images.sh [--out DIR] [--rounds N] [--keep]    as root; needs the network to
-#                                                Debian's archive once (the
-#                                                tarball is cached in DIR)
+#   benchmarks/images.sh [--out DIR] [--rounds N] [--parts LIST] [--keep]
+#       as root; needs the network to Debian's archive once (the tarball is
+#       cached in DIR). --parts: a comma list of import, size, pull (default
+#       all three; the import's pipeline takes the longest).
+# The pull rounds alternate which of the two goes first.
 # Prints a Markdown table (benchmarks/RESULTS.md, section "images").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=/var/tmp/husk-bench-images keep=0 rounds=2
+out=/var/tmp/husk-bench-images keep=0 rounds=2 parts=import,size,pull
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift ;;
 	--keep) keep=1 ;;
 	--rounds) rounds=$2; shift ;;
-	*) echo "usage: $0 [--out DIR] [--rounds N] [--keep]" >&2; exit 2 ;;
+	--parts) parts=$2; shift ;;
+	*) echo "usage: $0 [--out DIR] [--rounds N] [--parts import,size,pull] [--keep]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -56,7 +62,7 @@ run() {
 	t0=$(date +%s.%N)
 	/usr/bin/time -f %M -o "time.$name" "$@" >/dev/null 2>"err.$name" || { cat "err.$name" >&2; return 1; }
 	t1=$(date +%s.%N)
-	secs=$(echo "$t1 - $t0" | bc)
+	secs=$(printf %.2f "$(echo "$t1 - $t0" | bc)")
 	rss=$(tail -1 "time.$name")
 }
 # peak disk of a command: the most the scratch directory held, sampled
@@ -69,8 +75,10 @@ disk_watch() { # DIR PIDFILE -> prints the peak in MiB
 	echo "$peak"
 }
 
+part() { case ",$parts," in *",$1,"*) return 0 ;; esac; return 1; }
+mib() { echo "scale=1; $(stat -c %s "$1") / 1048576" | bc; }
 rows=()
-for round in $(seq "$rounds"); do
+part import && for round in $(seq "$rounds"); do
 	# the pipeline
 	rm -rf scratch && mkdir scratch && touch busy
 	disk_watch scratch busy > peak.pipe &
@@ -92,7 +100,31 @@ for round in $(seq "$rounds"); do
 done
 rm -rf scratch
 
+# --- output size on one tree: husk image build against mksquashfs ---
+if part size; then
+	rm -rf tree sz && mkdir tree sz
+	layer=$(tar -xOf docker.tar manifest.json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Layers"][0])')
+	tar -xOf docker.tar "$layer" | tar -x --numeric-owner -C tree
+	tree_mb=$(du -sm tree | cut -f1)
+	run mkdef mksquashfs tree sz/def.sqsh -noappend -quiet -no-progress
+	def_s=$secs def_mb=$(mib sz/def.sqsh)
+	run mkz15 mksquashfs tree sz/z15.sqsh -noappend -quiet -no-progress -comp zstd
+	z15_s=$secs z15_mb=$(mib sz/z15.sqsh)
+	run mkz3 mksquashfs tree sz/z3.sqsh -noappend -quiet -no-progress -comp zstd -Xcompression-level 3
+	z3_s=$secs z3_mb=$(mib sz/z3.sqsh)
+	run hz3 "$husk" image build -q tree -o sz/h3.sqsh
+	h3_s=$secs h3_mb=$(mib sz/h3.sqsh)
+	run hgz "$husk" image build -q --compression gzip tree -o sz/hgz.sqsh
+	hgz_s=$secs hgz_mb=$(mib sz/hgz.sqsh)
+	r() { printf %.2f "$(echo "scale=4; $1 / $2" | bc)"; }
+	rows+=("| size, one ${tree_mb} MiB tree, zstd 3 | mksquashfs -comp zstd -Xcompression-level 3: ${z3_mb} MiB, ${z3_s} s | husk image build (zstd 3): ${h3_mb} MiB, ${h3_s} s | size $(r "$h3_mb" "$z3_mb")x, time $(r "$h3_s" "$z3_s")x |")
+	rows+=("| size, same tree, gzip | mksquashfs defaults (gzip): ${def_mb} MiB, ${def_s} s | husk image build --compression gzip: ${hgz_mb} MiB, ${hgz_s} s | size $(r "$hgz_mb" "$def_mb")x, time $(r "$hgz_s" "$def_s")x |")
+	rows+=("| size, same tree, zstd default levels | mksquashfs -comp zstd (level 15): ${z15_mb} MiB, ${z15_s} s | husk image build (zstd 3): ${h3_mb} MiB, ${h3_s} s | size $(r "$h3_mb" "$z15_mb")x, time $(r "$h3_s" "$z15_s")x |")
+	rm -rf tree sz
+fi
+
 # --- pull from a local registry ---
+part pull && {
 reg=$out/reg
 rm -rf "$reg"
 mkdir -p "$reg"
@@ -101,17 +133,25 @@ skopeo copy -q docker-archive:docker.tar oci:"$fx"/oci:t
 bash "$top/tests/images-cli/registry.sh" start "$reg"
 . "$reg/env"
 skopeo copy -q --dest-creds husk:s3cret --dest-cert-dir "$reg/certs" oci:"$fx"/oci:t "docker://$REGISTRY/bench/py:t"
-for round in $(seq "$rounds"); do
-	rm -rf pullcache skopeo-out
+sk() {
+	rm -rf skopeo-out
 	run skopeo skopeo copy -q --src-creds husk:s3cret --src-cert-dir "$reg/certs" "docker://$REGISTRY/bench/py:t" oci:skopeo-out:t
 	sk_s=$secs sk_rss=$rss
+}
+hp() { # a fresh cache each time
+	rm -rf pullcache pulled.sqsh
 	run pull env SSL_CERT_FILE="$CA" REGISTRY_AUTH_FILE="$AUTH" HUSK_IMAGE_CACHE="$out/pullcache" "$husk" image pull -q "$REGISTRY/bench/py:t" -o pulled.sqsh
-	rows+=("| pull from a local registry, round $round | skopeo copy alone ${sk_s} s, ${sk_rss} KiB RSS | husk pull (to a squashfs) ${husk_s:+}${secs} s, ${rss} KiB RSS | $(echo "scale=2; $secs / $sk_s" | bc)x skopeo's time, $(echo "scale=2; $rss / $sk_rss" | bc)x its RSS |")
+	hp_s=$secs hp_rss=$rss
+}
+for round in $(seq "$rounds"); do
+	if [ $((round % 2)) = 1 ]; then sk; hp; first=skopeo; else hp; sk; first=husk; fi
+	rows+=("| pull from a local registry, round $round ($first first) | skopeo copy alone ${sk_s} s, ${sk_rss} KiB RSS | husk pull (to a squashfs) ${hp_s} s, ${hp_rss} KiB RSS | $(echo "scale=2; $hp_s / $sk_s" | bc)x skopeo's time, $(echo "scale=2; $hp_rss / $sk_rss" | bc)x its RSS |")
 done
 bash "$top/tests/images-cli/registry.sh" stop "$reg"
 rm -rf pullcache skopeo-out pulled.sqsh "$fx" "$reg"
+}
 
-echo "## images ($(date -u +%F), $(nproc) CPUs)"
+echo "## images ($(date -u +%F), $(nproc) CPUs, load average at the end $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
 echo "| what | baseline | husk | ratio |"
 echo "| --- | --- | --- | --- |"
