@@ -414,7 +414,8 @@ static bool holder_room(int dirfd, const char *key, unsigned max)
 		return true;
 	cleanup_free struct live *live = NULL;
 	size_t n = list_live(dirfd, key, &live);
-	qsort(live, n, sizeof(*live), older_first);
+	if (n > 1) /* qsort(NULL, 0) is undefined (found by tests/san) */
+		qsort(live, n, sizeof(*live), older_first);
 	for (size_t i = 0; i < n && n - i >= max;) {
 		char name[ENTRY_NAME], buf[64];
 		if (live[i].idle && ask(dirfd, entry_name(name, live[i].key, "sock"), REQ_GC, buf, sizeof(buf)) == 0 &&

@@ -84,6 +84,9 @@ _user_env()
 	echo "SHELL=/bin/sh"
 	echo "LANG=C"
 	[ -n "${NO_XDG:-}" ] || echo "XDG_RUNTIME_DIR=$USER_RUNDIR"
+	# the sanitizer suite's settings (tests/san) reach the husk it built
+	[ -z "${ASAN_OPTIONS:-}" ] || echo "ASAN_OPTIONS=$ASAN_OPTIONS"
+	[ -z "${UBSAN_OPTIONS:-}" ] || echo "UBSAN_OPTIONS=$UBSAN_OPTIONS"
 }
 
 # _close_fds: close every descriptor above 2 of the current (sub)shell, so
