@@ -332,8 +332,9 @@ enum img_kmount_why img_kmount_get(const char *image, const struct stat *user_st
 	if (dirfd < 0 || mount_base(dirfd, key, img, image, err) < 0 ||
 	    mount_view(dirfd, key, view, uid, gid, err) < 0)
 		return IMG_KM_FAILED;
-	cleanup_close int usefd = openat(dirfd, use, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (usefd < 0 || flock(usefd, LOCK_SH) < 0)
+	/* read-write: the keeper marks its end in it (img_kmount_put) */
+	cleanup_close int usefd = openat(dirfd, use, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (usefd < 0 || flock(usefd, LOCK_SH) < 0 || pwrite(usefd, "u", 1, 0) != 1)
 		return hk_fail(err, errno, "%s/%s", HK_KMOUNT_DIR, use), IMG_KM_FAILED;
 	cleanup_close int vfd = openat(dirfd, view, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (vfd < 0 || fchdir(vfd) < 0)
@@ -367,7 +368,10 @@ int img_kmount_stage(const char *stage, hk_err *err)
 
 void img_kmount_put(struct img_kmount *km)
 {
-	if (km->use >= 0)
+	/* the last use's end: KEY.use's mtime (the linger counts from it) */
+	if (km->use >= 0 && pwrite(km->use, "u", 1, 0) == 1)
+		close(km->use);
+	else if (km->use >= 0)
 		close(km->use);
 	km->use = -1;
 }
@@ -382,14 +386,17 @@ static void unmount_at(int dirfd, const char *name)
 	unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
-/* key's mounts (its views, then it) if no container holds key.use. */
-static bool release_key(int dirfd, const char *use)
+/* key's mounts (its views, then it) if no container holds key.use and
+ * the last let go of it at least linger seconds ago. */
+static bool release_key(int dirfd, const char *use, unsigned linger)
 {
+	struct stat st;
 	cleanup_close int fd = openat(dirfd, use, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0 ||
+	    time(NULL) - st.st_mtime < (time_t)linger)
 		return false;
 	size_t klen = strlen(use) - 4; /* ".use" */
-	DIR *d = fdopendir(dup(dirfd));
+	DIR *d = fdopendir(openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	struct dirent *e;
 	while (d && (e = readdir(d)) != NULL)
 		if (strncmp(e->d_name, use, klen) == 0 && strncmp(e->d_name + klen, ".u", 2) == 0 &&
@@ -404,8 +411,10 @@ static bool release_key(int dirfd, const char *use)
 	return true;
 }
 
-int img_kmount_release_idle(void)
+int img_kmount_release_idle(unsigned linger, unsigned *left_out)
 {
+	if (left_out)
+		*left_out = 0;
 	hk_err err = NULL;
 	if (access(HK_KMOUNT_DIR, F_OK) < 0)
 		return 0;
@@ -421,7 +430,7 @@ int img_kmount_release_idle(void)
 	char (*uses)[300] = NULL;
 	size_t nuses = 0;
 	int n = 0, left = 0;
-	DIR *d = fdopendir(dup(dirfd));
+	DIR *d = fdopendir(openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	struct dirent *e;
 	while (d && (e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
@@ -434,8 +443,13 @@ int img_kmount_release_idle(void)
 		}
 	}
 	for (size_t i = 0; i < nuses; i++)
-		n += release_key(dirfd, uses[i]);
+		if (release_key(dirfd, uses[i], linger))
+			n++;
+		else if (left_out)
+			(*left_out)++;
 	free(uses);
+	if (d == NULL)
+		left = 1; /* unread: nothing more goes */
 	if (d) {
 		rewinddir(d);
 		while ((e = readdir(d)) != NULL)

@@ -8,9 +8,10 @@
  * through a view of its own, an idmapped bind at KEY.uUID.gGID where
  * files that root owns in the image are the user's (as the FUSE path shows
  * them; other owners are nobody). Each container holds a shared flock on
- * KEY.use while it runs; img_kmount_release_idle() (the job's epilog)
- * unmounts every mount that no container holds, and the loop device goes
- * with it (LO_FLAGS_AUTOCLEAR).
+ * KEY.use while it runs and, at its end, marks the time in it (mtime);
+ * img_kmount_release_idle() (the job's epilog) unmounts every mount that
+ * no container holds and none has used for the linger time, and the loop
+ * device goes with it (LO_FLAGS_AUTOCLEAR).
  *
  * HK_KMOUNT_DIR is a tmpfs of its own, root's, mode 0700, and a shared
  * mount: every mount namespace copied from the node's while a kernel mount
@@ -74,9 +75,11 @@ int img_kmount_stage(const char *stage, hk_err *err);
 /* Give up km's use (its container has ended). Safe on an empty one. */
 void img_kmount_put(struct img_kmount *km);
 
-/* As root: unmount every kernel mount that no container uses, and
- * HK_KMOUNT_DIR itself once it is empty. Returns how many were released. */
-int img_kmount_release_idle(void);
+/* As root: unmount every kernel mount that no container uses and none
+ * let go of in the last linger seconds, and HK_KMOUNT_DIR itself once it
+ * is empty. Returns how many were released; *left (if not NULL) how many
+ * stay (in use, or lingering). */
+int img_kmount_release_idle(unsigned linger, unsigned *left);
 
 /* A name for why (for logs). */
 const char *img_kmount_why_str(enum img_kmount_why why);

@@ -208,9 +208,9 @@ int hk_step_start_checked(struct hk_container *c, const struct stat *want, pid_t
 	return 0;
 }
 
-int hk_step_release_kernel_mounts(void)
+int hk_step_release_kernel_mounts(unsigned linger, unsigned *left)
 {
-	return img_kmount_release_idle();
+	return img_kmount_release_idle(linger, left);
 }
 
 const char *hk_step_kernel_why(int why)

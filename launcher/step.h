@@ -31,9 +31,10 @@ int hk_step_join(pid_t keeper, const struct hk_container *c, char ***envp, hk_er
 char *hk_step_image_env(void);
 
 /* The Slurm plugin's mount=kernel (c->kernel_dirs): as root, unmount the
- * node's kernel squashfs mounts that no container uses (the job's
- * epilog); how many. And c->kernel_why in words. */
-int hk_step_release_kernel_mounts(void);
+ * node's kernel squashfs mounts that no container uses and none let go of
+ * in the last linger seconds (the job's epilog); how many, and *left how
+ * many stay. And c->kernel_why in words. */
+int hk_step_release_kernel_mounts(unsigned linger, unsigned *left);
 const char *hk_step_kernel_why(int why);
 
 /* End the container: the keeper exits, releasing its namespaces and its

@@ -83,6 +83,35 @@ static void merge_summaries(const struct hs_opts *o, uint32_t job)
 	free(entries);
 }
 
+/* mount=kernel: the node's kernel mounts that no step uses and none used
+ * for kernel_linger seconds; the ones that linger, once more when their
+ * time is up, from a detached process (the node is free at once). */
+static void release_kernel_mounts(const struct hs_opts *o)
+{
+	unsigned linger = o->kernel_linger >= 0 ? (unsigned)o->kernel_linger : HS_KERNEL_LINGER_DEFAULT;
+	unsigned left = 0;
+	hk_step_release_kernel_mounts(linger, &left);
+	if (left == 0 || linger == 0)
+		return;
+	pid_t m = fork();
+	if (m == 0) {
+		setsid();
+		if (fork() == 0) {
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+			for (int fd = 0; fd < 3 && null >= 0; fd++)
+				dup2(null, fd);
+			syscall(SYS_close_range, 3U, ~0U, 0U);
+			hk_log_handler(to_syslog);
+			sleep(linger + 1);
+			hk_step_release_kernel_mounts(linger, NULL);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	if (m > 0)
+		waitpid(m, NULL, 0);
+}
+
 /* The end of the job (slurmd's epilog, as root): remove the writable layers
  * of its named containers, as the user (root must not walk a tree the user
  * can change under it), following nothing (FTW_PHYS). */
@@ -117,9 +146,8 @@ int hs_epilog(spank_t sp, const struct hs_opts *o)
 		if (m > 0)
 			waitpid(m, NULL, 0);
 	}
-	/* mount=kernel: the node's kernel mounts that no step uses now */
 	if (o->kernel)
-		hk_step_release_kernel_mounts();
+		release_kernel_mounts(o);
 	pid_t pid = fork();
 	if (pid < 0)
 		return 0;

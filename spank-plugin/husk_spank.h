@@ -28,6 +28,7 @@
 /* ---- options.c ---------------------------------------------------------- */
 
 #define HS_BIND_AUTO (-1) /* --container-cpu-bind=auto */
+#define HS_KERNEL_LINGER_DEFAULT 60 /* kernel_linger=: seconds */
 
 struct hs_opts {
 	/* the user's, from srun, sbatch or salloc */
@@ -50,6 +51,7 @@ struct hs_opts {
 	bool kernel;      /* mount=kernel: trusted images with the kernel's squashfs */
 	char *kernel_dirs;   /* kernel_dirs=: where trusted images lie (colon-separated) */
 	char *kernel_owners; /* kernel_owners=: users besides root who may own them */
+	long kernel_linger;  /* kernel_linger=: seconds an idle kernel mount stays; -1: 60 */
 };
 
 void hs_opts_init(struct hs_opts *o);

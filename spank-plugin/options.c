@@ -19,6 +19,7 @@ void hs_opts_init(struct hs_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->mount_home = -1;
 	o->linger = -1;
+	o->kernel_linger = -1;
 	o->cpu_bind = HS_BIND_AUTO;
 	o->mem_policy = CG_MPOL_BIND;
 }
@@ -202,6 +203,11 @@ int hs_plugstack_arg(struct hs_opts *o, const char *a, hk_err *err)
 				return hk_fail(err, 0, "plugstack.conf: %s: %s is not an absolute path without '.' or '..'", a, d);
 		free(o->kernel_dirs);
 		o->kernel_dirs = strdup(a + 12);
+	} else if (strncmp(a, "kernel_linger=", 14) == 0) {
+		unsigned long v;
+		if (hk_parse_uint(a + 14, 0, 86400, &v) < 0)
+			return hk_fail(err, 0, "plugstack.conf: %s: expected 0 to 86400 seconds", a);
+		o->kernel_linger = (long)v;
 	} else if (strncmp(a, "kernel_owners=", 14) == 0) {
 		if (a[14] == '\0' || !all_of(a + 14, "._-,"))
 			return hk_fail(err, 0, "plugstack.conf: %s: expected kernel_owners=USER[,USER...]", a);

@@ -17,7 +17,7 @@
  *
  * plugstack.conf: required /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...] [devices=DEV,...]
  *                 [mount=writable|readonly] [mount_home=yes|no] [holder_cgroup=/PATH]
- *                 [mount=kernel kernel_dirs=/DIR[:/DIR...] [kernel_owners=USER,...]]
+ *                 [mount=kernel kernel_dirs=/DIR[:/DIR...] [kernel_owners=USER,...] [kernel_linger=SECONDS]]
  *                 [accounting=no|/DIR] [admin_comment=no] [cpu_bind=MODE] [mem_policy=POLICY]
  */
 #include "config.h"
@@ -31,7 +31,7 @@ SPANK_PLUGIN(husk, 1);
 
 /* Every context's options: the user's (set by Slurm through the table's
  * callbacks) and plugstack.conf's. */
-static struct hs_opts opts = { .mount_home = -1, .linger = -1, .cpu_bind = HS_BIND_AUTO, .mem_policy = CG_MPOL_BIND };
+static struct hs_opts opts = { .mount_home = -1, .linger = -1, .kernel_linger = -1, .cpu_bind = HS_BIND_AUTO, .mem_policy = CG_MPOL_BIND };
 
 /* The log handler of every husk message in Slurm's processes (srun,
  * slurmstepd, the task, the epilog): Slurm's own log, which srun shows the

@@ -7,7 +7,8 @@
 # use it at once, its files owned as the FUSE path shows them; an image
 # outside DIR, owned by the user, in a directory the user may write, or
 # named through a symlink or "..", runs with FUSE; at the end of the last
-# job that uses it, the loop device and the mounts are gone.
+# job that uses it (and kernel_linger, 1 s here), the loop device and the
+# mounts are gone.
 . "$(dirname "$0")/lib.sh"
 
 # root DESC...: the task's root: "FSTYPE SOURCE OPTIONS" (mountinfo)
@@ -20,16 +21,19 @@ test_kernel_squashfs() {
 	cp "$conf" "$work/plugstack.saved"
 	# what the FUSE path shows: owners, before the kernel path is on
 	fuse_own=$(as srun --container-image="$img" stat -c '%u:%g %U' /etc/image-marker / 2>&1)
-	sed -i "s|\$| mount=kernel kernel_dirs=$work/img|" "$conf"
+	sed -i "s|\$| mount=kernel kernel_dirs=$work/img kernel_linger=1|" "$conf"
 
 	# job A holds the image; job B starts while A runs
-	as srun --container-image="$img" --container-readonly sh -c "$rootline; sleep 6" >"$work/a.out" 2>&1 &
+	as srun --container-image="$img" --container-readonly sh -c "$rootline; sleep 10" >"$work/a.out" 2>&1 &
 	local apid=$!
 	for _ in $(seq 100); do [ -s "$work/a.out" ] && break; sleep 0.2; done
 	b=$(as srun --container-image="$img" --container-readonly sh -c "$rootline" 2>&1)
 	own=$(as srun --container-image="$img" sh -c 'stat -c "%u:%g %U" /etc/image-marker /; echo x >/etc/w && cat /etc/w' 2>&1)
+	# B's and the third job's ends (epilogs, kernel_linger) leave A's mount
+	sleep 3
 	local loops lo
 	lo=$(losetup -j "$img"; grep /run/husk/kernel /proc/mounts)
+	[ "$(kernel_mounts)" -ge 1 ] || bad="the mount went while job A used it: $lo"
 	loops=$(losetup -j "$img" | wc -l)
 	wait "$apid"
 	a=$(cat "$work/a.out")
@@ -67,7 +71,7 @@ test_kernel_squashfs() {
 	cp "$work/plugstack.saved" "$conf"
 	rm -rf "$work/img/user-owned.sqsh" "$work/img/userdir" "$work/img/link.sqsh" "$work/img/swap.sqsh" \
 		"$jobdir/own.sqsh" "$jobdir/imglink" "$work/a.out"
-	# released with the last job that used it (its epilog)
+	# released after the last job that used it (its epilog, kernel_linger)
 	for _ in $(seq 40); do
 		[ "$(losetup -j "$img" | wc -l)" = 0 ] && [ "$(kernel_mounts)" = 0 ] && break
 		sleep 0.5

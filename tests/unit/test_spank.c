@@ -119,6 +119,11 @@ START_TEST(plugstack_args)
 	ck_assert(o.kernel);
 	ck_assert_str_eq(o.kernel_dirs, "/images:/sw/img");
 	ck_assert_str_eq(o.kernel_owners, "swadmin,1002");
+	ck_assert_int_eq(o.kernel_linger, -1);
+	ck_assert_int_eq(hs_plugstack_arg(&o, "kernel_linger=0", &e), 0);
+	ck_assert_int_eq(o.kernel_linger, 0);
+	refused(hs_plugstack_arg(&o, "kernel_linger=1d", &e), &e,
+	        "plugstack.conf: kernel_linger=1d: expected 0 to 86400 seconds");
 	refused(hs_plugstack_arg(&o, "kernel_dirs=images", &e), &e,
 	        "plugstack.conf: kernel_dirs=images: images is not an absolute path without '.' or '..'");
 	refused(hs_plugstack_arg(&o, "kernel_dirs=/a:/b/../c", &e), &e,
