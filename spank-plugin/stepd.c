@@ -141,6 +141,48 @@ static void kernel_policy(const struct hs_opts *o, struct hk_container *c)
 	}
 }
 
+/* srun --mpi=pmix: Slurm's PMIx plugin makes, besides the server's
+ * directory in the spool (PMIX_SERVER_TMPDIR, bound by
+ * hk_container_resolve_for), an application directory for the step's
+ * clients, BASE/spmix_appdir_UID_JOB.STEP (BASE/spmix_appdir_JOB.STEP
+ * before 20.11), that the job-level PMIx data (PMIX_NSDIR) names; BASE is
+ * SLURM_PMIX_TMPDIR, else Slurm's TmpFS (/tmp by default;
+ * src/plugins/mpi/pmix/pmixp_info.c). It exists by user_init (the server
+ * starts in mpi_g_slurmstepd_prefork, before): bind it where it is, inside
+ * the container's own /tmp, when it is a directory of the job's user.
+ * Returns -1 only when out of memory. */
+static int pmix_appdir_bind(spank_t sp, struct hk_container *c, uid_t uid)
+{
+	char type[32] = "", base[PATH_MAX] = "", dir[PATH_MAX + 64];
+	uint32_t job, step;
+	struct stat st;
+	if (spank_getenv(sp, "SLURM_MPI_TYPE", type, sizeof(type)) != ESPANK_SUCCESS ||
+	    strncmp(type, "pmix", 4) != 0 || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS)
+		return 0;
+	if (spank_getenv(sp, "SLURM_PMIX_TMPDIR", base, sizeof(base)) != ESPANK_SUCCESS || base[0] != '/')
+		snprintf(base, sizeof(base), "/tmp");
+	for (int old = 0; old < 2; old++) {
+		if (old)
+			snprintf(dir, sizeof(dir), "%s/spmix_appdir_%u.%u", base, (unsigned)job, (unsigned)step);
+		else
+			snprintf(dir, sizeof(dir), "%s/spmix_appdir_%u_%u.%u", base, (unsigned)uid, (unsigned)job,
+				 (unsigned)step);
+		if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
+			continue;
+		struct hk_bind *n = realloc(c->binds, (c->nbinds + 1) * sizeof(*n));
+		if (n == NULL)
+			return -1;
+		c->binds = n;
+		c->binds[c->nbinds] = (struct hk_bind){ .src = strdup(dir), .dst = strdup(dir), .optional = true };
+		if (!c->binds[c->nbinds].src || !c->binds[c->nbinds].dst)
+			return -1;
+		c->nbinds++;
+		return 0;
+	}
+	return 0;
+}
+
 /* Once per node per step, as the job's user: start the container. */
 int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 {
@@ -201,6 +243,8 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 			c->nbinds++;
 		}
 	}
+	if (pmix_appdir_bind(sp, c, uid) < 0)
+		return fail_step("out of memory", &err);
 	/* the site's devices, then the user's; CDI specs are read in
 	 * hk_container_resolve_for, as the user */
 	const char *devs[2] = { o->site_devices, o->devices };

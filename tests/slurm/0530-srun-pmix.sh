@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # srun --mpi=pmix: Open MPI ranks in the container reach slurmstepd's PMIx
-# server (its directory in the slurmd spool bound, the PMIX_* environment
-# kept), print nothing on stderr (no "PMIX ERROR ... gds_ds12_lock"), also
+# server (its directory in the slurmd spool and the step's spmix_appdir
+# bound, the PMIX_* environment kept), print nothing on stderr (no "PMIX ERROR ... gds_ds12_lock"), also
 # with PMIX_MCA_psec=native (images whose PMIx lacks munge, pyxis#88), and
 # run a ping-pong as fast as the same program under bare srun on the host.
 # Debian's Open MPI in the image of tests/images/mkmpi.sh (cached).
@@ -28,8 +28,10 @@ test_srun_pmix() {
 			echo "$name: stderr is not empty:"; cat "$d/$name.err"; return 1
 		fi
 	}
-	# the ranks see the server's directory and environment in the container
-	run env --container-image="$mpi" sh -c 'test -d "$PMIX_SERVER_TMPDIR" && test -n "$PMIX_SERVER_URI41" && echo "$PMIX_RANK"' || return 1
+	# the ranks see the server's directory, the step's application
+	# directory and the PMIx environment in the container
+	run env --container-image="$mpi" sh -c 'test -d "$PMIX_SERVER_TMPDIR" && test -n "$PMIX_SERVER_URI41" &&
+		test -d "/tmp/spmix_appdir_$(id -u)_$SLURM_JOB_ID.$SLURM_STEP_ID" && echo "$PMIX_RANK"' || return 1
 	[ "$(sort "$d/env.out" | tr '\n' ' ')" = "0 1 " ] || { echo "PMIX_RANK in the container: $(cat "$d/env.out")"; return 1; }
 	run native --export=ALL,PMIX_MCA_psec=native --container-image="$mpi" /usr/local/bin/pingpong || return 1
 	grep -q '^latency_us ' "$d/native.out" || { echo "PMIX_MCA_psec=native: $(cat "$d/native.out")"; return 1; }
