@@ -30,7 +30,7 @@ cd "$work"
 runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" IMAGE="$image" RUNS="$runs" W="$work" bash -c '
 	one() { # NAME ARGS...
 		local n=$1; shift
-		srun --mpi=pmix -N1 -n2 "$@" >"$W/o" 2>"$W/e" || { cat "$W/e" >&2; exit 1; }
+		srun -Q --mpi=pmix -N1 -n2 "$@" >"$W/o" 2>"$W/e" || { cat "$W/e" >&2; exit 1; }
 		echo "$n $(sed -n "s/^\(latency_us\|bandwidth_mbs\) //p" "$W/o" | tr "\n" " ")"
 	}
 	bare() { one bare "$W/pingpong"; }

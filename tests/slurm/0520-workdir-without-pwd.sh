@@ -20,15 +20,15 @@ test_workdir_without_pwd() {
 			{ echo "$what in the container: $out"; return 1; }
 		[ "$out" = "$host" ] || { echo "$what: in the container '$out', on the host '$host'"; return 1; }
 	}
-	check "srun with PWD" srun -n1 || return 1
+	check "srun with PWD" srun -Q -n1 || return 1
 	[ "$host" = "$sub"$'\n'in-sub ] || { echo "srun on the host: $host"; return 1; }
-	check "env -u PWD srun" env -u PWD srun -n1 || return 1
-	check "srun --export=NONE" srun --export=NONE -n1 || return 1
-	check "srun --chdir" srun --chdir="$other" -n1 || return 1
+	check "env -u PWD srun" env -u PWD srun -Q -n1 || return 1
+	check "srun --export=NONE" srun -Q --export=NONE -n1 || return 1
+	check "srun --chdir" srun -Q --chdir="$other" -n1 || return 1
 	[ "$host" = "$other"$'\n'in-other ] || { echo "srun --chdir on the host: $host"; return 1; }
-	check "srun --chdir, no PWD" env -u PWD srun --chdir="$other" -n2 || return 1
+	check "srun --chdir, no PWD" env -u PWD srun -Q --chdir="$other" -n2 || return 1
 	# --container-workdir still wins
-	out=$(cd "$sub" && env -u PWD timeout 60 runuser -u "$user" -- srun -n1 --container-image="$img" --container-workdir=/etc /bin/pwd 2>&1)
+	out=$(cd "$sub" && env -u PWD timeout 60 runuser -u "$user" -- srun -Q -n1 --container-image="$img" --container-workdir=/etc /bin/pwd 2>&1)
 	[ "$out" = /etc ] || { echo "--container-workdir=/etc: $out"; return 1; }
 	return 0
 }

@@ -22,7 +22,7 @@ test_srun_pmix() {
 	# and nothing on stderr
 	run() {
 		local name=$1; shift
-		as srun --mpi=pmix -N1 -n2 "$@" >"$d/$name.out" 2>"$d/$name.err" ||
+		as srun -Q --mpi=pmix -N1 -n2 "$@" >"$d/$name.out" 2>"$d/$name.err" ||
 			{ echo "$name: exit $?"; cat "$d/$name.out" "$d/$name.err"; return 1; }
 		if [ -s "$d/$name.err" ]; then
 			echo "$name: stderr is not empty:"; cat "$d/$name.err"; return 1

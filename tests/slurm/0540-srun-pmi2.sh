@@ -18,7 +18,7 @@ test_srun_pmi2() {
 	# the ping-pong's figures, nothing on stderr
 	run() {
 		local name=$1; shift
-		as srun --mpi=pmi2 -N1 -n2 "$@" >"$d/$name.out" 2>"$d/$name.err" ||
+		as srun -Q --mpi=pmi2 -N1 -n2 "$@" >"$d/$name.out" 2>"$d/$name.err" ||
 			{ echo "$name: exit $?"; cat "$d/$name.out" "$d/$name.err"; return 1; }
 		[ ! -s "$d/$name.err" ] || { echo "$name: stderr is not empty:"; cat "$d/$name.err"; return 1; }
 		grep -q '^latency_us [0-9.]*$' "$d/$name.out" && grep -q '^bandwidth_mbs [0-9]*$' "$d/$name.out" ||
