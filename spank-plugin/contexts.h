@@ -8,7 +8,7 @@
 #include "husk_spank.h"
 
 /* srun.c: srun, after its options */
-int hs_srun_local_user_init(spank_t sp);
+int hs_srun_local_user_init(spank_t sp, const struct hs_opts *o);
 
 /* stepd.c: slurmstepd */
 int hs_stepd_user_init(spank_t sp, const struct hs_opts *o);

@@ -52,6 +52,7 @@ struct hs_opts {
 	char *kernel_dirs;   /* kernel_dirs=: where trusted images lie (colon-separated) */
 	char *kernel_owners; /* kernel_owners=: users besides root who may own them */
 	long kernel_linger;  /* kernel_linger=: seconds an idle kernel mount stays; -1: 60 */
+	char *image_cache;   /* image_cache=DIR: where srun pulls registry images (%u: the user) */
 };
 
 void hs_opts_init(struct hs_opts *o);
@@ -73,6 +74,12 @@ int hs_plugstack_arg(struct hs_opts *o, const char *arg, hk_err *err);
 bool hs_keep_host(const struct hs_opts *o, const char *name);
 /* Is path under one of the site's images= directories (any when unset)? */
 bool hs_image_allowed(const struct hs_opts *o, const char *path);
+/* Is this --container-image a registry reference (docker://R, R#REPO:TAG,
+ * REPO[:TAG]) rather than an image file? A path: starts with '/' or '.',
+ * ends with .sqsh, .squashfs or .img; anything else is a reference unless
+ * exists says a file of that name is there (relative to the job's
+ * directory). */
+bool hs_image_is_ref(const char *image, bool exists);
 /* Where a named container's writable layers live: /tmp/husk-UID-named. */
 void hs_named_dir(char *buf, size_t len, uid_t uid);
 

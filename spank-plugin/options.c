@@ -38,6 +38,7 @@ void hs_opts_clear(struct hs_opts *o)
 	free(o->acct_dir);
 	free(o->kernel_dirs);
 	free(o->kernel_owners);
+	free(o->image_cache);
 	hs_opts_init(o);
 }
 
@@ -229,6 +230,11 @@ int hs_plugstack_arg(struct hs_opts *o, const char *a, hk_err *err)
 			return -1;
 		free(o->site_devices);
 		o->site_devices = strdup(a + 8);
+	} else if (strncmp(a, "image_cache=", 12) == 0) {
+		if (a[12] != '/' || strstr(a + 12, "/..") || strstr(a + 12, "/./"))
+			return hk_fail(err, 0, "plugstack.conf: %s: expected image_cache=/DIR (an absolute path, %%u the user)", a);
+		free(o->image_cache);
+		o->image_cache = strdup(a + 12);
 	} else if (strcmp(a, "admin_comment=no") == 0) {
 		o->no_admin_comment = true;
 	} else if (strcmp(a, "accounting=no") == 0) {
@@ -271,6 +277,24 @@ bool hs_image_allowed(const struct hs_opts *o, const char *path)
 			return true;
 	}
 	return false;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+	return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+bool hs_image_is_ref(const char *image, bool exists)
+{
+	if (image == NULL || *image == '\0')
+		return false;
+	if (strncmp(image, "docker://", 9) == 0 || strchr(image, '#'))
+		return true;
+	if (image[0] == '/' || image[0] == '.' || ends_with(image, ".sqsh") || ends_with(image, ".squashfs") ||
+	    ends_with(image, ".img"))
+		return false;
+	return !exists;
 }
 
 void hs_named_dir(char *buf, size_t len, uid_t uid)

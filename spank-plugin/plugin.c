@@ -18,7 +18,7 @@
  * plugstack.conf: required /path/spank_husk.so [linger=SECONDS] [images=DIR:DIR...] [devices=DEV,...]
  *                 [mount=writable|readonly] [mount_home=yes|no] [holder_cgroup=/PATH]
  *                 [mount=kernel kernel_dirs=/DIR[:/DIR...] [kernel_owners=USER,...] [kernel_linger=SECONDS]]
- *                 [accounting=no|/DIR] [admin_comment=no] [cpu_bind=MODE] [mem_policy=POLICY]
+ *                 [image_cache=/DIR] [accounting=no|/DIR] [admin_comment=no] [cpu_bind=MODE] [mem_policy=POLICY]
  */
 #include "config.h"
 #include "contexts.h"
@@ -93,7 +93,7 @@ static int opt_flag(int v, const char *arg, int remote)
 }
 
 static struct spank_option options[] = {
-	{ "container-image", "IMAGE.sqsh", "[husk] run the tasks in this squashfs image", 1, 0, opt_image },
+	{ "container-image", "IMAGE.sqsh|[docker://]REPO[:TAG]", "[husk] run the tasks in this squashfs image, or in this registry image (pulled once per job by srun)", 1, 0, opt_image },
 	{ "container-mounts", "SRC:DST[:ro],...", "[husk] bind these host paths into the container", 1, 0, opt_mounts },
 	{ "container-workdir", "DIR", "[husk] working directory in the container", 1, 0, opt_workdir },
 	{ "container-name", "NAME", "[husk] name the container: later steps of the job with the same name see its writes", 1, 0, opt_name },
@@ -136,7 +136,7 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 /* srun */
 int slurm_spank_local_user_init(spank_t sp, int ac, char **av)
 {
-	return spank_context() == S_CTX_LOCAL ? hs_srun_local_user_init(sp) : 0;
+	return spank_context() == S_CTX_LOCAL ? hs_srun_local_user_init(sp, &opts) : 0;
 }
 
 /* slurmstepd: once a step on each node, as the job's user */

@@ -3,12 +3,24 @@
 #include "config.h"
 #include "contexts.h"
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
+#include <pthread.h>
+
+extern char **environ;
 
 /* srun's own command line, NUL-separated, into *vec (n entries); the
  * buffer behind it in *buf. Returns n, or -1. */
@@ -40,7 +52,9 @@ static int own_cmdline(char **buf, char ***vec)
  * container. So find srun's own --container among its options (its
  * command line minus the step's command) and put it in the environment
  * the step is launched with (srun merges its environ after this call). */
-int hs_srun_local_user_init(spank_t sp)
+static int pull_pinned(spank_t sp, const struct hs_opts *o);
+
+int hs_srun_local_user_init(spank_t sp, const struct hs_opts *o)
 {
 	int argc = 0, n;
 	char **argv = NULL, *buf = NULL, **vec = NULL;
@@ -62,5 +76,246 @@ int hs_srun_local_user_init(spank_t sp)
 		setenv("SLURM_CONTAINER", val, 1);
 	free(vec);
 	free(buf);
+	struct stat sb;
+	if (o->image && hs_image_is_ref(o->image, stat(o->image, &sb) == 0))
+		return pull_pinned(sp, o);
+	return 0;
+}
+
+/* husk-image: beside the plugin in a build tree (TOP/.libs/spank_husk.so,
+ * TOP/husk-image), else installed in PKGLIBEXECDIR. */
+static void image_tool(char *out, size_t n)
+{
+	Dl_info info;
+	if (dladdr((void *)image_tool, &info) && info.dli_fname && info.dli_fname[0] == '/') {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", info.dli_fname);
+		char *slash = strrchr(dir, '/');
+		*slash = '\0';
+		size_t len = strlen(dir);
+		if (len > 6 && strcmp(dir + len - 6, "/.libs") == 0) {
+			dir[len - 6] = '\0';
+			snprintf(out, n, "%s/husk-image", dir);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, n, "%s/husk-image", PKGLIBEXECDIR);
+}
+
+/* The cache srun pulls into: plugstack image_cache= (%u: the user), else
+ * husk image's own ($HUSK_IMAGE_CACHE, $XDG_CACHE_HOME/husk/images,
+ * ~/.cache/husk/images). Returns 0 or -1 (said). */
+static int cache_dir(const struct hs_opts *o, char *out, size_t n)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *e;
+	int len;
+	if (o->image_cache) {
+		size_t k = 0;
+		for (const char *p = o->image_cache; *p && k + 1 < n; p++) {
+			if (p[0] == '%' && p[1] == 'u' && pw) {
+				k += (size_t)snprintf(out + k, n - k, "%s", pw->pw_name);
+				p++;
+			} else {
+				out[k++] = *p;
+			}
+		}
+		out[k < n ? k : n - 1] = '\0';
+		len = (int)k;
+	} else if ((e = getenv("HUSK_IMAGE_CACHE")) && *e == '/') {
+		len = snprintf(out, n, "%s", e);
+	} else if ((e = getenv("XDG_CACHE_HOME")) && *e == '/') {
+		len = snprintf(out, n, "%s/husk/images", e);
+	} else {
+		e = getenv("HOME");
+		if ((e == NULL || *e != '/') && pw)
+			e = pw->pw_dir;
+		if (e == NULL || *e != '/') {
+			hk_log(HK_LOG_ERROR, "--container-image %s: no home directory for the image cache (plugstack image_cache=)", o->image);
+			return -1;
+		}
+		len = snprintf(out, n, "%s/.cache/husk/images", e);
+	}
+	if (len < 0 || (size_t)len >= n - 64) {
+		hk_log(HK_LOG_ERROR, "--container-image %s: the image cache's path is too long", o->image);
+		return -1;
+	}
+	return 0;
+}
+
+/* mkdir -p, each new directory 0700 */
+static int make_dirs(char *path)
+{
+	for (char *p = path + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			int r = mkdir(path, 0700);
+			*p = c;
+			if (r < 0 && errno != EEXIST)
+				return -1;
+			if (c == '\0')
+				return 0;
+		}
+	}
+}
+
+/* husk-image pull REF into cache: its stdout (the image's path) into out.
+ * Its stderr is srun's: the registry's reason, progress on a terminal.
+ * Returns 0 or -1 (the pull said why). */
+static int run_pull(const char *ref, const char *cache, char *out, size_t n)
+{
+	char tool[PATH_MAX];
+	image_tool(tool, sizeof(tool));
+	size_t ne = 0;
+	while (environ[ne])
+		ne++;
+	char **envp = calloc(ne + 2, sizeof(*envp));
+	cleanup_free char *cvar = NULL;
+	if (envp == NULL || asprintf(&cvar, "HUSK_IMAGE_CACHE=%s", cache) < 0) {
+		free(envp);
+		hk_log(HK_LOG_ERROR, "--container-image %s: %s", ref, strerror(ENOMEM));
+		return -1;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < ne; i++)
+		if (strncmp(environ[i], "HUSK_IMAGE_CACHE=", 17) != 0)
+			envp[k++] = environ[i];
+	envp[k++] = cvar;
+	envp[k] = NULL;
+	const char *quiet = isatty(STDERR_FILENO) ? NULL : "-q";
+	char *argv[] = { "husk-image", "pull", (char *)ref, (char *)quiet, NULL };
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		free(envp);
+		hk_log(HK_LOG_ERROR, "--container-image %s: pipe: %s", ref, strerror(errno));
+		return -1;
+	}
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		for (int s = 1; s < NSIG; s++)
+			if (s != SIGKILL && s != SIGSTOP)
+				signal(s, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup2(pfd[1], STDOUT_FILENO) < 0)
+			_exit(125);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
+		execve(tool, argv, envp);
+		static const char msg[] = "husk: error: husk-image: cannot run it\n";
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		_exit(125);
+	}
+	int saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(pfd[1]);
+	free(envp);
+	if (pid < 0) {
+		close(pfd[0]);
+		hk_log(HK_LOG_ERROR, "--container-image %s: fork: %s", ref, strerror(saved));
+		return -1;
+	}
+	size_t got = 0;
+	for (;;) {
+		ssize_t r = read(pfd[0], out + got, n - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (got == n - 1)
+			break;
+	}
+	out[got] = '\0';
+	close(pfd[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			hk_log(HK_LOG_ERROR, "--container-image %s: waiting for the pull: %s", ref, strerror(errno));
+			return -1;
+		}
+	out[strcspn(out, "\n")] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1; /* husk-image said why, on srun's stderr */
+	if (out[0] != '/') {
+		hk_log(HK_LOG_ERROR, "--container-image %s: %s gave no image path", ref, tool);
+		return -1;
+	}
+	return 0;
+}
+
+/* --container-image REF (a registry reference): pulled here, once per job
+ * (as the user: srun is the user's), before any task of the step starts;
+ * the image's path is pinned in CACHE/jobs/JOBID/REF, so the job's later
+ * steps run the same image even if the tag moved, and handed to every
+ * node in the step's environment (HUSK_IMAGE_REF, HUSK_IMAGE_SQSH), which
+ * slurmstepd takes instead of pulling. A failed pull fails the step
+ * (srun launches no task): the pull's `husk: error:` line says why. */
+static int pull_pinned(spank_t sp, const struct hs_opts *o)
+{
+	char cache[PATH_MAX], dir[PATH_MAX + 32], pin[PATH_MAX + NAME_MAX + 40], image[PATH_MAX] = "";
+	uint32_t job = 0;
+	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS || job == 0) {
+		const char *e = getenv("SLURM_JOB_ID");
+		unsigned long v;
+		if (e == NULL || hk_parse_uint(e, 1, 0xffffffffUL, &v) < 0) {
+			hk_log(HK_LOG_ERROR, "--container-image %s: no job id to pin the image to", o->image);
+			return -1;
+		}
+		job = (uint32_t)v;
+	}
+	if (cache_dir(o, cache, sizeof(cache)) < 0)
+		return -1;
+	char name[NAME_MAX + 1];
+	size_t k = 0;
+	for (const char *p = o->image; *p && k < sizeof(name) - 8; p++)
+		name[k++] = *p == '/' ? '+' : *p;
+	name[k] = '\0';
+	snprintf(dir, sizeof(dir), "%s/jobs/%u", cache, (unsigned)job);
+	if (make_dirs(dir) < 0) {
+		hk_log(HK_LOG_ERROR, "--container-image %s: image cache %s: %s", o->image, dir, strerror(errno));
+		return -1;
+	}
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || flock(dfd, LOCK_EX) < 0) { /* concurrent sruns of the job pull once */
+		hk_log(HK_LOG_ERROR, "--container-image %s: image cache %s: %s", o->image, dir, strerror(errno));
+		return -1;
+	}
+	snprintf(pin, sizeof(pin), "%s/%s", dir, name);
+	size_t len = 0;
+	cleanup_close int pfd = open(pin, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	cleanup_free char *had = pfd >= 0 ? hk_read_fd(pfd, PATH_MAX, &len) : NULL;
+	struct stat sb;
+	if (had && len > 1 && had[0] == '/' && had[len - 1] == '\n') {
+		had[len - 1] = '\0';
+		if (stat(had, &sb) == 0 && S_ISREG(sb.st_mode))
+			snprintf(image, sizeof(image), "%s", had);
+	}
+	if (image[0] == '\0') {
+		if (run_pull(o->image, cache, image, sizeof(image)) < 0)
+			return -1;
+		char tmp[sizeof(pin) + 8];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", pin);
+		cleanup_close int wfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		size_t il = strlen(image);
+		image[il] = '\n';
+		bool ok = wfd >= 0 && write(wfd, image, il + 1) == (ssize_t)(il + 1) && fsync(wfd) == 0;
+		image[il] = '\0';
+		if (!ok || rename(tmp, pin) < 0) {
+			hk_log(HK_LOG_ERROR, "--container-image %s: pinning the image in %s: %s", o->image, pin, strerror(errno));
+			unlink(tmp);
+			return -1;
+		}
+		hk_log(HK_LOG_DEBUG, "--container-image %s: pulled %s for job %u", o->image, image, (unsigned)job);
+	}
+	setenv("HUSK_IMAGE_REF", o->image, 1);
+	setenv("HUSK_IMAGE_SQSH", image, 1);
 	return 0;
 }

@@ -206,6 +206,19 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS)
 		return fail_step("reading the job's user", &err);
 	step_cwd(sp, cwd, sizeof(cwd));
+	/* a registry reference: srun pulled it (srun.c) and names the pinned
+	 * image in HUSK_IMAGE_SQSH; nodes never pull */
+	char ref[PATH_MAX], pinned[PATH_MAX];
+	struct stat sb;
+	if (spank_getenv(sp, "HUSK_IMAGE_REF", ref, sizeof(ref)) == ESPANK_SUCCESS && strcmp(ref, given) == 0 &&
+	    spank_getenv(sp, "HUSK_IMAGE_SQSH", pinned, sizeof(pinned)) == ESPANK_SUCCESS && pinned[0] == '/') {
+		snprintf(env, sizeof(env), "%s", pinned);
+		given = env;
+	} else if (hs_image_is_ref(given, given[0] != '/' && fstatat(AT_FDCWD, given, &sb, 0) == 0)) {
+		hk_log(HK_LOG_ERROR, "--container-image %s: no such file, and no image srun pulled for it (a registry image is pulled by srun with spank_husk.so in its plugstack.conf)", given);
+		st.failed = true;
+		return 0; /* as fail_step */
+	}
 	/* a relative image path is the job's working directory's, never a
 	 * registry name */
 	int len = given[0] == '/' ? snprintf(image, sizeof(image), "%s", given)

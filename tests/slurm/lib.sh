@@ -58,3 +58,24 @@ job_cgroups_gone() {
 	echo "the job's cgroups are left: $left"
 	return 1
 }
+
+# registry_up: the registry of tests/images-cli/registry.sh (docker-registry
+# on 127.0.0.1 with TLS and htpasswd basic auth), started by the first test
+# that needs it and stopped by run-suite.sh at the end, with the images of
+# tests/images-cli/fixtures.sh in $work/fx; sets REGISTRY, CA, AUTH.
+# regenv VAR=VALUE... CMD...: CMD as the test user (as), trusting the test
+# CA, with the good credentials unless REGISTRY_AUTH_FILE= comes after.
+registry_up() {
+	if [ ! -s "$work/reg/env" ]; then
+		{ bash "$top/tests/images-cli/fixtures.sh" "$work/fx" &&
+			bash "$top/tests/images-cli/registry.sh" start "$work/reg" "$work/fx"; } >"$work/reg.log" 2>&1 ||
+			{ echo "starting the registry:"; tail -n 20 "$work/reg.log"; return 1; }
+	fi
+	# shellcheck disable=SC1091
+	. "$work/reg/env"
+}
+# registry_push SRC REPO:TAG: skopeo copies SRC (e.g. oci:$work/fx/oci:one) there
+registry_push() {
+	skopeo copy -q --dest-creds husk:s3cret --dest-cert-dir "$work/reg/certs" "$1" "docker://$REGISTRY/$2"
+}
+regenv() { as env SSL_CERT_FILE="$CA" REGISTRY_AUTH_FILE="$AUTH" HUSK_PULL_TIMEOUT=5 HUSK_PULL_RETRIES=1 "$@"; }

@@ -35,7 +35,10 @@ suite_select "$here" "$@"
 
 work=$(mktemp -d /var/tmp/husk-slurm-test.XXXXXX)
 chmod 0755 "$work"
-trap '[ -n "${HUSK_SLURM_KEEP:-}" ] || bash "$here/cluster.sh" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+# (the registry of lib.sh's registry_up, if a test started it)
+trap '[ -n "${HUSK_SLURM_KEEP:-}" ] || bash "$here/cluster.sh" stop >/dev/null 2>&1
+	[ ! -f "$work/reg/env" ] || bash "$top/tests/images-cli/registry.sh" stop "$work/reg" >/dev/null 2>&1
+	rm -rf "$work"' EXIT
 if ! suite_images "$work/img"; then
 	suite_result FAIL "test images"
 	suite_summary

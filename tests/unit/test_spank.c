@@ -94,6 +94,19 @@ START_TEST(plugstack_args)
 	ck_assert(!hs_image_allowed(&o, "/images"));
 	ck_assert(!hs_image_allowed(&o, "/home/u/a.sqsh"));
 
+	/* registry references (pulled by srun) and image files */
+	ck_assert(hs_image_is_ref("docker://reg:5000/a/b:1", true));
+	ck_assert(hs_image_is_ref("reg:5000#a/b:1", true));
+	ck_assert(hs_image_is_ref("debian:bookworm", false));
+	ck_assert(!hs_image_is_ref("debian:bookworm", true)); /* a file of that name is there */
+	ck_assert(!hs_image_is_ref("app.sqsh", false));
+	ck_assert(!hs_image_is_ref("./app", false));
+	ck_assert(!hs_image_is_ref("/images/app", false));
+	ck_assert_int_eq(hs_plugstack_arg(&o, "image_cache=/shared/cache/%u", &e), 0);
+	ck_assert_str_eq(o.image_cache, "/shared/cache/%u");
+	refused(hs_plugstack_arg(&o, "image_cache=cache", &e), &e,
+		"plugstack.conf: image_cache=cache: expected image_cache=/DIR (an absolute path, %u the user)");
+
 	refused(hs_plugstack_arg(&o, "linger=86401", &e), &e, "plugstack.conf: linger=86401: expected 0 to 86400 seconds");
 	refused(hs_plugstack_arg(&o, "linger=", &e), &e, "plugstack.conf: linger=: expected 0 to 86400 seconds");
 	refused(hs_plugstack_arg(&o, "holder_cgroup=rel", &e), &e, "plugstack.conf: holder_cgroup=rel: expected holder_cgroup=/PATH");
