@@ -16,6 +16,7 @@
 # configuration (slurm.conf, slurmdbd.conf, cgroup.conf, plugstack.conf),
 # the daemons' logs (log/), pid files and spool directories.
 # $HUSK_SPANK_MODE: "required" (default) or "optional" in plugstack.conf;
+# $HUSK_SPANK_ARGS: more plugin arguments there (e.g. image_cache=/DIR);
 # $HUSK_SLURM_TASK_PLUGIN: TaskPlugin (default task/affinity,task/cgroup);
 # $HUSK_SLURM_PROLOG_FLAGS: PrologFlags (default Contain: every job has an
 # extern step, where the plugin keeps a job's image holders; empty: none).
@@ -139,7 +140,7 @@ ConstrainRAMSpace=yes
 C
 	: >"$S/etc/plugstack.conf"
 	# accounting records under the state directory: stop removes them
-	if [ -n "$plugin" ]; then echo "${HUSK_SPANK_MODE:-required} $plugin accounting=$S/acct" >"$S/etc/plugstack.conf"; fi
+	if [ -n "$plugin" ]; then echo "${HUSK_SPANK_MODE:-required} $plugin accounting=$S/acct ${HUSK_SPANK_ARGS:-}" >"$S/etc/plugstack.conf"; fi
 	cat >"$S/etc/slurmdbd.conf" <<C
 AuthType=auth/munge
 DbdHost=localhost
