@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # husk built with AddressSanitizer and UndefinedBehaviorSanitizer (clang,
 # --disable-hardening: ASan's interceptors replace _FORTIFY_SOURCE), and
-# the integration tests run against that build:
+# the integration tests, the mount cache suite and the host cgroup cases
+# (tests/cgroup/host-tests.sh) run against that build:
 #
 #   bash tests/san/run-suite.sh [TEST...]     as root, after the build
 #
@@ -78,12 +79,28 @@ t0=$SECONDS
 HUSK=$src/husk HUSK_MAN=$src/husk.1 bash "$top/tests/run.sh" --no-build "${tests[@]}" </dev/null 2>&1 | tee "$work/integration.log"
 suite_counts "$work/integration.log" integration
 echo "san: integration tests in $((SECONDS - t0)) s"
-# the mount cache suite too, when no test is named
+# the mount cache suite and the host cgroup cases too, when no test is named
 if [ $# -eq 0 ]; then
 	t0=$SECONDS
 	HUSK=$src/husk bash "$top/tests/cache/run-suite.sh" </dev/null 2>&1 | tee "$work/cache.log"
 	suite_counts "$work/cache.log" cache
 	echo "san: cache tests in $((SECONDS - t0)) s"
+	# and the host cgroup cases, with the cgroup driver of this build
+	t0=$SECONDS
+	if ! make -C "$src" -j2 tests/cgroup/cgtest >"$work/cgtest.log" 2>&1; then
+		suite_result FAIL "building tests/cgroup/cgtest with sanitizers"
+		suite_indent "$work/cgtest.log"
+	else
+		while IFS= read -r l; do
+			case $l in
+			"ok - "*) suite_result PASS "[host cgroup] ${l#ok - }" ;;
+			"FAIL - "*) suite_result FAIL "[host cgroup] ${l#FAIL - }" ;;
+			"skip - "*) suite_result SKIP "[host cgroup] ${l#skip - }" ;;
+			*) echo "$l" ;;
+			esac
+		done < <(cd "$src" && timeout -k 5 600 sh tests/cgroup/host-tests.sh "$src/tests/cgroup/cgtest" 2>&1)
+	fi
+	echo "san: host cgroup cases in $((SECONDS - t0)) s"
 fi
 # any report, from any process of any test
 for f in "$work"/logs/*; do
