@@ -16,7 +16,7 @@
 #include "err.h"
 #include "rootfs.h"
 
-static char root[64];
+static char root[4096];
 static int rootfd = -1, metafd = -1;
 
 static void cleanup(void)
@@ -32,7 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *names[] = { "env", "workdir", "entrypoint", "cmd" };
 	if (rootfd < 0) {
-		snprintf(root, sizeof(root), "/tmp/husk-fuzz-meta.XXXXXX");
+		/* in $TMPDIR: run-suite.sh points it at its scratch, which it
+		 * removes (libFuzzer's exit skips atexit) */
+		const char *tmp = getenv("TMPDIR");
+		snprintf(root, sizeof(root), "%s/husk-fuzz-meta.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 		if (!mkdtemp(root) || (rootfd = open(root, O_PATH | O_DIRECTORY)) < 0 ||
 		    mkdirat(rootfd, ".husk", 0755) < 0 || (metafd = openat(rootfd, ".husk", O_PATH | O_DIRECTORY)) < 0)
 			abort();

@@ -78,13 +78,13 @@ fuzz()
 	mkdir -p "$run" "$work/crash-$n"
 	[ -d "$corpus" ] && cp -r "$corpus"/. "$run"/
 	local t0=$SECONDS
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$top/tests/fuzz/lsan.supp \
+	TMPDIR=$work UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$top/tests/fuzz/lsan.supp \
 		"$exe" -max_total_time="$time" -timeout=10 -rss_limit_mb=1024 -max_len=65536 \
 		-artifact_prefix="$work/crash-$n/" -print_final_stats=1 "$run" >>"$log" 2>&1
 	local rc=$?
 	# every seed (the regression inputs too) once more, by itself
 	if [ "$rc" = 0 ] && [ -d "$corpus" ]; then
-		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS=suppressions=$top/tests/fuzz/lsan.supp "$exe" -runs=0 -artifact_prefix="$work/crash-$n/" "$corpus" >>"$log" 2>&1 || rc=$?
+		TMPDIR=$work UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS=suppressions=$top/tests/fuzz/lsan.supp "$exe" -runs=0 -artifact_prefix="$work/crash-$n/" "$corpus" >>"$log" 2>&1 || rc=$?
 	fi
 	local execs
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | sort -n | tail -1)
