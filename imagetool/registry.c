@@ -925,6 +925,50 @@ static int cmp_used(const void *a, const void *b)
 	return x->used < y->used ? -1 : x->used > y->used;
 }
 
+/* The images that Slurm jobs pinned (srun's CACHE/jobs/JOBID/REF, one
+ * line: the image's path; spank-plugin/srun.c) count as tagged: a job's
+ * later steps find them even when the tag moved. A job's pins that no step
+ * used for PIN_DAYS days are removed. */
+#define PIN_DAYS 30
+static void pinned_images(const char *cache, struct img_entry *imgs, size_t n)
+{
+	char jobs[PATH_MAX + 20], p[PATH_MAX + 600];
+	snprintf(jobs, sizeof(jobs), "%s/jobs", cache);
+	DIR *d = opendir(jobs);
+	struct dirent *de;
+	time_t now = time(NULL);
+	while (d && (de = readdir(d))) {
+		struct stat st;
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", jobs, de->d_name);
+		DIR *j = opendir(p);
+		struct dirent *pe;
+		bool old = now - st.st_mtime > PIN_DAYS * 86400;
+		while (j && (pe = readdir(j))) {
+			if (pe->d_name[0] == '.')
+				continue;
+			if (old) {
+				unlinkat(dirfd(j), pe->d_name, 0);
+				continue;
+			}
+			cleanup_close int fd = openat(dirfd(j), pe->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+			cleanup_free char *s = fd >= 0 ? hk_read_fd(fd, PATH_MAX, NULL) : NULL;
+			const char *slash = s ? strrchr(s, '/') : NULL;
+			for (size_t i = 0; slash && i < n; i++)
+				if (strncmp(slash + 1, imgs[i].hex, 64) == 0 && strncmp(slash + 65, ".sqsh", 5) == 0)
+					imgs[i].tagged = true;
+		}
+		if (j)
+			closedir(j);
+		if (old)
+			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Blobs that no manifest of a kept image names are removed; then, while the
  * cache is over max, the least recently used images (and their tags). */
 int cache_gc(const char *cache, uint64_t max, hk_err *err)
@@ -971,6 +1015,7 @@ int cache_gc(const char *cache, uint64_t max, hk_err *err)
 	}
 	if (d)
 		closedir(d);
+	pinned_images(cache, imgs, n);
 	qsort(imgs, n, sizeof(*imgs), cmp_used);
 	uint64_t total = 0;
 	snprintf(p, sizeof(p), "%s/blobs/sha256", cache);

@@ -295,8 +295,14 @@ static int pull_pinned(spank_t sp, const struct hs_opts *o)
 	struct stat sb;
 	if (had && len > 1 && had[0] == '/' && had[len - 1] == '\n') {
 		had[len - 1] = '\0';
-		if (stat(had, &sb) == 0 && S_ISREG(sb.st_mode))
-			snprintf(image, sizeof(image), "%s", had);
+		if (stat(had, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+			/* never another image than the job's first */
+			hk_log(HK_LOG_ERROR, "--container-image %s: the image pinned for job %u, %s, is gone: %s", o->image,
+			       (unsigned)job, had, strerror(stat(had, &sb) < 0 ? errno : EINVAL));
+			return -1;
+		}
+		snprintf(image, sizeof(image), "%s", had);
+		futimens(dfd, NULL); /* the job's pins were used now (husk image gc) */
 	}
 	if (image[0] == '\0') {
 		if (run_pull(o->image, cache, image, sizeof(image)) < 0)

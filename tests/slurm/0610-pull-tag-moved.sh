@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # the digest is pinned for the job: a tag moved between two steps of a job
-# still gives the image of the first pull (on both nodes); a new job pulls
-# the tag's new image
+# still gives the image of the first pull (on both nodes), also when the
+# user pulled the moved tag meanwhile and ran husk image gc (the job's pin
+# keeps the untagged image); a new job pulls the tag's new image
 . "$(dirname "$0")/lib.sh"
 
 test_pull_tag_moved() {
@@ -20,6 +21,7 @@ test_pull_tag_moved() {
 	out=$(regenv salloc -Q -N2 bash -c "
 		srun -N2 --container-image='$ref' sh -c 'cat /etc/version 2>/dev/null || echo first' &&
 		touch '$jobdir/move' && while [ ! -e '$jobdir/moved' ]; do sleep 0.2; done &&
+		'$top/husk' image pull -q '$ref' >/dev/null && '$top/husk' image gc >/dev/null &&
 		srun -N2 --container-image='$ref' sh -c 'cat /etc/version 2>/dev/null || echo first'" 2>&1)
 	local rc=$?
 	wait "$mover"
