@@ -14,21 +14,30 @@
 # root DESC...: the task's root: "FSTYPE SOURCE OPTIONS" (mountinfo)
 rootline='awk '\''$5 == "/" { for (i = 7; $i != "-"; i++) ; print $(i + 1), $(i + 2), $6 }'\'' /proc/self/mountinfo'
 
+# q CMD...: as CMD..., its output without srun's own queue notes (a busy
+# node queues a job for a moment), and its status
+q() {
+	local o rc
+	o=$(as "$@" 2>&1); rc=$?
+	grep -v '^srun: job [0-9]* \(queued\|has been allocated\)' <<<"$o"
+	return $rc
+}
+
 kernel_mounts() { grep -c "^/dev/loop[0-9]* /run/husk/kernel/" /proc/mounts; }
 
 test_kernel_squashfs() {
 	local conf=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/plugstack.conf bad= out a b own fuse_own rc
 	cp "$conf" "$work/plugstack.saved"
 	# what the FUSE path shows: owners, before the kernel path is on
-	fuse_own=$(as srun --container-image="$img" stat -c '%u:%g %U' /etc/image-marker / 2>&1)
+	fuse_own=$(q srun --container-image="$img" stat -c '%u:%g %U' /etc/image-marker / 2>&1)
 	sed -i "s|\$| mount=kernel kernel_dirs=$work/img kernel_linger=1|" "$conf"
 
 	# job A holds the image; job B starts while A runs
 	as srun --container-image="$img" --container-readonly sh -c "$rootline; sleep 10" >"$work/a.out" 2>&1 &
 	local apid=$!
-	for _ in $(seq 100); do [ -s "$work/a.out" ] && break; sleep 0.2; done
-	b=$(as srun --container-image="$img" --container-readonly sh -c "$rootline" 2>&1)
-	own=$(as srun --container-image="$img" sh -c 'stat -c "%u:%g %U" /etc/image-marker /; echo x >/etc/w && cat /etc/w' 2>&1)
+	for _ in $(seq 150); do grep -q '^squashfs\|^fuse' "$work/a.out" && break; sleep 0.2; done
+	b=$(q srun --container-image="$img" --container-readonly sh -c "$rootline" 2>&1)
+	own=$(q srun --container-image="$img" sh -c 'stat -c "%u:%g %U" /etc/image-marker /; echo x >/etc/w && cat /etc/w' 2>&1)
 	# B's and the third job's ends (epilogs, kernel_linger) leave A's mount
 	sleep 3
 	local loops lo
@@ -36,7 +45,7 @@ test_kernel_squashfs() {
 	[ "$(kernel_mounts)" -ge 1 ] || bad="the mount went while job A used it: $lo"
 	loops=$(losetup -j "$img" | wc -l)
 	wait "$apid"
-	a=$(cat "$work/a.out")
+	a=$(grep -v '^srun: job [0-9]* \(queued\|has been allocated\)' "$work/a.out")
 	case $a in
 	"squashfs /dev/loop"*" ro,nosuid,nodev,"*) ;;
 	*) bad="job A's root is not a kernel squashfs, ro, nosuid, nodev: $a" ;;
@@ -56,7 +65,7 @@ test_kernel_squashfs() {
 	ln -sfn "$work/img" "$jobdir/imglink"
 	for spec in "$jobdir/own.sqsh" "$work/img/user-owned.sqsh" "$work/img/userdir/demo.sqsh" \
 		"$work/img/link.sqsh" "$work/img/../img/demo.sqsh" "$jobdir/imglink/demo.sqsh"; do
-		out=$(as srun --container-image="$spec" --container-readonly sh -c "$rootline; cat /etc/image-marker" 2>&1); rc=$?
+		out=$(q srun --container-image="$spec" --container-readonly sh -c "$rootline; cat /etc/image-marker" 2>&1); rc=$?
 		case $rc:$out in
 		0:fuse*) ;;
 		*) bad="$bad${bad:+; }$spec: not FUSE (rc $rc): $out" ;;
@@ -65,7 +74,7 @@ test_kernel_squashfs() {
 	# a symlink swapped in after the check is never followed: the image
 	# path's last component, made a symlink to a user file between steps
 	ln -sf "$jobdir/own.sqsh" "$work/img/swap.sqsh"
-	out=$(as srun --container-image="$work/img/swap.sqsh" --container-readonly sh -c "$rootline" 2>&1)
+	out=$(q srun --container-image="$work/img/swap.sqsh" --container-readonly sh -c "$rootline" 2>&1)
 	case $out in fuse*) ;; *) bad="$bad${bad:+; }a symlink to the user's file: $out" ;; esac
 
 	cp "$work/plugstack.saved" "$conf"
