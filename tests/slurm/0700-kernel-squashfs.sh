@@ -10,6 +10,7 @@
 # job that uses it (and kernel_linger, 1 s here), the loop device and the
 # mounts are gone.
 . "$(dirname "$0")/lib.sh"
+[ -c /dev/loop-control ] || { echo "skipped: no /dev/loop-control (the loop driver)"; exit 77; }
 
 # root DESC...: the task's root: "FSTYPE SOURCE OPTIONS" (mountinfo)
 rootline='awk '\''$5 == "/" { for (i = 7; $i != "-"; i++) ; print $(i + 1), $(i + 2), $6 }'\'' /proc/self/mountinfo'
