@@ -53,6 +53,17 @@ static const char *digest_hex(const char *d)
 	return d + 7;
 }
 
+/* A reader for tar, plain or compressed as registries and docker save do. */
+static void tar_support(struct archive *a)
+{
+	archive_read_support_format_tar(a);
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_none(a);
+}
+
 /* --- one layer --- */
 
 struct layer {
@@ -240,12 +251,7 @@ static int layer_pass(struct tree *t, struct layer *l, int idx, enum pass mode, 
 		hk_fail(err, ENOMEM, "%s", l->label);
 		goto out;
 	}
-	archive_read_support_format_tar(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_bzip2(a);
-	archive_read_support_filter_none(a);
+	tar_support(a);
 	if (archive_read_open(a, r, NULL, rd_read, NULL) != ARCHIVE_OK) {
 		hk_fail(err, 0, "%s: %s", l->label, archive_error_string(a) ? archive_error_string(a) : "not a tar archive");
 		goto out;
@@ -1013,12 +1019,7 @@ static int tar_kind(const char *path, bool *docker, bool *oci, hk_err *err)
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	*docker = *oci = false;
-	archive_read_support_format_tar(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_bzip2(a);
-	archive_read_support_filter_none(a);
+	tar_support(a);
 	if (archive_read_open_filename(a, path, 1 << 17) != ARCHIVE_OK) {
 		hk_fail(err, 0, "%s: not a tar archive: %s", path, archive_error_string(a));
 		archive_read_free(a);
