@@ -45,7 +45,7 @@ static void to_syslog(enum hk_level level, const char *msg)
 
 /* The end of the job on this node (epilog, root): the summaries of its
  * steps here (ACCT_DIR/JOB/STEP.NODE.summary) into the job's AdminComment. */
-static void merge_summaries(const struct hs_opts *o, uint32_t job)
+static void merge_summaries(const struct hs_opts *o, unsigned job)
 {
 	char dir[PATH_MAX], jobs[16];
 	snprintf(jobs, sizeof(jobs), "%u", (unsigned)job);
@@ -83,6 +83,37 @@ static void merge_summaries(const struct hs_opts *o, uint32_t job)
 	free(entries);
 }
 
+/* Run fn(o, arg) in a detached grandchild of slurmd's epilog (its own
+ * session, stdio on /dev/null, no other descriptor, messages to syslog),
+ * so that the node is free at once; wait only for the child between. */
+static void detached(void (*fn)(const struct hs_opts *, unsigned), const struct hs_opts *o, unsigned arg)
+{
+	pid_t m = fork();
+	if (m == 0) {
+		setsid();
+		if (fork() == 0) {
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+			for (int fd = 0; fd < 3 && null >= 0; fd++)
+				dup2(null, fd);
+			syscall(SYS_close_range, 3U, ~0U, 0U);
+			hk_log_handler(to_syslog); /* Slurm's log is not this detached child's */
+			fn(o, arg);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	if (m > 0)
+		waitpid(m, NULL, 0);
+}
+
+/* the lingering kernel mounts, once more when their time is up */
+static void release_later(const struct hs_opts *o, unsigned linger)
+{
+	(void)o;
+	sleep(linger + 1);
+	hk_step_release_kernel_mounts(linger, NULL);
+}
+
 /* mount=kernel: the node's kernel mounts that no step uses and none used
  * for kernel_linger seconds; the ones that linger, once more when their
  * time is up, from a detached process (the node is free at once). */
@@ -93,23 +124,7 @@ static void release_kernel_mounts(const struct hs_opts *o)
 	hk_step_release_kernel_mounts(linger, &left);
 	if (left == 0 || linger == 0)
 		return;
-	pid_t m = fork();
-	if (m == 0) {
-		setsid();
-		if (fork() == 0) {
-			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-			for (int fd = 0; fd < 3 && null >= 0; fd++)
-				dup2(null, fd);
-			syscall(SYS_close_range, 3U, ~0U, 0U);
-			hk_log_handler(to_syslog);
-			sleep(linger + 1);
-			hk_step_release_kernel_mounts(linger, NULL);
-			_exit(0);
-		}
-		_exit(0);
-	}
-	if (m > 0)
-		waitpid(m, NULL, 0);
+	detached(release_later, o, linger);
 }
 
 /* The end of the job (slurmd's epilog, as root): remove the writable layers
@@ -129,22 +144,7 @@ int hs_epilog(spank_t sp, const struct hs_opts *o)
 	if (!o->acct_off && !o->no_admin_comment) {
 		/* slurmdbd takes ~0.1 s an operation here (MariaDB commits):
 		 * merge from a detached process, so that the node is free at once */
-		pid_t m = fork();
-		if (m == 0) {
-			setsid();
-			if (fork() == 0) {
-				int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-				for (int fd = 0; fd < 3 && null >= 0; fd++)
-					dup2(null, fd);
-				syscall(SYS_close_range, 3U, ~0U, 0U);
-				hk_log_handler(to_syslog); /* Slurm's log is not this detached child's */
-				merge_summaries(o, job);
-				_exit(0);
-			}
-			_exit(0);
-		}
-		if (m > 0)
-			waitpid(m, NULL, 0);
+		detached(merge_summaries, o, job);
 	}
 	if (o->kernel)
 		release_kernel_mounts(o);
