@@ -326,17 +326,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("accounting");
-	TCase *tc = tcase_create("records");
-	tcase_add_test(tc, json_round_trip);
-	tcase_add_test(tc, json_errors);
-	tcase_add_test(tc, not_utf8);
-	tcase_add_test(tc, report);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("counters");
-	tcase_add_test(tc, counters);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("layout");
-	tcase_add_test(tc, layout);
-	suite_add_tcase(s, tc);
+	unit_case(s, "records", NULL, NULL, (const TTest *[]){ json_round_trip, json_errors, not_utf8, report, NULL });
+	unit_case(s, "counters", NULL, NULL, (const TTest *[]){ counters, NULL });
+	unit_case(s, "layout", NULL, NULL, (const TTest *[]){ layout, NULL });
 	return unit_run(s);
 }

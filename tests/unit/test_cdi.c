@@ -14,25 +14,39 @@
 #include "cdi.h"
 #include "unit.h"
 
-static char tmpdir[64];
 static char dir_etc[128], dir_run[128], dirs[300];
 
+/* unit_dir with etc/ and run/ standing in for /etc/cdi and /var/run/cdi */
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/husk-cdi.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dir_etc, sizeof(dir_etc), "%s/etc", tmpdir);
-	snprintf(dir_run, sizeof(dir_run), "%s/run", tmpdir);
+	unit_dir_setup();
+	snprintf(dir_etc, sizeof(dir_etc), "%s/etc", unit_dir);
+	snprintf(dir_run, sizeof(dir_run), "%s/run", unit_dir);
 	ck_assert_int_eq(mkdir(dir_etc, 0755), 0);
 	ck_assert_int_eq(mkdir(dir_run, 0755), 0);
 	snprintf(dirs, sizeof(dirs), "%s:%s", dir_etc, dir_run);
 }
 
-static void teardown(void)
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The devices req resolve from the spec directories: their edits in *e. */
+static void resolve(const char *const *req, size_t n, struct cdi_edits *e)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	hk_err err = NULL;
+	size_t bad;
+	ck_assert_msg(cdi_resolve(dirs, req, n, e, &bad, &err) == 0, "%s", err ? err->msg : "");
+}
+
+/* They do not: the error, which the caller frees; no edits. */
+static hk_err refused(const char *const *req, size_t n)
+{
+	struct cdi_edits e = { 0 };
+	hk_err err = NULL;
+	size_t bad;
+	ck_assert_int_eq(cdi_resolve(dirs, req, n, &e, &bad, &err), -1);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(e.nnodes + e.nenv + e.nmounts + e.nhooks, 0);
+	return err;
 }
 
 /* As nvidia-ctk cdi generate writes it, with /dev/null standing in for the
@@ -107,11 +121,9 @@ END_TEST
 START_TEST(nvidia_spec)
 {
 	struct cdi_edits e = { 0 };
-	hk_err err = NULL;
-	size_t bad;
 	const char *req[] = { "nvidia.com/gpu=0" };
 	unit_put(dir_run, "nvidia.yaml", nvidia_yaml_ok);
-	ck_assert_msg(cdi_resolve(dirs, req, 1, &e, &bad, &err) == 0, "%s", err ? err->msg : "");
+	resolve(req, N(req), &e);
 	ck_assert_int_eq(e.nenv, 1);
 	ck_assert_str_eq(e.env[0], "NVIDIA_VISIBLE_DEVICES=void");
 	ck_assert_int_eq(e.nnodes, 2); /* spec-wide nvidiactl, then nvidia0 */
@@ -135,12 +147,10 @@ END_TEST
 START_TEST(all_devices)
 {
 	struct cdi_edits e = { 0 };
-	hk_err err = NULL;
-	size_t bad;
 	const char *req[] = { "nvidia.com/gpu=all", "amd.com/gpu=0" };
 	unit_put(dir_etc, "nvidia.yaml", nvidia_yaml_ok);
 	unit_put(dir_etc, "amd.json", amd_json);
-	ck_assert_msg(cdi_resolve(dirs, req, 2, &e, &bad, &err) == 0, "%s", err ? err->msg : "");
+	resolve(req, N(req), &e);
 	/* spec-wide once, nvidia0, nvidia1, then AMD's two */
 	ck_assert_int_eq(e.nnodes, 5);
 	ck_assert_str_eq(e.nodes[2].path, "/dev/nvidia1");
@@ -156,14 +166,12 @@ END_TEST
 START_TEST(later_dir_wins)
 {
 	struct cdi_edits e = { 0 };
-	hk_err err = NULL;
-	size_t bad;
 	const char *req[] = { "amd.com/gpu=0" };
 	unit_put(dir_etc, "amd.json", amd_json);
 	unit_put(dir_run, "amd-new.yaml",
 		   "cdiVersion: 1.0.0\nkind: amd.com/gpu\ndevices:\n- name: '0'\n  containerEdits:\n"
 		   "    env: [FROM=run]\n");
-	ck_assert_msg(cdi_resolve(dirs, req, 1, &e, &bad, &err) == 0, "%s", err ? err->msg : "");
+	resolve(req, N(req), &e);
 	ck_assert_int_eq(e.nnodes, 0);
 	ck_assert_int_eq(e.nenv, 1);
 	ck_assert_str_eq(e.env[0], "FROM=run");
@@ -174,13 +182,10 @@ END_TEST
 /* Two specs of one directory defining one device: an error naming both. */
 START_TEST(conflict_same_dir)
 {
-	struct cdi_edits e = { 0 };
-	hk_err err = NULL;
-	size_t bad;
 	const char *req[] = { "amd.com/gpu=0" };
 	unit_put(dir_etc, "a.json", amd_json);
 	unit_put(dir_etc, "b.json", amd_json);
-	ck_assert_int_eq(cdi_resolve(dirs, req, 1, &e, &bad, &err), -1);
+	hk_err err = refused(req, N(req));
 	ck_assert_ptr_nonnull(strstr(err->msg, "a.json"));
 	ck_assert_ptr_nonnull(strstr(err->msg, "b.json"));
 	hk_err_free(&err);
@@ -189,14 +194,10 @@ END_TEST
 
 static void expect_error(const char *file, const char *text, const char *req, const char *needle)
 {
-	struct cdi_edits e = { 0 };
-	hk_err err = NULL;
-	size_t bad;
 	const char *reqs[] = { req };
 	unit_put(dir_etc, file, text);
-	ck_assert_int_eq(cdi_resolve(dirs, reqs, 1, &e, &bad, &err), -1);
+	hk_err err = refused(reqs, N(reqs));
 	ck_assert_msg(strstr(err->msg, needle) != NULL, "'%s' lacks '%s'", err->msg, needle);
-	ck_assert_int_eq(e.nnodes + e.nenv + e.nmounts + e.nhooks, 0);
 	hk_err_free(&err);
 	char path[256];
 	snprintf(path, sizeof(path), "%s/%s", dir_etc, file);
@@ -244,36 +245,21 @@ END_TEST
 /* A FIFO among the specs is refused without blocking. */
 START_TEST(fifo_spec)
 {
-	struct cdi_edits e = { 0 };
-	hk_err err = NULL;
-	size_t bad;
 	const char *req[] = { "a.com/b=x" };
 	char path[256];
 	snprintf(path, sizeof(path), "%s/fifo.json", dir_etc);
 	ck_assert_int_eq(mkfifo(path, 0644), 0);
-	ck_assert_int_eq(cdi_resolve(dirs, req, 1, &e, &bad, &err), -1);
+	hk_err err = refused(req, N(req));
 	ck_assert_ptr_nonnull(strstr(err->msg, "not a regular file"));
 	hk_err_free(&err);
 }
 END_TEST
 
-static Suite *cdi_suite(void)
-{
-	Suite *s = suite_create("cdi");
-	TCase *tc = tcase_create("specs");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, device_name);
-	tcase_add_test(tc, nvidia_spec);
-	tcase_add_test(tc, all_devices);
-	tcase_add_test(tc, later_dir_wins);
-	tcase_add_test(tc, conflict_same_dir);
-	tcase_add_test(tc, bad_specs);
-	tcase_add_test(tc, fifo_spec);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	return unit_run(cdi_suite());
+	Suite *s = suite_create("cdi");
+	unit_case(s, "specs", setup, unit_dir_teardown,
+		  (const TTest *[]){ device_name, nvidia_spec, all_devices, later_dir_wins, conflict_same_dir,
+				     bad_specs, fifo_spec, NULL });
+	return unit_run(s);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "unit.h"
 
 #ifndef TOPO_DIR
 #define TOPO_DIR "tests/data/topo"
@@ -129,9 +130,18 @@ struct want {
 	const char *cpus, *mems; /* NULL cpus: the plan must fail */
 };
 
-static void check_plans(const char *file, const struct want *w, size_t n)
+/* What the machine of file has: PUs, cores, sockets, NUMA nodes. */
+struct machine {
+	unsigned npus, ncores, nsockets, nnodes;
+};
+
+static void check_plans(const char *file, struct machine m, const struct want *w, size_t n)
 {
 	cg_topo *t = load(file);
+	ck_assert_uint_eq(cg_topo_npus(t), m.npus);
+	ck_assert_uint_eq(cg_topo_ncores(t), m.ncores);
+	ck_assert_uint_eq(cg_topo_nsockets(t), m.nsockets);
+	ck_assert_uint_eq(cg_topo_nnodes(t), m.nnodes);
 	for (size_t i = 0; i < n; i++) {
 		struct cg_task task = { w[i].ntasks, w[i].rank, w[i].cpt, w[i].bind, w[i].dist };
 		cg_set cpus, mems;
@@ -160,13 +170,6 @@ static void check_plans(const char *file, const struct want *w, size_t n)
  * PU c+64 as Linux numbers them. Nodes 0,1 in package 0; 2,3 in package 1. */
 START_TEST(plan_2s2n16c_smt)
 {
-	cg_topo *t = load("2s2n16c-smt.xml");
-	ck_assert_uint_eq(cg_topo_npus(t), 128);
-	ck_assert_uint_eq(cg_topo_ncores(t), 64);
-	ck_assert_uint_eq(cg_topo_nsockets(t), 2);
-	ck_assert_uint_eq(cg_topo_nnodes(t), 4);
-	cg_topo_free(t);
-
 	static const struct want w[] = {
 		/* one core (two threads) per task */
 		{ 4, 0, 2, CG_BIND_CORE, B, "0,64", "0" },
@@ -213,18 +216,13 @@ START_TEST(plan_2s2n16c_smt)
 		{ 0, 0, 1, CG_BIND_CORE, B, NULL, NULL },
 		{ 1, 0, 0, CG_BIND_CORE, B, NULL, NULL },
 	};
-	check_plans("2s2n16c-smt.xml", w, sizeof(w) / sizeof(w[0]));
+	check_plans("2s2n16c-smt.xml", (struct machine){ 128, 64, 2, 4 }, w, sizeof(w) / sizeof(w[0]));
 }
 END_TEST
 
 /* One package, one NUMA node, two cores without SMT. */
 START_TEST(plan_1n2c)
 {
-	cg_topo *t = load("1n2c.xml");
-	ck_assert_uint_eq(cg_topo_npus(t), 2);
-	ck_assert_uint_eq(cg_topo_nsockets(t), 1);
-	ck_assert_uint_eq(cg_topo_nnodes(t), 1);
-	cg_topo_free(t);
 	static const struct want w[] = {
 		{ 2, 0, 1, CG_BIND_CORE, B, "0", "0" },
 		{ 2, 1, 1, CG_BIND_CORE, B, "1", "0" },
@@ -237,7 +235,7 @@ START_TEST(plan_1n2c)
 		{ 3, 0, 1, CG_BIND_CORE, B, NULL, NULL },
 		{ 1, 0, 3, CG_BIND_CORE, B, NULL, NULL },
 	};
-	check_plans("1n2c.xml", w, sizeof(w) / sizeof(w[0]));
+	check_plans("1n2c.xml", (struct machine){ 2, 2, 1, 1 }, w, sizeof(w) / sizeof(w[0]));
 }
 END_TEST
 
@@ -245,11 +243,6 @@ END_TEST
  * 8-11); package 1 (node 1) has cores {4}, {5} and {6,14}. */
 START_TEST(plan_asym)
 {
-	cg_topo *t = load("asym.xml");
-	ck_assert_uint_eq(cg_topo_npus(t), 12);
-	ck_assert_uint_eq(cg_topo_ncores(t), 7);
-	ck_assert_uint_eq(cg_topo_nsockets(t), 2);
-	cg_topo_free(t);
 	static const struct want w[] = {
 		{ 4, 0, 2, CG_BIND_CORE, B, "0,8", "0" },
 		{ 4, 3, 2, CG_BIND_CORE, B, "3,11", "0" },
@@ -268,7 +261,7 @@ START_TEST(plan_asym)
 		{ 7, 6, 1, CG_BIND_CORE, B, "6,14", "1" },
 		{ 7, 6, 1, CG_BIND_CORE, C, "3,11", "0" },
 	};
-	check_plans("asym.xml", w, sizeof(w) / sizeof(w[0]));
+	check_plans("asym.xml", (struct machine){ 12, 7, 2, 2 }, w, sizeof(w) / sizeof(w[0]));
 }
 END_TEST
 
@@ -342,22 +335,9 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("cgroup");
-	TCase *tc = tcase_create("lists");
-	tcase_add_test(tc, list_parse_format);
-	tcase_add_test(tc, list_format_truncates);
-	tcase_add_test(tc, sizes);
-	tcase_add_test(tc, names);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("plans");
-	tcase_add_test(tc, plan_2s2n16c_smt);
-	tcase_add_test(tc, plan_1n2c);
-	tcase_add_test(tc, plan_asym);
-	tcase_add_test(tc, topo_errors);
-	tcase_add_test(tc, prepare);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	unit_case(s, "lists", NULL, NULL,
+		  (const TTest *[]){ list_parse_format, list_format_truncates, sizes, names, NULL });
+	unit_case(s, "plans", NULL, NULL,
+		  (const TTest *[]){ plan_2s2n16c_smt, plan_1n2c, plan_asym, topo_errors, prepare, NULL });
+	return unit_run(s);
 }

@@ -14,57 +14,26 @@
 
 #include "container.h"
 #include "util.h"
+#include "unit.h"
 
-static char tmpdir[64];
-
-static void setup(void)
+START_TEST(bind_ok)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/husk-unit.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-START_TEST(bind_src_only)
-{
-	struct hk_bind b;
-	hk_err err = NULL;
-	ck_assert_int_eq(hk_bind_parse("/data", &b, &err), 0);
-	ck_assert_str_eq(b.src, "/data");
-	ck_assert_str_eq(b.dst, "/data");
-	ck_assert(!b.ro);
-	free(b.src);
-	free(b.dst);
-}
-END_TEST
-
-START_TEST(bind_src_dst_ro)
-{
-	struct hk_bind b;
-	hk_err err = NULL;
-	ck_assert_int_eq(hk_bind_parse("/scratch/u:/data:ro", &b, &err), 0);
-	ck_assert_str_eq(b.src, "/scratch/u");
-	ck_assert_str_eq(b.dst, "/data");
-	ck_assert(b.ro);
-	free(b.src);
-	free(b.dst);
-	ck_assert_int_eq(hk_bind_parse("rel:/data:rw", &b, &err), 0);
-	ck_assert(!b.ro);
-	free(b.src);
-	free(b.dst);
+	static const struct { const char *in, *src, *dst; bool ro; } ok[] = {
+		{ "/data", "/data", "/data", false },
+		{ "/scratch/u:/data:ro", "/scratch/u", "/data", true },
+		{ "rel:/data:rw", NULL, "/data", false },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct hk_bind b;
+		hk_err err = NULL;
+		ck_assert_msg(hk_bind_parse(ok[i].in, &b, &err) == 0, "%s: %s", ok[i].in, err ? err->msg : "");
+		if (ok[i].src)
+			ck_assert_str_eq(b.src, ok[i].src);
+		ck_assert_str_eq(b.dst, ok[i].dst);
+		ck_assert_msg(b.ro == ok[i].ro, "%s: ro is %d", ok[i].in, b.ro);
+		free(b.src);
+		free(b.dst);
+	}
 }
 END_TEST
 
@@ -108,20 +77,20 @@ START_TEST(env_add_and_file)
 	ck_assert_int_eq(hk_env_add(&c, "NOEQUALS", &err), -1);
 	hk_err_free(&err);
 
-	snprintf(path, sizeof(path), "%s/env", tmpdir);
-	write_file(path, "# comment\n\nC=3 with spaces\n  D=4\r\n");
+	snprintf(path, sizeof(path), "%s/env", unit_dir);
+	unit_put(unit_dir, "env", "# comment\n\nC=3 with spaces\n  D=4\r\n");
 	ck_assert_int_eq(hk_env_file(&c, path, &err), 0);
 	ck_assert_int_eq((int)c.nenv, 4);
 	ck_assert_str_eq(c.env[2], "C=3 with spaces");
 	ck_assert_str_eq(c.env[3], "D=4");
 	ck_assert_ptr_null(c.env[4]);
 
-	write_file(path, "E=5\nbroken line\n");
+	unit_put(unit_dir, "env", "E=5\nbroken line\n");
 	ck_assert_int_eq(hk_env_file(&c, path, &err), -1);
 	ck_assert_msg(strstr(err->msg, "line 2") != NULL, "%s", err->msg);
 	hk_err_free(&err);
 
-	snprintf(path, sizeof(path), "%s/missing", tmpdir);
+	snprintf(path, sizeof(path), "%s/missing", unit_dir);
 	ck_assert_int_eq(hk_env_file(&c, path, &err), -1);
 	ck_assert(strstr(err->msg, "No such file") != NULL);
 	hk_err_free(&err);
@@ -135,19 +104,19 @@ START_TEST(config_file)
 	hk_err err = NULL;
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/husk.conf", tmpdir);
+	snprintf(path, sizeof(path), "%s/husk.conf", unit_dir);
 	setenv("HUSK_CONFIG", path, 1);
 	memset(&c, 0, sizeof(c));
 	ck_assert_int_eq(hk_config_load(&c, &err), 0); /* missing: defaults */
 	ck_assert_uint_eq(c.linger, 60);
-	write_file(path, "# site defaults\nlinger = 5\n");
+	unit_put(unit_dir, "husk.conf", "# site defaults\nlinger = 5\n");
 	ck_assert_int_eq(hk_config_load(&c, &err), 0);
 	ck_assert_uint_eq(c.linger, 5);
-	write_file(path, "linger = soon\n");
+	unit_put(unit_dir, "husk.conf", "linger = soon\n");
 	ck_assert_int_eq(hk_config_load(&c, &err), -1);
 	ck_assert_msg(strstr(err->msg, "line 1") && strstr(err->msg, "linger"), "%s", err->msg);
 	hk_err_free(&err);
-	write_file(path, "\nfrobnicate = 1\n");
+	unit_put(unit_dir, "husk.conf", "\nfrobnicate = 1\n");
 	ck_assert_int_eq(hk_config_load(&c, &err), -1);
 	ck_assert_msg(strstr(err->msg, "unknown key 'frobnicate'"), "%s", err->msg);
 	hk_err_free(&err);
@@ -160,12 +129,11 @@ END_TEST
 START_TEST(open_in_root_stays_inside)
 {
 	char root[128], p[200], buf[64];
-	snprintf(root, sizeof(root), "%s/root", tmpdir);
+	snprintf(root, sizeof(root), "%s/root", unit_dir);
 	ck_assert_int_eq(mkdir(root, 0755), 0);
 	snprintf(p, sizeof(p), "%s/etc", root);
 	ck_assert_int_eq(mkdir(p, 0755), 0);
-	snprintf(p, sizeof(p), "%s/etc/passwd", root);
-	write_file(p, "image-passwd\n");
+	unit_put(root, "etc/passwd", "image-passwd\n");
 	snprintf(p, sizeof(p), "%s/abs", root);
 	ck_assert_int_eq(symlink("/etc", p), 0);
 	snprintf(p, sizeof(p), "%s/rel", root);
@@ -242,20 +210,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("launcher");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, bind_src_only);
-	tcase_add_test(tc, bind_src_dst_ro);
-	tcase_add_test(tc, bind_bad);
-	tcase_add_test(tc, env_add_and_file);
-	tcase_add_test(tc, config_file);
-	tcase_add_test(tc, open_in_root_stays_inside);
-	tcase_add_test(tc, parse_uint);
-	tcase_add_test(tc, log_handler);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	unit_case(s, "core", unit_dir_setup, unit_dir_teardown,
+		  (const TTest *[]){ bind_ok, bind_bad, env_add_and_file, config_file, open_in_root_stays_inside,
+				     parse_uint, log_handler, NULL });
+	return unit_run(s);
 }

@@ -175,12 +175,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("spank");
-	TCase *tc = tcase_create("options");
-	tcase_add_test(tc, user_options);
-	tcase_add_test(tc, plugstack_args);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("entries");
-	tcase_add_test(tc, admin_comment_entries);
-	suite_add_tcase(s, tc);
+	unit_case(s, "options", NULL, NULL, (const TTest *[]){ user_options, plugstack_args, NULL });
+	unit_case(s, "entries", NULL, NULL, (const TTest *[]){ admin_comment_entries, NULL });
 	return unit_run(s);
 }
