@@ -217,6 +217,31 @@ out:
 	return b;
 }
 
+/* The rest of a layer's blob (the padding after the end-of-archive
+ * blocks) through its digest: the sha256 in hex. Returns 0 if it is the
+ * layer's digest, 1 if not, -1 on a read error (r->failed). */
+static int digest_rest(struct reader *r, const struct layer *l, char hex[65])
+{
+	const void *dummy;
+	la_ssize_t n;
+	while ((n = rd_read(NULL, r, &dummy)) > 0)
+		;
+	if (n < 0)
+		return -1;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_DigestFinal_ex(r->md, md, &mdlen);
+	for (int i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+	return strcmp(hex, l->digest) != 0;
+}
+
+static int digest_mismatch(const struct layer *l, const char *hex, hk_err *err)
+{
+	return hk_fail(err, 0, "%s: digest mismatch: expected sha256:%s, the data has sha256:%s", l->label, l->digest,
+		       hex);
+}
+
 enum pass { META, META_DATA, DATA };
 
 static int layer_pass(struct tree *t, struct layer *l, int idx, enum pass mode, const struct tree_want *want,
@@ -289,24 +314,14 @@ static int layer_pass(struct tree *t, struct layer *l, int idx, enum pass mode, 
 	}
 	if (r->md) {
 		bool compressed = archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
-		/* the rest of the blob (padding after the end-of-archive blocks) */
-		const void *dummy;
-		la_ssize_t n;
-		while ((n = rd_read(NULL, r, &dummy)) > 0)
-			;
-		if (n < 0) {
+		char hex[65];
+		int d = digest_rest(r, l, hex);
+		if (d < 0) {
 			hk_fail(err, 0, "%s: read error", l->label);
 			goto out;
 		}
-		unsigned char md[32];
-		unsigned int mdlen = 0;
-		char hex[65];
-		EVP_DigestFinal_ex(r->md, md, &mdlen);
-		for (int i = 0; i < 32; i++)
-			sprintf(hex + 2 * i, "%02x", md[i]);
-		if ((!l->digest_uncompressed || !compressed) && strcmp(hex, l->digest) != 0) {
-			hk_fail(err, 0, "%s: digest mismatch: expected sha256:%s, the data has sha256:%s", l->label,
-				l->digest, hex);
+		if (d > 0 && (!l->digest_uncompressed || !compressed)) {
+			digest_mismatch(l, hex, err);
 			goto out;
 		}
 	}
@@ -315,18 +330,9 @@ static int layer_pass(struct tree *t, struct layer *l, int idx, enum pass mode, 
 bad:
 	/* a blob that is not what its digest says: say that, not what it broke */
 	if (r->md && !r->failed && !(l->digest_uncompressed && archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE)) {
-		const void *dummy;
-		while (rd_read(NULL, r, &dummy) > 0)
-			;
-		unsigned char md[32];
-		unsigned int mdlen = 0;
 		char hex[65];
-		EVP_DigestFinal_ex(r->md, md, &mdlen);
-		for (int i = 0; i < 32; i++)
-			sprintf(hex + 2 * i, "%02x", md[i]);
-		if (!r->failed && strcmp(hex, l->digest) != 0)
-			hk_fail(err, 0, "%s: digest mismatch: expected sha256:%s, the data has sha256:%s", l->label,
-				l->digest, hex);
+		if (digest_rest(r, l, hex) > 0)
+			digest_mismatch(l, hex, err);
 	}
 out:
 	if (a)
