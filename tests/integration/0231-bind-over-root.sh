@@ -32,4 +32,27 @@ expect_status 0
 expect_stdout_contains "this file is in the image"
 expect_stdout_not_contains husk-0231-marker
 expect_stderr_contains "root"
+
+# a chain of symlinks (/home/USER -> /c1 -> /c2 -> /./) and a relative one
+# (/mnt/up -> ../..): the home bind is left out, a user's bind refused
+rm -rf "$tree/root$USER_HOME" "$tree/homelink.sqsh"
+ln -s /c1 "$tree/root$USER_HOME"
+ln -s /c2 "$tree/root/c1"
+ln -s /./ "$tree/root/c2"
+mkdir -p "$tree/root/mnt"
+ln -s ../.. "$tree/root/mnt/up"
+mksquashfs "$tree/root" "$tree/chain.sqsh" -quiet -no-progress -all-root >/dev/null
+chmod 0644 "$tree/chain.sqsh"
+cd / || exit 2
+run_husk run "$tree/chain.sqsh" -- sh -c 'cat /etc/image-marker; ls /'
+cd "$TEST_DIR" || exit 2
+expect_status 0
+expect_stdout_contains "this file is in the image"
+expect_stdout_not_contains husk-0231-marker
+expect_stderr_contains "root"
+for dst in /c1 /mnt/up /mnt/up/. /c1/../c2; do
+	run_husk run --no-home -b "$TEST_DIR:$dst" "$tree/chain.sqsh" -- cat /etc/image-marker /host-marker
+	expect_error "(--bind|bind).*(/|root)"
+	expect_stdout_not_contains "host directory"
+done
 rm -rf "$tree" "$USER_HOME/husk-0231-marker"

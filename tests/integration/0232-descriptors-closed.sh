@@ -28,6 +28,23 @@ expect_stdout_not_contains WROTE
 [ "$(fds)" = "0 1 2" ] || { fail "descriptors other than 0 1 2 in the container: $(fds)"; _show; }
 [ ! -e "$USER_HOME/husk-0232-written" ] || fail "the container wrote into the home through descriptor 5"
 
+# an O_PATH descriptor of the home (no read or write of its own, but a
+# way in through /proc/self/fd) does not pass either
+if command -v python3 >/dev/null; then
+	as_user python3 -c 'import os, sys
+os.dup2(os.open(os.environ["HOME"], os.O_PATH | os.O_DIRECTORY), 5)
+os.execv(sys.argv[1], sys.argv[1:])' "$HUSK" run --no-home --read-only --net=none "$IMG/demo.sqsh" -- sh -c "$inner" \
+		>"$_lib_tmp/out" 2>"$_lib_tmp/err"
+	status=$?
+	out=$(cat "$_lib_tmp/out")
+	err=$(cat "$_lib_tmp/err")
+	expect_status 0
+	expect_stdout_not_contains husk-0232-marker
+	expect_stdout_not_contains WROTE
+	[ "$(fds)" = "0 1 2" ] || { fail "O_PATH: descriptors other than 0 1 2 in the container: $(fds)"; _show; }
+	[ ! -e "$USER_HOME/husk-0232-written" ] || fail "the container wrote into the home through an O_PATH descriptor"
+fi
+
 # --preserve-fds 1: descriptor 3 passes, 4 does not
 echo "passed on" > "$TEST_DIR/three"
 chmod 0644 "$TEST_DIR/three"
