@@ -8,7 +8,9 @@
  *   srun.c          srun (local context): srun's own --container for the step
  *   stepd.c         slurmstepd, once a step on a node: the container, its keeper
  *                   and the holders it leaves
- *   task.c          each task, as the user, before exec: binding, entering
+ *   task.c          each task, as the user, before exec: binding, the site's
+ *                   TaskProlog, entering
+ *   prolog.c        the TaskProlog run on the host and its output read (no Slurm)
  *   account.c       slurmstepd, root: each task's record, the step's files
  *   epilog.c        the job's epilog: summaries into AdminComment, named layers
  *   admin_comment.c the AdminComment merge through slurmdbd
@@ -89,6 +91,20 @@ void hs_named_dir(char *buf, size_t len, uid_t uid);
  * place of any entry of the same KEY; other text kept. *had: every entry
  * was there already. Returns a malloc'ed string, or NULL. */
 char *hs_merge_entries(const char *comment, const char *entries, bool *had);
+
+/* ---- prolog.c, for task.c ------------------------------------------------- */
+
+/* Run the site's TaskProlog at path as Slurm's run_command() would: in a
+ * process group of its own, stdin /dev/null, stdout and stderr read into
+ * *out (malloc'ed, NUL-terminated), env its environment. 0 with *status
+ * its wait status, or -1 with *err when it could not run ("not an absolute
+ * path", "can not be executed: Permission denied"). */
+int hs_prolog_run(const char *path, char *const env[], char **out, int *status, hk_err *err);
+/* Each line of its output that Slurm acts on, in order (out is cut up):
+ * print (name: the text), export (name, value), unset (name). */
+enum hs_prolog_op { HS_PROLOG_PRINT, HS_PROLOG_EXPORT, HS_PROLOG_UNSET };
+typedef void hs_prolog_fn(enum hs_prolog_op op, const char *name, const char *value, void *arg);
+void hs_prolog_each(char *out, hs_prolog_fn *fn, void *arg);
 
 /* ---- stepd.c, for task.c and account.c ------------------------------------- */
 

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Each task, in the process Slurm is about to exec (as the user): bound
- * where Slurm left it free, then in the step's container. */
+ * where Slurm left it free, the site's TaskProlog run on the host, then in
+ * the step's container. */
 #include "config.h"
 #include "contexts.h"
 
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <slurm/slurm.h>
 
 #include "cgroup.h"
 #include "launcher/step.h"
@@ -75,6 +80,89 @@ static void bind_task(spank_t sp, const struct hs_opts *opt)
 	cg_ctx_free(ctx);
 }
 
+/* slurmstepd's configuration, as slurmd sent it to this step (libslurmfull's
+ * slurm_conf; the task is a fork of slurmstepd). Weak: absent (NULL) where
+ * the plugin is loaded by a program without it. Slurm loads a SPANK plugin
+ * only when it was built for the same major and minor version (_verify_syms
+ * in src/common/plugin.c), so slurm.h's layout is that of slurm_conf. */
+extern slurm_conf_t slurm_conf __attribute__((weak));
+
+static void write_all(const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDOUT_FILENO, p, len);
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void print_line(enum hs_prolog_op op, const char *text, const char *value, void *arg)
+{
+	if (op == HS_PROLOG_PRINT) {
+		write_all(text, strlen(text));
+		write_all("\n", 1);
+	}
+}
+
+static void apply_env(enum hs_prolog_op op, const char *name, const char *value, void *arg)
+{
+	spank_t sp = arg;
+	if (op == HS_PROLOG_EXPORT)
+		spank_setenv(sp, name, value, 1);
+	else if (op == HS_PROLOG_UNSET)
+		spank_unsetenv(sp, name);
+}
+
+/* The site's TaskProlog (slurm.conf TaskProlog=), as Slurm means it:
+ * Slurm runs it in the task after slurm_spank_task_init, i.e. inside the
+ * container, where its path is the image's. So husk runs it here, on the
+ * host, before the task enters the container: as the user, in the task's
+ * cgroups and binding, with the task's environment (as Slurm: plus
+ * SLURM_SCRIPT_CONTEXT=prolog_task), its print lines to the task's
+ * stdout. Then this process's copy of slurm_conf forgets the TaskProlog,
+ * so that Slurm does not run it again in the container (exec_task() tests
+ * slurm_conf.task_prolog after spank_user_task()); slurmstepd's own copy
+ * is untouched. A TaskProlog that fails fails the task as Slurm's would:
+ * it exits with the TaskProlog's status (1 when it could not run or was
+ * killed). Returns its output, whose export and unset lines the caller
+ * applies once the image's environment is in. */
+static char *site_task_prolog(spank_t sp)
+{
+	char **env = NULL, *out = NULL;
+	int status = 0;
+	hk_err err = NULL;
+	const char *path = &slurm_conf ? slurm_conf.task_prolog : NULL;
+	if (path == NULL || path[0] == '\0')
+		return NULL;
+	spank_setenv(sp, "SLURM_SCRIPT_CONTEXT", "prolog_task", 1);
+	if (spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS || env == NULL) {
+		hk_log(HK_LOG_ERROR, "TaskProlog %s: the task's environment is not readable; the task does not run", path);
+		_exit(1);
+	}
+	if (hs_prolog_run(path, env, &out, &status, &err) < 0) {
+		hk_log(HK_LOG_ERROR, "TaskProlog %s: %s; the task does not run", path, err->msg);
+		_exit(1);
+	}
+	if (WIFEXITED(status)) { /* its print lines, as Slurm's, even when it failed */
+		cleanup_free char *copy = strdup(out);
+		if (copy)
+			hs_prolog_each(copy, print_line, NULL);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (WIFEXITED(status))
+			hk_log(HK_LOG_ERROR, "TaskProlog %s failed with exit status %d; the task does not run", path,
+			       WEXITSTATUS(status));
+		else
+			hk_log(HK_LOG_ERROR, "TaskProlog %s was killed by signal %d (%s); the task does not run", path,
+			       WTERMSIG(status), strsignal(WTERMSIG(status)));
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+	}
+	slurm_conf.task_prolog = NULL;
+	return out;
+}
+
 /* In each task, as the user, just before exec: enter the container. */
 int hs_task_init(spank_t sp, const struct hs_opts *o)
 {
@@ -89,6 +177,7 @@ int hs_task_init(spank_t sp, const struct hs_opts *o)
 	if (keeper <= 0)
 		return 0;
 	bind_task(sp, o);
+	cleanup_free char *prolog = site_task_prolog(sp);
 	if (hk_step_join(keeper, hs_step_container(), &envp, &err) < 0) {
 		hk_err_name(err);
 		hk_log(HK_LOG_ERROR, "entering the container: %s", err->msg);
@@ -120,5 +209,9 @@ int hs_task_init(spank_t sp, const struct hs_opts *o)
 			spank_setenv(sp, kv, eq + 1, !hs_keep_host(o, kv));
 		}
 	}
+	/* the TaskProlog's export and unset lines last: Slurm applies them
+	 * after every plugin's task_init */
+	if (prolog)
+		hs_prolog_each(prolog, apply_env, sp);
 	return 0;
 }

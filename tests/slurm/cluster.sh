@@ -20,6 +20,8 @@
 # $HUSK_SLURM_TASK_PLUGIN: TaskPlugin (default task/affinity,task/cgroup);
 # $HUSK_SLURM_PROLOG_FLAGS: PrologFlags (default Contain: every job has an
 # extern step, where the plugin keeps a job's image holders; empty: none).
+# $HUSK_SLURM_TASK_PROLOG: a script (relative: to the checkout) installed as
+# $S/etc/task-prolog, slurm.conf's TaskProlog (default: none).
 # $HUSK_SLURM_NODES (default 2) node names, $HUSK_SLURM_USER (default
 # huskuser) runs the start-up checks.
 set -euo pipefail
@@ -113,6 +115,7 @@ SlurmdDebug=${HUSK_SLURMD_DEBUG:-info}
 ProctrackType=proctrack/cgroup
 TaskPlugin=${HUSK_SLURM_TASK_PLUGIN:-task/affinity,task/cgroup}
 $([ -z "${HUSK_SLURM_PROLOG_FLAGS-Contain}" ] || echo "PrologFlags=${HUSK_SLURM_PROLOG_FLAGS-Contain}")
+$([ -z "${HUSK_SLURM_TASK_PROLOG:-}" ] || echo "TaskProlog=$S/etc/task-prolog")
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=512
@@ -138,6 +141,11 @@ CgroupPlugin=autodetect
 ConstrainCores=yes
 ConstrainRAMSpace=yes
 C
+	if [ -n "${HUSK_SLURM_TASK_PROLOG:-}" ]; then
+		local tp=$HUSK_SLURM_TASK_PROLOG
+		[ "${tp#/}" != "$tp" ] || tp=$(dirname "$0")/../../$tp
+		install -m 0755 "$tp" "$S/etc/task-prolog"
+	fi
 	: >"$S/etc/plugstack.conf"
 	# accounting records under the state directory: stop removes them
 	if [ -n "$plugin" ]; then echo "${HUSK_SPANK_MODE:-required} $plugin accounting=$S/acct ${HUSK_SPANK_ARGS:-}" >"$S/etc/plugstack.conf"; fi

@@ -2,12 +2,16 @@
 /* Unit tests of the Slurm plugin's parts that need no Slurm: the user's
  * --container-* options and plugstack.conf's arguments (what each accepts,
  * what each refuses and the message naming the option as typed), the
- * image directory check, and merging entries into an AdminComment. */
+ * image directory check, merging entries into an AdminComment, and the
+ * site's TaskProlog run and its output read as Slurm reads it. */
 #include "config.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "husk_spank.h"
@@ -172,10 +176,54 @@ START_TEST(admin_comment_entries)
 }
 END_TEST
 
+struct seen { char text[512]; };
+static void record(enum hs_prolog_op op, const char *name, const char *value, void *arg)
+{
+	struct seen *s = arg;
+	size_t n = strlen(s->text);
+	snprintf(s->text + n, sizeof(s->text) - n, "%s[%s]%s%s%s;", op == HS_PROLOG_PRINT ? "print" :
+	         op == HS_PROLOG_EXPORT ? "export" : "unset", name, value ? "[" : "", value ? value : "", value ? "]" : "");
+}
+
+START_TEST(task_prolog_output)
+{
+	/* as Slurm's _proc_stdout(): other lines ignored, blanks around the
+	 * name dropped, the value as it is, a last line without newline */
+	char out[] = "print  hello world\nexport A=1\nexport  B =x = y \nexport NOEQ\nunset  C  \nunset \n"
+	             "prints x\nexport =v\n# export D=2\nexport E=\nprint last";
+	struct seen s = { "" };
+	hs_prolog_each(out, record, &s);
+	ck_assert_str_eq(s.text, "print[hello world];export[A][1];export[B][x = y ];unset[C];export[E][];print[last];");
+}
+END_TEST
+
+START_TEST(task_prolog_run)
+{
+	char path[128], *out = NULL;
+	int status = -1;
+	hk_err e = NULL;
+	/* its environment as given, stdout and stderr read, stdin empty, no
+	 * descriptor but 0-2, its exit status */
+	unit_put(unit_dir, "prolog", "#!/bin/sh\necho \"export GOT=$HUSK_UNIT_X\"\necho 'print on stderr' >&2\n"
+	         "read l && echo 'print stdin not empty'\nls /proc/self/fd | wc -l | sed 's/^/print fds /'\nexit 3\n");
+	snprintf(path, sizeof(path), "%s/prolog", unit_dir);
+	char *env[] = { "HUSK_UNIT_X=42", "PATH=/usr/bin:/bin", NULL };
+	refused(hs_prolog_run(path, env, &out, &status, &e), &e, "can not be executed: Permission denied");
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(hs_prolog_run(path, env, &out, &status, &e), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	ck_assert_str_eq(out, "export GOT=42\nprint on stderr\nprint fds 4\n"); /* 0-2 and ls's own */
+	free(out);
+	refused(hs_prolog_run("prolog", env, &out, &status, &e), &e, "not an absolute path");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("spank");
 	unit_case(s, "options", NULL, NULL, (const TTest *[]){ user_options, plugstack_args, NULL });
 	unit_case(s, "entries", NULL, NULL, (const TTest *[]){ admin_comment_entries, NULL });
+	unit_case(s, "task_prolog", unit_dir_setup, unit_dir_teardown,
+	          (const TTest *[]){ task_prolog_output, task_prolog_run, NULL });
 	return unit_run(s);
 }
