@@ -14,32 +14,60 @@
 # Times are reported as ratios to the baseline measured in the same run.
 #
 #   benchmarks/images.sh [--out DIR] [--rounds N] [--parts LIST] [--keep]
+#                        [--input TREE] [--raw FILE] [--warm]
 #       as root; needs the network to Debian's archive once (the tarball is
 #       cached in DIR). --parts: a comma list of import, size, pull (default
-#       all three; the import's pipeline takes the longest).
+#       all three; the import's pipeline takes the longest). --input: the
+#       docker-archive is made of TREE (a root file system; made anew each
+#       run) instead of the Debian one (benchmarks/run.sh --quick passes
+#       its busybox tree). --raw: every figure also goes to FILE as lines
+#       of benchmarks/run.sh's raw.jsonl (group "images"; the report's
+#       medians, min, max and ratios). --warm: the page cache is not
+#       dropped before each command (run.sh --quick: a smoke test, where
+#       dropping it only makes a loaded machine slower). $HUSK: the husk
+#       binary (default the tree's).
 # The pull rounds alternate which of the two goes first.
 # Prints a Markdown table (benchmarks/RESULTS.md, section "images").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=/var/tmp/husk-bench-images keep=0 rounds=2 parts=import,size,pull
+out=/var/tmp/husk-bench-images keep=0 rounds=2 parts=import,size,pull input="" raw="" drop=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift ;;
 	--keep) keep=1 ;;
 	--rounds) rounds=$2; shift ;;
 	--parts) parts=$2; shift ;;
-	*) echo "usage: $0 [--out DIR] [--rounds N] [--parts import,size,pull] [--keep]" >&2; exit 2 ;;
+	--input) input=$(cd "$2" && pwd); shift ;;
+	--raw) raw=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
+	--warm) drop=0 ;;
+	*) echo "usage: $0 [--out DIR] [--rounds N] [--parts import,size,pull] [--keep] [--input TREE] [--raw FILE] [--warm]" >&2; exit 2 ;;
 	esac
 	shift
 done
-husk=$top/husk
+husk=${HUSK:-$top/husk}
 mkdir -p "$out"
 cd "$out"
 
-# --- the input: a ~600 MB docker-archive, made once ---
+# figure WORKLOAD TOOL UNIT BASELINE KIND VALUE: one measurement for --raw
+declare -A figs=()
+figorder=()
+figure() {
+	local k="$1|$2|$3|$4|$5"
+	[ -n "${figs[$k]+x}" ] || figorder+=("$k")
+	figs[$k]="${figs[$k]:-} $6"
+}
+
+# --- the input: a docker-archive of TREE, made anew, or of a ~900 MB
+# Debian tree, made once ---
+if [ -n "$input" ]; then
+	rm -rf L docker.tar
+	tar -C "$input" --numeric-owner -cf rootfs.tar .
+fi
 if [ ! -f docker.tar ]; then
-	rm -rf L rootfs.tar
-	mmdebstrap --quiet --variant=minbase --include=python3,python3-numpy,python3-scipy bookworm rootfs.tar
+	if [ -z "$input" ]; then
+		rm -rf L rootfs.tar
+		mmdebstrap --quiet --variant=minbase --include=python3,python3-numpy,python3-scipy bookworm rootfs.tar
+	fi
 	mkdir -p L/blobs/sha256
 	lh=$(sha256sum rootfs.tar | cut -d' ' -f1); ls=$(stat -c %s rootfs.tar)
 	mv rootfs.tar "L/blobs/sha256/$lh"
@@ -53,11 +81,13 @@ if [ ! -f docker.tar ]; then
 	rm -rf L
 fi
 in_mb=$(( $(stat -c %s docker.tar) / 1048576 ))
+in_what="a ${in_mb} MB docker-archive"
+[ "$in_mb" -gt 0 ] || in_what="a $(( $(stat -c %s docker.tar) / 1024 )) KB docker-archive"
 
 # run NAME CMD...: wall seconds and peak RSS (KiB) of CMD into $secs $rss
 run() {
 	local name=$1; shift
-	sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+	[ "$drop" = 0 ] || { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 	local t0 t1
 	t0=$(date +%s.%N)
 	/usr/bin/time -f %M -o "time.$name" "$@" >/dev/null 2>"err.$name" || { cat "err.$name" >&2; return 1; }
@@ -76,7 +106,7 @@ disk_watch() { # DIR PIDFILE -> prints the peak in MiB
 }
 
 part() { case ",$parts," in *",$1,"*) return 0 ;; esac; return 1; }
-mib() { echo "scale=1; $(stat -c %s "$1") / 1048576" | bc; }
+mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.3f\n", b / 1048576 }'; }
 rows=()
 part import && for round in $(seq "$rounds"); do
 	# the pipeline
@@ -88,6 +118,7 @@ part import && for round in $(seq "$rounds"); do
 		mksquashfs scratch/bundle/rootfs scratch/pipe.sqsh -noappend -quiet -no-progress'
 	rm busy; wait $w
 	pipe_s=$secs pipe_rss=$rss pipe_disk=$(cat peak.pipe) pipe_size=$(( $(stat -c %s scratch/pipe.sqsh) / 1048576 ))
+	pipe_mb=$(mib scratch/pipe.sqsh)
 	rm -rf scratch && mkdir scratch && touch busy
 	disk_watch scratch busy > peak.husk &
 	w=$!
@@ -96,6 +127,18 @@ part import && for round in $(seq "$rounds"); do
 	husk_s=$secs husk_rss=$rss husk_disk=$(cat peak.husk) husk_size=$(( $(stat -c %s scratch/husk.sqsh) / 1048576 ))
 	run huskgz "$husk" image import -q --compression gzip docker-archive:docker.tar -o scratch/gz.sqsh
 	gz_size=$(( $(stat -c %s scratch/gz.sqsh) / 1048576 ))
+	gz_s=$secs
+	p="skopeo+umoci+mksquashfs"
+	figure "import $in_what (wall)" "$p" s "$p" time "$pipe_s"
+	figure "import $in_what (wall)" "husk image import" s "$p" time "$husk_s"
+	figure "import $in_what (wall)" "husk image import --compression gzip" s "$p" time "$gz_s"
+	figure "import $in_what (peak RSS)" "$p" KiB "$p" memory "$pipe_rss"
+	figure "import $in_what (peak RSS)" "husk image import" KiB "$p" memory "$husk_rss"
+	figure "import $in_what (peak disk)" "$p" MiB "$p" disk "$pipe_disk"
+	figure "import $in_what (peak disk)" "husk image import" MiB "$p" disk "$husk_disk"
+	figure "import $in_what (output size)" "mksquashfs defaults (gzip)" MiB "mksquashfs defaults (gzip)" size "$pipe_mb"
+	figure "import $in_what (output size)" "husk image import (zstd 3)" MiB "mksquashfs defaults (gzip)" size "$(mib scratch/husk.sqsh)"
+	figure "import $in_what (output size)" "husk image import --compression gzip" MiB "mksquashfs defaults (gzip)" size "$(mib scratch/gz.sqsh)"
 	rows+=("| import ${in_mb} MB docker-archive, round $round | pipeline ${pipe_s} s, ${pipe_rss} KiB RSS, peak disk ${pipe_disk} MiB | husk ${husk_s} s, ${husk_rss} KiB RSS, peak disk ${husk_disk} MiB | $(echo "scale=2; $pipe_s / $husk_s" | bc)x faster; husk zstd ${husk_size} MiB, husk gzip ${gz_size} MiB, mksquashfs defaults ${pipe_size} MiB |")
 done
 rm -rf scratch
@@ -117,6 +160,14 @@ if part size; then
 	run hgz "$husk" image build -q --compression gzip tree -o sz/hgz.sqsh
 	hgz_s=$secs hgz_mb=$(mib sz/hgz.sqsh)
 	r() { printf %.2f "$(echo "scale=4; $1 / $2" | bc)"; }
+	tw="build one ${tree_mb} MiB tree"
+	z3="mksquashfs -comp zstd -Xcompression-level 3" gz="mksquashfs (defaults: gzip)"
+	for t in "$z3|$z3|$z3_s|$z3_mb" "husk image build (zstd 3)|$z3|$h3_s|$h3_mb" "$gz|$gz|$def_s|$def_mb" \
+		"husk image build --compression gzip|$gz|$hgz_s|$hgz_mb" "mksquashfs -comp zstd (level 15)|$z3|$z15_s|$z15_mb"; do
+		IFS='|' read -r tool base t_s t_mb <<<"$t"
+		figure "$tw (wall)" "$tool" s "$base" time "$t_s"
+		figure "$tw (output size)" "$tool" MiB "$base" size "$t_mb"
+	done
 	rows+=("| size, one ${tree_mb} MiB tree, zstd 3 | mksquashfs -comp zstd -Xcompression-level 3: ${z3_mb} MiB, ${z3_s} s | husk image build (zstd 3): ${h3_mb} MiB, ${h3_s} s | size $(r "$h3_mb" "$z3_mb")x, time $(r "$h3_s" "$z3_s")x |")
 	rows+=("| size, same tree, gzip | mksquashfs defaults (gzip): ${def_mb} MiB, ${def_s} s | husk image build --compression gzip: ${hgz_mb} MiB, ${hgz_s} s | size $(r "$hgz_mb" "$def_mb")x, time $(r "$hgz_s" "$def_s")x |")
 	rows+=("| size, same tree, zstd default levels | mksquashfs -comp zstd (level 15): ${z15_mb} MiB, ${z15_s} s | husk image build (zstd 3): ${h3_mb} MiB, ${h3_s} s | size $(r "$h3_mb" "$z15_mb")x, time $(r "$h3_s" "$z15_s")x |")
@@ -145,6 +196,11 @@ hp() { # a fresh cache each time
 }
 for round in $(seq "$rounds"); do
 	if [ $((round % 2)) = 1 ]; then sk; hp; first=skopeo; else hp; sk; first=husk; fi
+	sc="skopeo copy docker:// -> oci: (download only)" hpn="husk image pull (download, verify, build)"
+	figure "pull $in_what from a local registry (wall)" "$sc" s "$sc" time "$sk_s"
+	figure "pull $in_what from a local registry (wall)" "$hpn" s "$sc" time "$hp_s"
+	figure "pull $in_what from a local registry (peak RSS)" "$sc" KiB "$sc" memory "$sk_rss"
+	figure "pull $in_what from a local registry (peak RSS)" "$hpn" KiB "$sc" memory "$hp_rss"
 	rows+=("| pull from a local registry, round $round ($first first) | skopeo copy alone ${sk_s} s, ${sk_rss} KiB RSS | husk pull (to a squashfs) ${hp_s} s, ${hp_rss} KiB RSS | $(echo "scale=2; $hp_s / $sk_s" | bc)x skopeo's time, $(echo "scale=2; $hp_rss / $sk_rss" | bc)x its RSS |")
 done
 bash "$top/tests/images-cli/registry.sh" stop "$reg"
@@ -157,3 +213,12 @@ echo "| what | baseline | husk | ratio |"
 echo "| --- | --- | --- | --- |"
 printf '%s\n' "${rows[@]}"
 [ "$keep" = 1 ] || rm -f time.* err.* peak.*
+[ -n "$input" ] && rm -f docker.tar
+if [ -n "$raw" ]; then
+	for k in "${figorder[@]}"; do
+		IFS='|' read -r w t u b kd <<<"$k"
+		jq -cn --arg w "$w" --arg t "$t" --arg u "$u" --arg b "$kd" --arg base "$b" --arg v "${figs[$k]}" \
+			'{group: "images", workload: $w, tool: $t, "as": "root", unit: $u, kind: $b, baseline: $base, conc: 1,
+			  times: ($v | split(" ") | map(select(. != "") | tonumber))}' >>"$raw"
+	done
+fi

@@ -5,7 +5,8 @@
 # adds `mount=kernel kernel_dirs=DIR` to its plugstack.conf and puts it
 # back at the end):
 #
-#   benchmarks/kmount.sh [-r ROUNDS] [-k REPEATS] [-u USER] [--quick]   (as root)
+#   benchmarks/kmount.sh [-r ROUNDS] [-k REPEATS] [-u USER] [--quick] [--no-warm-up] [--raw FILE]
+#                                                                            (as root)
 #
 # The image is benchmarks/mkimage.sh's (cached; --quick: the busybox one),
 # twice: in a root-owned directory listed in kernel_dirs (the kernel
@@ -15,16 +16,21 @@
 # -c 'REPEATS x find /data -type f -exec cat {} +'` (2,000 files opened,
 # stat'ed and read, warm). The workload's time is (workload step - true
 # step) / REPEATS; every figure is a median with min and max over the
-# rounds, and a ratio to bare in the same run.
+# rounds, and a ratio to bare in the same run. --raw: the figures also go
+# to FILE as lines of benchmarks/run.sh's raw.jsonl (group "kmount"), which
+# is how run.sh's kmount group runs it. --no-warm-up: no round before the
+# measured ones (run.sh --quick, a smoke test).
 set -euo pipefail
-rounds=10 reps=10 user=huskuser quick=
+rounds=10 reps=10 user=huskuser quick= raw= warm=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	-r) rounds=$2; shift 2 ;;
 	-k) reps=$2; shift 2 ;;
 	-u) user=$2; shift 2 ;;
 	--quick) quick=--quick; shift ;;
-	*) echo "usage: $0 [-r ROUNDS] [-k REPEATS] [-u USER] [--quick]" >&2; exit 2 ;;
+	--no-warm-up) warm=0; shift ;;
+	--raw) raw=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
+	*) echo "usage: $0 [-r ROUNDS] [-k REPEATS] [-u USER] [--quick] [--no-warm-up] [--raw FILE]" >&2; exit 2 ;;
 	esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,7 +52,7 @@ sed -i "s|\$| mount=kernel kernel_dirs=$work/k|" "$conf"
 W='for i in $(seq '"$reps"'); do find DATA -type f -exec cat {} + >/dev/null; done'
 cd /tmp
 # one line per step: variant kind ms
-runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" W="$W" ROUNDS="$rounds" K="$work/k/img.sqsh" \
+runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" W="$W" ROUNDS="$rounds" WARM="$warm" K="$work/k/img.sqsh" \
 	F="$work/f/img.sqsh" DATA="$src/root/data" bash -c '
 	t() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || echo "failed: $*" >&2; e=$(date +%s%N); echo $(((e - s) / 1000)); }
 	step() {
@@ -62,7 +68,7 @@ runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" W="$W" ROUNDS="$rounds" K="$w
 		echo "$1 files $(step "$1" x sh -c "$w")"
 	}
 	# warm-up: mounts, holders and page cache
-	for v in bare kernel fuse; do run "$v" >/dev/null; done
+	[ "$WARM" = 0 ] || for v in bare kernel fuse; do run "$v" >/dev/null; done
 	for r in $(seq "$ROUNDS"); do
 		case $((r % 3)) in
 		0) order="bare kernel fuse" ;; 1) order="kernel fuse bare" ;; 2) order="fuse bare kernel" ;;
@@ -77,9 +83,9 @@ runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" srun -n 1 --container-image="
 	--container-readonly sh -c 'grep -c " / .* - fuse" /proc/self/mountinfo' | grep -qx 1 ||
 	echo "kmount.sh: warning: the FUSE image's root is not FUSE" >&2
 
-python3 - "$work/steps" "$reps" "$rounds" "$(basename "$src")" <<'EOF'
-import statistics as st, sys
-steps, reps, rounds, image = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+python3 - "$work/steps" "$reps" "$rounds" "$(basename "$src")" "$raw" <<'EOF'
+import json, statistics as st, sys
+steps, reps, rounds, image, raw = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 rows = [l.split() for l in open(steps) if l.strip()]
 v = {}
 for var, kind, us in rows:
@@ -99,6 +105,13 @@ for var in ("bare", "kernel", "fuse"):
     w = per(var)
     tm, wm = st.median(t), st.median(w)
     print(f"| {var} | {tm:.1f} ({min(t):.1f}-{max(t):.1f}) | {tm / bt:.2f}x | {wm:.1f} ({min(w):.1f}-{max(w):.1f}) | {wm / bw:.2f}x |")
+if raw:
+    with open(raw, "a") as f:
+        for var in ("bare", "kernel", "fuse"):
+            for w, xs in (("srun -n 1 /bin/true step", v[(var, "true")]),
+                          ("open+stat+read of 2,000 files in an srun step (a run, less the /bin/true step)", per(var))):
+                f.write(json.dumps({"group": "kmount", "workload": w, "tool": var, "as": "user", "unit": "s",
+                                    "baseline": "bare", "conc": 1, "times": [x / 1e3 for x in xs]}) + "\n")
 kt, ft = st.median(v[("kernel", "true")]), st.median(v[("fuse", "true")])
 print(f"step cost over bare: kernel {kt - bt:+.1f} ms, FUSE {ft - bt:+.1f} ms")
 EOF

@@ -42,6 +42,9 @@ def summarize(rows):
             r["wrapper_cost"] = wt - bt
             t = [x - (wt - bt) for x in t]
         r["n"] = len(t)
+        if "count" in r:
+            r["kind"] = "rate"
+        r["kind"] = kind(r)
         if not t:
             continue
         r["median"], r["min"], r["max"] = statistics.median(t), min(t), max(t)
@@ -64,6 +67,22 @@ def summarize(rows):
     return rows
 
 
+# What a row measures. Only "time" rows are latencies; the others (memory,
+# CPU time, counts, rates, sizes) say so in every table, so that nobody
+# reads them as start-up times. A raw line may name its kind; else the
+# unit decides.
+KINDS = {"time": "time", "cpu": "CPU time, not a latency", "memory": "memory, not a time",
+         "disk": "disk space, not a time", "size": "file size, not a time", "count": "count, not a time",
+         "rate": "rate (per second), higher is faster"}
+
+
+def kind(r):
+    if r.get("kind") in KINDS:
+        return r["kind"]
+    return {"s": "time", "us": "time", "ms": "time", "KiB": "memory", "MiB": "size", "1/s": "rate",
+            "n": "count"}.get(r.get("unit"), "count")
+
+
 def fmt(v, unit):
     if unit == "s":
         return "%.2f ms" % (v * 1e3) if v < 10 else "%.2f s" % v
@@ -73,17 +92,36 @@ def fmt(v, unit):
         return "%.0f/s" % v
     if unit == "KiB":
         return "%.0f KiB" % v
+    if unit == "MiB":
+        return "%.1f MiB" % v
     return "%g" % v
 
 
 def x(v):
-    return "" if v is None else "%.2fx" % v
+    if v is None:
+        return ""
+    return "%.3fx" % v if abs(v) < 0.1 else "%.2fx" % v
 
 
-def markdown(d, rows, meta, missing):
+def ratio_cell(r, base):
+    """the row's ratio to its baseline, naming the baseline where it is not
+    the table's"""
+    if r.get("ratio") is None:
+        return "no baseline (%s not measured)" % r.get("baseline")
+    if r["tool"] == r.get("baseline"):
+        return "1 (baseline)"
+    s = x(r["ratio"])
+    return s if r.get("baseline") == base else "%s %s" % (s, r.get("baseline"))
+
+
+def markdown(d, rows, meta, missing, walls):
     out = ["# husk benchmarks (benchmarks/run.sh)", "", "```"] + meta + ["```", ""]
     if missing:
         out += ["Not measured:", ""] + ["- " + m for m in missing] + [""]
+    if walls:
+        out += ["Wall time of each group (the harness's own cost, not a figure): " +
+                ", ".join("%s %.0f s" % (g, t) for g, t in walls) +
+                "; in all %.0f s." % sum(t for _, t in walls), ""]
     groups = []
     for r in rows:
         g = (r["group"], r["workload"])
@@ -118,18 +156,33 @@ def markdown(d, rows, meta, missing):
             out.append("")
             continue
         title = {"latency": "start-up", "cold": "cold", "throughput": "throughput", "mpi": "MPI",
-                 "slurm": "Slurm", "images": "images"}.get(g, g)
-        out += ["## %s: %s" % (title, w), "",
-                "| tool | as | runs | median | min | max | x %s | x floor (env) | x bwrap |" % rs[0].get("baseline", "base"),
-                "|---|---|---|---|---|---|---|---|---|"]
+                 "slurm": "Slurm", "images": "images", "rest": "at rest",
+                 "kmount": "kernel squashfs under Slurm"}.get(g, g)
+        kinds = []
+        for r in rs:
+            if r["kind"] not in kinds:
+                kinds.append(r["kind"])
+        base = rs[0].get("baseline", "base")
+        times = all(k == "time" for k in kinds)
+        out += ["## %s: %s%s" % (title, w, "" if times else " (%s)" % "; ".join(KINDS[k] for k in kinds)), ""]
+        if times:
+            out += ["| tool | as | runs | median | min | max | x %s | x floor (env) | x bwrap |" % base,
+                    "|---|---|---|---|---|---|---|---|---|"]
+        else:
+            out += ["| tool | as | measures | runs | median | min | max | x %s |" % base,
+                    "|---|---|---|---|---|---|---|---|"]
         for r in rs:
             note = ""
             if r.get("wrapper_cost") is not None:
                 note = " (less its wrapper, %s)" % fmt(r["wrapper_cost"], "s")
-            out.append("| %s%s | %s | %d | %s | %s | %s | %s | %s | %s |" % (
-                r["tool"], note, r.get("as", ""), r["n"], fmt(r["median"], r["unit"]),
-                fmt(r["min"], r["unit"]), fmt(r["max"], r["unit"]), x(r.get("ratio")),
-                x(r.get("x_floor")), x(r.get("x_bwrap"))))
+            cells = [r["tool"] + note, r.get("as", "")]
+            if not times:
+                cells.append(KINDS[r["kind"]])
+            cells += ["%d" % r["n"], fmt(r["median"], r["unit"]), fmt(r["min"], r["unit"]), fmt(r["max"], r["unit"]),
+                      ratio_cell(r, base)]
+            if times:
+                cells += [x(r.get("x_floor")), x(r.get("x_bwrap"))]
+            out.append("| " + " | ".join(cells) + " |")
         out.append("")
     pngs = sorted(p for p in os.listdir(d) if p.endswith(".png"))
     if pngs:
@@ -240,9 +293,15 @@ def main():
     missing = []
     if os.path.exists(os.path.join(d, "missing.txt")):
         missing = [m for m in open(os.path.join(d, "missing.txt")).read().splitlines() if m.strip()]
+    walls = []  # (group, seconds) from run.sh's DIR/groups.txt
+    if os.path.exists(os.path.join(d, "groups.txt")):
+        for line in open(os.path.join(d, "groups.txt")):
+            g, _, t = line.strip().rpartition(" ")
+            if g:
+                walls.append((g, float(t)))
     with open(os.path.join(d, "results.json"), "w") as f:
-        json.dump({"meta": meta, "missing": missing, "results": rows}, f, indent=1)
-    cols = ["group", "workload", "tool", "as", "conc", "unit", "n", "median", "min", "max", "baseline", "ratio",
+        json.dump({"meta": meta, "missing": missing, "group_wall_s": dict(walls), "results": rows}, f, indent=1)
+    cols = ["group", "workload", "tool", "as", "conc", "kind", "unit", "n", "median", "min", "max", "baseline", "ratio",
             "x_floor", "x_bwrap", "wrapper_cost"]
     with open(os.path.join(d, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -255,7 +314,7 @@ def main():
         if p.endswith(".dat"):
             os.unlink(os.path.join(d, p))
     with open(os.path.join(d, "results.md"), "w") as f:
-        f.write(markdown(d, rows, meta, missing))
+        f.write(markdown(d, rows, meta, missing, walls))
 
 
 if __name__ == "__main__":

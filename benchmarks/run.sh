@@ -5,18 +5,29 @@
 #   benchmarks/run.sh [--quick] [--only NAME...] [--out DIR] [--runs N] [--start-slurm]
 #
 # NAMEs (default: all): true python numpy files mpi cold concurrency
-# throughput rest slurm images. rest: an idle holder's memory (RSS and
+# throughput rest slurm kmount images. rest: an idle holder's memory (RSS and
 # PSS from /proc/PID/smaps_rollup, a few seconds after a first container
 # ran the workload on a fresh mount) against the 2 MiB target, and the
 # holder's CPU per warm container (its threads' run time from
 # /proc/PID/task/*/schedstat, and utime+stime, over N warm /bin/true
 # runs); with HUSK_BASE=BINARY another husk is measured the same way,
-# alternating, in the same run. --quick: the busybox image, few runs, the
-# busybox-only workloads (true, files, cold, concurrency, throughput), in
-# under a minute; CI runs it as a smoke test of the harness
-# (tests/bench/run-suite.sh). Without --quick the image is a Debian
-# bookworm tree built by benchmarks/mkimage.sh with mmdebstrap and cached
-# in $HUSK_BENCH_CACHE (default /var/cache/husk-bench).
+# alternating, in the same run. kmount: benchmarks/kmount.sh (the plugin's
+# mount=kernel beside FUSE and bare srun) on the test cluster.
+#
+# --quick: a smoke test of the harness, not of the numbers (CI runs it,
+# tests/bench/run-suite.sh), in under a minute: the busybox image, one to
+# three runs of each, every group's code path with small counts; python,
+# numpy and mpi need the Debian image and are listed as not measured; the
+# Slurm and kmount groups run (one pair a point, no warm-up, one task per
+# node) only when the cluster is up and the machine's lock is free, since
+# --quick does not wait for it; images: the import of a docker-archive of
+# the busybox tree, warm.
+# Without --quick the image is a Debian bookworm tree built by
+# benchmarks/mkimage.sh with mmdebstrap and cached in $HUSK_BENCH_CACHE
+# (default /var/cache/husk-bench), and the repetitions are sized for a
+# whole pass (all groups, the cluster up) in about 20-25 minutes on 2
+# cores; --runs N scales them (N is the runs of each start-up command,
+# default 20). DIR/groups.txt and the report give each group's wall time.
 #
 # Tools, each when present and working (the report lists the others and
 # why): bare exec, env (the two-exec floor), husk cold and warm with the
@@ -51,7 +62,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 here=$top/benchmarks
-all_groups=(true python numpy files mpi cold concurrency throughput rest slurm images)
+all_groups=(true python numpy files mpi cold concurrency throughput rest slurm kmount images)
 quick=0 out="" runs="" only=() start_slurm=0
 argv=("$@")
 while [ $# -gt 0 ]; do
@@ -85,22 +96,39 @@ if [ -z "${HUSK_TESTS_LOCKED:-}" ]; then
 	flock -n "$lock" true || echo "run.sh: waiting for $lock (a test run holds it)" >&2
 	HUSK_TESTS_LOCKED=1 exec flock -o "$lock" bash "$0" "${argv[@]}"
 fi
-if [ -z "${HUSK_MACHINE_LOCKED:-}" ] && [ "$quick" = 0 ] && [ "$user" != huskuser ] &&
-	{ [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" slurm "* ]]; }; then
-	flock -n "$lockdir/husk-tests.lock" true || echo "run.sh: waiting for the machine's $lockdir/husk-tests.lock (the Slurm cluster)" >&2
-	HUSK_MACHINE_LOCKED=1 exec flock -o "$lockdir/husk-tests.lock" bash "$0" "${argv[@]}"
-fi
 want() {
 	[ ${#only[@]} -eq 0 ] && return 0
 	[[ " ${only[*]} " == *" $1 "* ]]
 }
-if [ "$quick" = 1 ]; then
-	for g in python numpy mpi; do
-		[ ${#only[@]} -gt 0 ] && want $g && echo "run.sh: --quick has no $g workload (busybox image)" >&2
-	done
+slurm_conf=${SLURM_CONF:-${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/slurm.conf}
+cluster_up() {
+	[ -f "$slurm_conf" ] && SLURM_CONF=$slurm_conf scontrol ping >/dev/null 2>&1 &&
+		grep -q spank_husk "$(dirname "$slurm_conf")/plugstack.conf" 2>/dev/null
+}
+# The machine's lock for the cluster: a full run waits for it; --quick
+# takes it only when it is free and the cluster is up (else its Slurm and
+# kmount groups say why they did not run).
+if [ -z "${HUSK_MACHINE_LOCKED:-}" ] && [ "$user" != huskuser ] && { want slurm || want kmount; }; then
+	if [ "$quick" = 0 ]; then
+		flock -n "$lockdir/husk-tests.lock" true || echo "run.sh: waiting for the machine's $lockdir/husk-tests.lock (the Slurm cluster)" >&2
+		HUSK_MACHINE_LOCKED=1 exec flock -o "$lockdir/husk-tests.lock" bash "$0" "${argv[@]}"
+	elif cluster_up || [ "$start_slurm" = 1 ]; then
+		rc=0
+		HUSK_MACHINE_LOCKED=1 flock -n -E 75 -o "$lockdir/husk-tests.lock" bash "$0" "${argv[@]}" || rc=$?
+		[ "$rc" = 75 ] || exit "$rc"
+		HUSK_MACHINE_LOCKED=busy exec bash "$0" "${argv[@]}"
+	fi
 fi
-t_start=$(date +%s)
+t_start=$(date +%s) t_group="" t_group0=0
 log() { printf '[%3ds] %s\n' $(($(date +%s) - t_start)) "$*" >&2; }
+# group NAME: NAME's part begins (and the last one's ends: its wall time
+# goes to DIR/groups.txt); group "": the last one ends
+group() {
+	local now
+	now=$(date +%s%N)
+	[ -n "$t_group" ] && awk -v g="$t_group" -v d=$((now - t_group0)) 'BEGIN { printf "%s %.1f\n", g, d / 1e9 }' >>"$out/groups.txt"
+	t_group=$1 t_group0=$now
+}
 
 # --- set-up: the user, husk, the images -------------------------------------
 id -u "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash -c "husk test user" "$user"
@@ -109,7 +137,7 @@ uhome=$(getent passwd "$user" | cut -d: -f6)
 rundir=/run/user/$uid
 install -d -m 0700 -o "$uid" -g "$gid" "$rundir"
 [ -c /dev/fuse ] && chmod 0666 /dev/fuse
-for t in hyperfine jq gnuplot python3; do
+for t in hyperfine jq gnuplot python3 bc; do
 	command -v $t >/dev/null || { echo "run.sh: error: $t not found (scripts/install-deps.sh installs it)" >&2; exit 1; }
 done
 if [ "$quick" = 0 ]; then
@@ -120,6 +148,12 @@ if [ "$quick" = 0 ]; then
 	if [ ${#need[@]} -gt 0 ]; then
 		log "installing ${need[*]}"
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	fi
+	# podman where it installs (the report lists it as missing otherwise)
+	if ! command -v podman >/dev/null; then
+		log "installing podman"
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman; } >/dev/null 2>&1 ||
+			log "podman did not install"
 	fi
 fi
 
@@ -156,8 +190,32 @@ cache=${HUSK_BENCH_CACHE:-/var/cache/husk-bench}
 log "image: $([ "$quick" = 1 ] && echo busybox || echo "Debian by mmdebstrap (a first build takes minutes)")"
 img=$("$here/mkimage.sh" $([ "$quick" = 1 ] && echo --quick) "$cache")
 sq=$img/gzip.sqsh zsq=$img/zstd.sqsh dir=$img/root
-[ "$quick" = 1 ] && r=${runs:-5} || r=${runs:-30}
-warmup=$([ "$quick" = 1 ] && echo 1 || echo 3)
+
+# --- how many of each ----------------------------------------------------------
+# --quick: enough to run every group's code path; full: a whole pass in
+# about 20-25 minutes on 2 cores (benchmarks/RESULTS.md has each group's
+# wall time); --runs N scales the full one.
+if [ "$quick" = 1 ]; then
+	r=${runs:-2} warmup=0
+	n_true=$((r + 1)) n_files=1 n_root=$r
+	cold_w=true cold_rounds=1
+	conc_levels=(1 2) conc_ws=(files) conc_runs=1
+	thr_n=20 thr_reps=1
+	rest_w=files rest_rounds=1 rest_warm=10 rest_idle=2
+	slurm_pairs=1 slurm_job_steps=3 slurm_job_rounds=1 slurm_curve_pairs=1 slurm_tpn=(1) slurm_warm=0
+	kmount_rounds=1 kmount_reps=1
+	images_rounds=1
+else
+	r=${runs:-20} warmup=2
+	n_true=$((r * 5)) n_files=$r n_root=$((r > 10 ? 10 : r))
+	cold_w=numpy cold_rounds=5
+	conc_levels=(1 2 4 8 16 32) conc_ws=(numpy files) conc_runs=$((r / 3 + 2))
+	thr_n=1000 thr_reps=5
+	rest_w=numpy rest_rounds=3 rest_warm=500 rest_idle=3
+	slurm_pairs=$r slurm_job_steps=50 slurm_job_rounds=3 slurm_curve_pairs=$((r / 3 + 2)) slurm_tpn=(1 2 4 8) slurm_warm=1
+	kmount_rounds=$((r / 2)) kmount_reps=10
+	images_rounds=1
+fi
 
 # as_user CMD...: CMD as the user with a login-like environment
 uenv=(env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$uhome" USER="$user" LOGNAME="$user" LANG=C
@@ -344,18 +402,22 @@ latency() { # WORKLOAD RUNS
 	hf latency "${label[$w]}" user bare "$n" -- "${utools[@]}"
 	if [ ${#rtools[@]} -gt 0 ]; then
 		log "latency: $w (${#rtools[@]}/2 tools as root)"
-		hf latency "${label[$w]}" root bare "$(( n > 10 ? 10 : n ))" -- "${rtools[@]}"
+		hf latency "${label[$w]}" root bare "$(( n > n_root ? n_root : n ))" -- "${rtools[@]}"
 	fi
 }
-want true && latency true "$([ "$quick" = 1 ] && echo 5 || echo $((r * 5)))"
-want files && latency files "$([ "$quick" = 1 ] && echo 3 || echo "$r")"
-if [ "$quick" = 0 ]; then
-	want python && latency python "$r"
-	want numpy && latency numpy "$r"
-fi
+want true && { group true; latency true "$n_true"; }
+want files && { group files; latency files "$n_files"; }
+for g in python numpy; do
+	want $g || continue
+	if [ "$quick" = 1 ]; then missing "$g" "not in --quick (needs the Debian image)"; continue; fi
+	group $g
+	latency $g "$r"
+done
 
 # --- MPI ping-pong in one container --------------------------------------------
-if [ "$quick" = 0 ] && want mpi; then
+if [ "$quick" = 1 ] && want mpi; then missing mpi "not in --quick (needs the Debian image)"
+elif want mpi; then
+	group mpi
 	log "mpi: ping-pong, 2 ranks in one container"
 	mpicc -O2 -o "$work/pingpong" "$here/pingpong.c" && chmod 0755 "$work/pingpong"
 	mpi="mpirun -np 2 --oversubscribe"
@@ -380,8 +442,8 @@ fi
 
 # --- cold: after dropping the page cache (as root) --------------------------
 if want cold; then
-	w=$([ "$quick" = 1 ] && echo files || echo numpy)
-	n=$([ "$quick" = 1 ] && echo 2 || echo 5)
+	group cold
+	w=$cold_w n=$cold_rounds
 	log "cold: $w after dropping caches, $n runs each"
 	declare -A ccmd=([bare]="${hw[$w]}"
 		[husk-cold-gzip]="$husk run --linger 0 $sq -- ${wl[$w]}"
@@ -414,9 +476,8 @@ while [ $i -lt "$c" ]; do "$@" >/dev/null & i=$((i + 1)); done
 wait
 EOF
 if want concurrency; then
-	levels=(1 2 4 8 16 32); [ "$quick" = 1 ] && levels=(1 8)
-	ws=(numpy files); [ "$quick" = 1 ] && ws=(files)
-	n=$([ "$quick" = 1 ] && echo 2 || echo $((r / 3 + 2)))
+	group concurrency
+	levels=("${conc_levels[@]}") ws=("${conc_ws[@]}") n=$conc_runs
 	for w in "${ws[@]}"; do
 		args=()
 		for c in "${levels[@]}"; do
@@ -435,8 +496,8 @@ n=$1 p=$2; shift 2
 seq "$n" | xargs -P "$p" -I{} "$@" >/dev/null
 EOF
 if want throughput; then
-	n=$([ "$quick" = 1 ] && echo 60 || echo 1000)
-	reps=$([ "$quick" = 1 ] && echo 2 || echo 5)
+	group throughput
+	n=$thr_n reps=$thr_reps
 	args=(bare "sh $work/thr.sh $n 2 /bin/true" env "sh $work/thr.sh $n 2 env /bin/true"
 		husk-warm "sh $work/thr.sh $n 2 $husk run --linger 600 $sq -- /bin/true"
 		husk-warm-ro "sh $work/thr.sh $n 2 $husk run --linger 600 --read-only $sq -- /bin/true")
@@ -454,16 +515,15 @@ holder_of() { as_user "$husk" ps | awk -v i="$1" 'NR > 1 && $NF == i { print $1;
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d\n", s }'; }
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat; }
 if want rest; then
-	w=$([ "$quick" = 1 ] && echo files || echo numpy)
-	rounds=$([ "$quick" = 1 ] && echo 1 || echo 3)
-	nwarm=$([ "$quick" = 1 ] && echo 50 || echo 500)
+	group rest
+	w=$rest_w rounds=$rest_rounds nwarm=$rest_warm
 	hz=$(getconf CLK_TCK)
 	bins=(husk "$husk")
 	if [ -n "${HUSK_BASE:-}" ]; then
 		cp "$HUSK_BASE" "$work/husk-base" && chmod 0755 "$work/husk-base"
 		bins+=(husk-base "$work/husk-base")
 	fi
-	log "rest: ${wl[$w]} on a fresh mount, idle 3 s, memory; then $nwarm warm /bin/true, the holder's CPU ($rounds rounds)"
+	log "rest: ${wl[$w]} on a fresh mount, idle $rest_idle s, memory; then $nwarm warm /bin/true, the holder's CPU ($rounds rounds)"
 	echo 2048 >"$work/rest-target"
 	for i in $(seq "$rounds"); do
 		for ((k = 0; k < ${#bins[@]}; k += 2)); do
@@ -471,7 +531,7 @@ if want rest; then
 			as_user "$b" gc >/dev/null 2>&1 || true
 			(cd "$work" && as_user sh -c "$b run --linger 600 $sq -- ${wl[$w]}" >/dev/null 2>"$work/rest.err") ||
 				{ log "rest $t: $(tail -n 1 "$work/rest.err")"; continue; }
-			sleep 3
+			sleep "$rest_idle"
 			p=$(holder_of "$sq")
 			[ -n "$p" ] || { log "rest $t: no holder of $sq"; continue; }
 			for f in Rss Pss Pss_Anon Pss_File; do
@@ -497,85 +557,103 @@ if want rest; then
 		record rest "$mw" "$t PSS" user KiB target "$work/rest-$t-Pss"
 		record rest "$mw" "$t PSS anon" user KiB target "$work/rest-$t-Pss_Anon"
 		record rest "$mw" "$t PSS file" user KiB target "$work/rest-$t-Pss_File"
-		record rest "$mw" "$t threads" user n "$t threads" "$work/rest-$t-threads"
+		record rest "$mw" "$t threads" user n "husk threads" "$work/rest-$t-threads" '{"kind": "count"}'
 		cw="holder CPU per warm /bin/true container (us)"
 		record rest "$cw" "$t wall per container" user us "$t wall per container" "$work/rest-$t-wall"
-		record rest "$cw" "$t holder CPU (schedstat)" user us "$t wall per container" "$work/rest-$t-cpu"
-		record rest "$cw" "$t holder CPU (utime+stime)" user us "$t wall per container" "$work/rest-$t-ticks"
+		record rest "$cw" "$t holder CPU (schedstat)" user us "$t wall per container" "$work/rest-$t-cpu" '{"kind": "cpu"}'
+		record rest "$cw" "$t holder CPU (utime+stime)" user us "$t wall per container" "$work/rest-$t-ticks" '{"kind": "cpu"}'
 	done
 fi
 
 # --- Slurm ---------------------------------------------------------------------
-slurm_conf=${SLURM_CONF:-${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/slurm.conf}
 started_slurm=0
-if want slurm && [ "$quick" = 0 ] && [ "$start_slurm" = 1 ] &&
-	! { [ -f "$slurm_conf" ] && SLURM_CONF=$slurm_conf scontrol ping >/dev/null 2>&1; }; then
-	log "slurm: starting tests/slurm/cluster.sh with $top/.libs/spank_husk.so"
-	if HUSK_SLURM_USER=$user "$top/tests/slurm/cluster.sh" start "$top/.libs/spank_husk.so" >"$work/cluster.log" 2>&1; then
-		started_slurm=1
-	else
-		log "slurm: the cluster did not start: $(tail -n 3 "$work/cluster.log")"
+slurm_ok=0
+if want slurm || want kmount; then
+	group slurm
+	if [ "${HUSK_MACHINE_LOCKED:-}" = busy ]; then
+		why="the machine's lock $lockdir/husk-tests.lock is held by another run (--quick does not wait for it)"
+	elif [ "$start_slurm" = 1 ] && ! cluster_up; then
+		log "slurm: starting tests/slurm/cluster.sh with $top/.libs/spank_husk.so"
+		if HUSK_SLURM_USER=$user "$top/tests/slurm/cluster.sh" start "$top/.libs/spank_husk.so" >"$work/cluster.log" 2>&1; then
+			started_slurm=1
+		else
+			log "slurm: the cluster did not start: $(tail -n 3 "$work/cluster.log")"
+		fi
+	fi
+	if [ "${HUSK_MACHINE_LOCKED:-}" != busy ]; then
+		if cluster_up; then slurm_ok=1
+		else why="no cluster up with the husk plugin (tests/slurm/cluster.sh start .libs/spank_husk.so, or --start-slurm)"; fi
+	fi
+	if [ "$slurm_ok" = 0 ]; then
+		want slurm && missing slurm "$why"
+		want kmount && missing kmount "$why"
 	fi
 fi
-if want slurm && [ "$quick" = 0 ]; then
-	if [ -f "$slurm_conf" ] && SLURM_CONF=$slurm_conf scontrol ping >/dev/null 2>&1 &&
-		grep -q spank_husk "$(dirname "$slurm_conf")/plugstack.conf" 2>/dev/null; then
-		export SLURM_CONF=$slurm_conf
-		nnodes=$(sinfo -h -o %D -t idle,mix,alloc | awk '{ s += $1 } END { print s + 0 }')
-		log "slurm: $nnodes node names; srun with and without --container-image, alternating"
-		sdir=$(mktemp -d /var/tmp/husk-bench-srun.XXXXXX); chmod 0777 "$sdir"
-		pairs=$([ -n "$runs" ] && echo "$runs" || echo 20)
-		# pairs LABEL SRUN-ARGS...: alternating bare and container steps
-		spairs() {
-			local label=$1; shift
-			(cd "$sdir" && as_user env SLURM_CONF="$SLURM_CONF" IMAGE="$sq" PAIRS="$pairs" bash -c '
-				t() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || return 1; e=$(date +%s%N); echo $((e - s)); }
-				srun "$@" /bin/true; srun --container-image="$IMAGE" "$@" /bin/true
-				for i in $(seq "$PAIRS"); do
-					if [ $((i % 2)) = 1 ]; then b=$(t srun "$@" /bin/true); c=$(t srun --container-image="$IMAGE" "$@" /bin/true)
-					else c=$(t srun --container-image="$IMAGE" "$@" /bin/true); b=$(t srun "$@" /bin/true); fi
-					[ -n "$b" ] && [ -n "$c" ] || { echo "srun $* failed" >&2; exit 1; }
-					echo "$b $c"
-				done' _ "$@") >"$sdir/pairs" 2>"$sdir/err" || { log "slurm $label: $(tail -n 2 "$sdir/err")"; return 0; }
-			awk '{ printf "%.9f\n", $1 / 1e9 }' "$sdir/pairs" >"$sdir/b"
-			awk '{ printf "%.9f\n", $2 / 1e9 }' "$sdir/pairs" >"$sdir/c"
-			record slurm "$label" srun user s srun "$sdir/b"
-			record slurm "$label" srun+husk user s srun "$sdir/c"
-		}
-		spairs "srun -n 1" -n 1
-		spairs "srun -n 2" -n 2
-		# one job, 50 steps in a row: the job's own clock
-		log "slurm: a 50-step job, bare and with the container, alternating"
-		for i in $(seq 3); do
-			for k in bare husk; do
-				ci=""; [ $k = husk ] && ci="--container-image=$sq"
-				(cd "$sdir" && as_user env SLURM_CONF="$SLURM_CONF" salloc -Q -N 1 -n 1 bash -c \
-					's=$(date +%s%N); for i in $(seq 50); do srun '"$ci"' /bin/true || exit 1; done; e=$(date +%s%N); echo $((e - s))') \
-					>"$sdir/job" 2>"$sdir/err" && awk '{ printf "%.9f\n", $1 / 1e9 }' "$sdir/job" >>"$sdir/job-$k" ||
-					log "slurm 50 steps $k: $(tail -n 1 "$sdir/err")"
-			done
+if want slurm && [ "$slurm_ok" = 1 ]; then
+	export SLURM_CONF=$slurm_conf
+	nnodes=$(sinfo -h -o %D -t idle,mix,alloc | awk '{ s += $1 } END { print s + 0 }')
+	log "slurm: $nnodes node names; srun with and without --container-image, alternating ($slurm_pairs pairs)"
+	sdir=$(mktemp -d /var/tmp/husk-bench-srun.XXXXXX); chmod 0777 "$sdir"
+	pairs=$slurm_pairs
+	# pairs LABEL SRUN-ARGS...: alternating bare and container steps
+	spairs() {
+		local label=$1; shift
+		(cd "$sdir" && as_user env SLURM_CONF="$SLURM_CONF" IMAGE="$sq" PAIRS="$pairs" WARM=$slurm_warm bash -c '
+			t() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || return 1; e=$(date +%s%N); echo $((e - s)); }
+			[ "$WARM" = 0 ] || { srun "$@" /bin/true; srun --container-image="$IMAGE" "$@" /bin/true; }
+			for i in $(seq "$PAIRS"); do
+				if [ $((i % 2)) = 1 ]; then b=$(t srun "$@" /bin/true); c=$(t srun --container-image="$IMAGE" "$@" /bin/true)
+				else c=$(t srun --container-image="$IMAGE" "$@" /bin/true); b=$(t srun "$@" /bin/true); fi
+				[ -n "$b" ] && [ -n "$c" ] || { echo "srun $* failed" >&2; exit 1; }
+				echo "$b $c"
+			done' _ "$@") >"$sdir/pairs" 2>"$sdir/err" || { log "slurm $label: $(tail -n 2 "$sdir/err")"; return 0; }
+		awk '{ printf "%.9f\n", $1 / 1e9 }' "$sdir/pairs" >"$sdir/b"
+		awk '{ printf "%.9f\n", $2 / 1e9 }' "$sdir/pairs" >"$sdir/c"
+		record slurm "$label" srun user s srun "$sdir/b"
+		record slurm "$label" srun+husk user s srun "$sdir/c"
+	}
+	spairs "srun -n 1" -n 1
+	spairs "srun -n 2" -n 2
+	# one job, N steps in a row: the job's own clock
+	js=$slurm_job_steps
+	log "slurm: a $js-step job, bare and with the container, alternating ($slurm_job_rounds rounds)"
+	for i in $(seq "$slurm_job_rounds"); do
+		for k in bare husk; do
+			ci=""; [ $k = husk ] && ci="--container-image=$sq"
+			(cd "$sdir" && as_user env SLURM_CONF="$SLURM_CONF" salloc -Q -N 1 -n 1 bash -c \
+				's=$(date +%s%N); for i in $(seq '"$js"'); do srun '"$ci"' /bin/true || exit 1; done; e=$(date +%s%N); echo $((e - s))') \
+				>"$sdir/job" 2>"$sdir/err" && awk '{ printf "%.9f\n", $1 / 1e9 }' "$sdir/job" >>"$sdir/job-$k" ||
+				log "slurm $js steps $k: $(tail -n 1 "$sdir/err")"
 		done
-		[ -s "$sdir/job-bare" ] && record slurm "50 steps in one job" srun user s srun "$sdir/job-bare"
-		[ -s "$sdir/job-husk" ] && record slurm "50 steps in one job" srun+husk user s srun "$sdir/job-husk"
-		# start-up against nodes and tasks per node
-		# (tasks per node up to the node's CPUs: Slurm 22.05 here refuses more,
-		# even with --overcommit: "Requested node configuration is not available")
-		ncpn=$(sinfo -h -o %c | sort -n | head -n 1)
-		for nn in $(seq "$nnodes"); do
-			for tpn in 1 2 4 8; do
-				[ "$tpn" -le "${ncpn:-1}" ] || { log "slurm: -N $nn, $tpn tasks per node: skipped (nodes have $ncpn CPUs)"; continue; }
-				pairs=$([ -n "$runs" ] && echo "$runs" || echo 8)
-				log "slurm: -N $nn, $tpn tasks per node"
-				spairs "curve N=$nn tpn=$tpn" -N "$nn" --ntasks-per-node="$tpn" --overcommit
-			done
+	done
+	[ -s "$sdir/job-bare" ] && record slurm "$js steps in one job" srun user s srun "$sdir/job-bare"
+	[ -s "$sdir/job-husk" ] && record slurm "$js steps in one job" srun+husk user s srun "$sdir/job-husk"
+	# start-up against nodes and tasks per node
+	# (tasks per node up to the node's CPUs: Slurm 22.05 here refuses more,
+	# even with --overcommit: "Requested node configuration is not available")
+	ncpn=$(sinfo -h -o %c | sort -n | head -n 1)
+	pairs=$slurm_curve_pairs
+	for nn in $(seq "$nnodes"); do
+		for tpn in "${slurm_tpn[@]}"; do
+			[ "$tpn" -le "${ncpn:-1}" ] || { log "slurm: -N $nn, $tpn tasks per node: skipped (nodes have $ncpn CPUs)"; continue; }
+			log "slurm: -N $nn, $tpn tasks per node ($pairs pairs)"
+			spairs "curve N=$nn tpn=$tpn" -N "$nn" --ntasks-per-node="$tpn" --overcommit
 		done
-		rm -rf "$sdir"
-	else
-		missing slurm "no cluster up with the husk plugin (tests/slurm/cluster.sh start .libs/spank_husk.so)"
-	fi
+	done
+	rm -rf "$sdir"
+fi
+
+# --- kernel squashfs under Slurm: benchmarks/kmount.sh ---------------------------
+if want kmount && [ "$slurm_ok" = 1 ]; then
+	group kmount
+	log "kmount: mount=kernel beside FUSE and bare srun ($kmount_rounds rounds, $kmount_reps runs a step)"
+	HUSK_SLURM_DIR=$(dirname "$(dirname "$slurm_conf")") HUSK_BENCH_CACHE=$cache "$here/kmount.sh" \
+		-r "$kmount_rounds" -k "$kmount_reps" -u "$user" --raw "$raw" $([ "$quick" = 1 ] && echo --quick --no-warm-up) \
+		>"$out/kmount.txt" 2>&1 || { log "kmount.sh failed: $(tail -n 2 "$out/kmount.txt")"; missing kmount "kmount.sh failed: $(tail -n 1 "$out/kmount.txt")"; }
 fi
 
 if [ "$started_slurm" = 1 ]; then
+	group ""
 	log "slurm: stopping the cluster"
 	"$top/tests/slurm/cluster.sh" stop >/dev/null 2>&1 || true
 	started_slurm=0
@@ -583,14 +661,20 @@ fi
 
 # --- image work ------------------------------------------------------------------
 if want images; then
-	if [ -x "$here/images.sh" ]; then
-		log "images: benchmarks/images.sh"
-		BENCH_OUT=$out BENCH_QUICK=$quick HUSK=$husk BENCH_IMAGE_DIR=$img "$here/images.sh" >"$out/images.txt" 2>&1 ||
-			log "images.sh failed: $(tail -n 2 "$out/images.txt")"
-	else
-		missing images "benchmarks/images.sh not present (import and pull times)"
+	group images
+	# --quick: a docker-archive of the busybox tree, in the scratch directory;
+	# full: the Debian one images.sh builds once and caches
+	iargs=(--rounds "$images_rounds" --raw "$raw")
+	if [ "$quick" = 1 ]; then
+		iargs+=(--input "$dir" --out "$work/images" --warm --parts import)
+		echo "images size, pull: not in --quick (the local registry alone takes longer to start than the rest of --quick)" >>"$out/missing.txt"
 	fi
+	log "images: benchmarks/images.sh ${iargs[*]}"
+	# (husk image finds husk-image beside the built husk)
+	HUSK=${HUSK:-$top/husk} "$here/images.sh" "${iargs[@]}" >"$out/images.txt" 2>&1 ||
+		{ log "images.sh failed: $(tail -n 2 "$out/images.txt")"; missing images "images.sh failed: $(tail -n 1 "$out/images.txt")"; }
 fi
+group ""
 
 # --- the report ------------------------------------------------------------------
 {
@@ -604,7 +688,7 @@ fi
 	done
 	sed 's/^/image /' "$img/info"
 	for t in crun runc podman; do [ -n "${oci_as[$t]:-}" ] && echo "$t runs: ${oci_as[$t]}"; done
-	echo "mode: $([ "$quick" = 1 ] && echo quick || echo full), runs: $r"
+	echo "mode: $([ "$quick" = 1 ] && echo quick || echo full), runs: $r (/bin/true: $n_true), whole run: $(($(date +%s) - t_start)) s"
 	echo "husk runs as: $user; root tools' baseline: bare exec as root, in their own hyperfine run"
 } >"$out/meta.txt"
 log "report"
