@@ -19,28 +19,14 @@
 # PARSER_ONLY=14 runs only sections 1 and 4. Runs as USER (default: the caller). Needs hyperfine, jq, bwrap, strace,
 # mksquashfs and busybox-static.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 runs=100
 user=""
-while getopts "r:u:" o; do
-	case $o in
-	r) runs=$OPTARG ;;
-	u) user=$OPTARG ;;
-	*) echo "usage: $0 [-r RUNS] [-u USER] OLD_HUSK" >&2; exit 2 ;;
-	esac
-done
-shift $((OPTIND - 1))
-old=$(realpath "${1:?usage: $0 [-r RUNS] [-u USER] OLD_HUSK}")
+bench_options "[-r RUNS] [-u USER] OLD_HUSK" "r:u:" 1 "$@"
+old=${args[0]}
 top=$(cd "$(dirname "$0")/.." && pwd)
 new=${HUSK:-$top/husk}
 uid=$(id -u "${user:-$(id -un)}")
-as_user()
-{
-	if [ -n "$user" ] && [ "$user" != "$(id -un)" ]; then
-		setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups -- "$@"
-	else
-		"$@"
-	fi
-}
 
 work=$(mktemp -d /tmp/husk-parser-bench.XXXXXX)
 chmod 755 "$work"
@@ -54,11 +40,7 @@ trap cleanup EXIT
 
 # --- the images: busybox and /data with 2,000 files in 40 directories ---
 tree=$work/tree
-mkdir -p "$tree"/{bin,etc,proc,dev,sys,tmp,home,root,run,mnt}
-cp /bin/busybox "$tree/bin/busybox"
-for a in $(/bin/busybox --list); do [ -e "$tree/bin/$a" ] || ln -s busybox "$tree/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$tree/etc/passwd"
-printf 'root:x:0:\n' >"$tree/etc/group"
+busybox_tree "$tree"
 for d in $(seq -w 1 40); do
 	mkdir -p "$tree/data/d$d"
 	for f in $(seq -w 1 50); do printf 'file %s of %s\n' "$f" "$d" >"$tree/data/d$d/f$f.txt"; done

@@ -9,24 +9,14 @@
 #
 #   benchmarks/seccomp.sh [-r RUNS] [-n ROUNDS] [-u USER] IMAGE.sqsh
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 runs=100 rounds=5 user=""
-while getopts "r:n:u:" o; do
-	case $o in
-	r) runs=$OPTARG ;;
-	n) rounds=$OPTARG ;;
-	u) user=$OPTARG ;;
-	*) echo "usage: $0 [-r RUNS] [-n ROUNDS] [-u USER] IMAGE.sqsh" >&2; exit 2 ;;
-	esac
-done
-shift $((OPTIND - 1))
-image=$(realpath "${1:?usage: $0 [-r RUNS] [-n ROUNDS] [-u USER] IMAGE.sqsh}")
+bench_options "[-r RUNS] [-n ROUNDS] [-u USER] IMAGE.sqsh" "r:n:u:" 1 "$@"
+image=${args[0]}
 top=$(cd "$(dirname "$0")/.." && pwd)
 husk=${HUSK:-$top/husk}
 if [ -z "$user" ] && [ "$(id -u)" = 0 ] && id huskuser >/dev/null 2>&1; then user=huskuser; fi
-as_user() { if [ -n "$user" ] && [ "$user" != "$(id -un)" ]; then runuser -u "$user" -- "$@"; else "$@"; fi; }
-work=$(mktemp -d /tmp/husk-bench.XXXXXX)
-chmod 777 "$work"
-trap 'rm -rf "$work"' EXIT
+bench_workdir /tmp/husk-bench
 
 # the filter's own load, without the rest of a start (benchmarks/seccomp-load.c)
 if cc -O2 -I"$top/launcher" -I"$top/common" -I"$top" -o "$work/seccomp-load" \

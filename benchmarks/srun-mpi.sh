@@ -12,17 +12,13 @@
 # are the medians (min-max) of each, and the container's as ratios to bare
 # srun's.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 runs=10 user=huskuser
-while getopts "r:u:" o; do
-	case $o in r) runs=$OPTARG ;; u) user=$OPTARG ;; *) exit 2 ;; esac
-done
-shift $((OPTIND - 1))
-image=$(realpath "${1:?usage: $0 [-r ROUNDS] [-u USER] IMAGE.sqsh}")
+bench_options "[-r ROUNDS] [-u USER] IMAGE.sqsh" "r:u:" 1 "$@"
+image=${args[0]}
 here=$(cd "$(dirname "$0")/.." && pwd)
-export SLURM_CONF=${SLURM_CONF:-${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/slurm.conf}
-work=$(mktemp -d /var/tmp/husk-srun-mpi.XXXXXX)
-chmod 777 "$work"
-trap 'rm -rf "$work"' EXIT
+bench_slurm
+bench_workdir /var/tmp/husk-srun-mpi
 mpicc -O2 -o "$work/pingpong" "$here/tests/data/mpi/pingpong.c"
 chmod 0755 "$work/pingpong"
 cd "$work"

@@ -10,16 +10,12 @@
 # the machine's drift during the run weighs on both alike; the figures are
 # the medians of each, and the median of the per-pair differences.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 runs=40 user=huskuser
-while getopts "r:u:" o; do
-	case $o in r) runs=$OPTARG ;; u) user=$OPTARG ;; *) exit 2 ;; esac
-done
-shift $((OPTIND - 1))
-image=$(realpath "${1:?usage: $0 [-r PAIRS] [-u USER] IMAGE.sqsh}")
-export SLURM_CONF=${SLURM_CONF:-${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/slurm.conf}
-work=$(mktemp -d /var/tmp/husk-srun-bench.XXXXXX)
-chmod 777 "$work"
-trap 'rm -rf "$work"' EXIT
+bench_options "[-r PAIRS] [-u USER] IMAGE.sqsh" "r:u:" 1 "$@"
+image=${args[0]}
+bench_slurm
+bench_workdir /var/tmp/husk-srun-bench
 cd "$work"
 # one line per pair: bare_ns container_ns
 runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" IMAGE="$image" RUNS="$runs" bash -c '
