@@ -11,6 +11,9 @@
 #    ($HUSK_TESTS_LOCKED, $HUSK_MACHINE_LOCKED, or a lock descriptor
 #    inherited from "flock LOCK CMD");
 # Then, in the suite:
+#   suite_test VAR             in a suite's lib.sh: a test file run by itself
+#                              (without VAR, which run-suite.sh exports)
+#                              runs through its run-suite.sh; sets $husk
 #   suite_user                 create the test user, its runtime directory,
 #                              /dev/fuse 0666 (as distributions ship it)
 #   suite_clean_user           end the test user's processes, empty its
@@ -24,6 +27,9 @@
 #   suite_tally KIND NAME P F LOG NOUN   add a program's or sub-suite's counts
 #   suite_result PASS|FAIL|SKIP NAME [WHY]   one result of a suite that
 #                              reports results itself (tests/cgroup)
+#   suite_cases PREFIX         the results of tests/cgroup's cases ("ok - ",
+#                              "FAIL - ", "skip - " lines) on stdin
+#   suite_counts LOG NAME      add the counts of a sub-suite's output
 #   suite_summary              "(N skipped)" and "N passed, N failed"; its
 #                              status is 0 when nothing failed
 # A test file exits 0 (pass), 77 (skip: its output's "skipped: WHY" line
@@ -34,6 +40,10 @@
 # $suite_timeout, 120), $HUSK_VERBOSE=1 (every test's log), $HUSK_KEEP=1
 # (keep the logs), $HUSK_WORK (logs go to its logs/ when set).
 
+# Sourced once a shell: a suite's lib.sh that its run-suite.sh sources too
+# sources it again, which does nothing.
+[ -z "${_suite_sourced:-}" ] || return 0
+_suite_sourced=1
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The test user: huskuser in CI and in a checkout named main; elsewhere one
 # of the checkout's own (hk-NAME), so that the tests of several checkouts on
@@ -103,6 +113,16 @@ suite_passed=0 suite_failed=0 suite_skipped=0
 suite_timeout=120
 suite_tests=()
 suite_name=$(basename "$(cd "$(dirname "$0")" && pwd)")
+
+# suite_test VAR: for the lib.sh of a suite of one test a file (sourced
+# first by each test file): a test file run by itself, without VAR (which
+# the suite's run-suite.sh exports), runs through run-suite.sh, for that
+# test alone; $husk is the husk under test ($HUSK, or the tree's).
+suite_test()
+{
+	[ -n "${!1:-}" ] || exec bash "$(dirname "$0")/run-suite.sh" "$(basename "$0" .sh)"
+	husk=${HUSK:-$top/husk}
+}
 
 # suite_user: the unprivileged test user (created if missing) with a home
 # and a runtime directory as systemd-logind would make it; /dev/fuse 0666.
@@ -204,6 +224,22 @@ suite_result()
 	echo "$1 $2${3:+: $3}"
 }
 
+# suite_cases PREFIX: the lines of tests/cgroup/cases.sh's cases on stdin
+# ("ok - WHAT", "FAIL - WHAT", "skip - WHAT") as results PREFIX+WHAT;
+# other lines passed on
+suite_cases()
+{
+	local l
+	while IFS= read -r l; do
+		case $l in
+		"ok - "*) suite_result PASS "$1${l#ok - }" ;;
+		"FAIL - "*) suite_result FAIL "$1${l#FAIL - }" ;;
+		"skip - "*) suite_result SKIP "$1${l#skip - }" ;;
+		*) echo "$l" ;;
+		esac
+	done
+}
+
 # suite_run FILE...: each test file as its own process (bash FILE, stdin
 # /dev/null, in a new session), killed after $HUSK_TEST_TIMEOUT seconds;
 # stdout and stderr go to its log, shown when it failed (or with
@@ -260,27 +296,44 @@ suite_tally()
 	return 0
 }
 
+# _suite_last LOG: $_p and $_f, the counts of LOG's last line "N passed, N
+# failed"; returns 1 (and says so in LOG) when it is not that line
+_suite_last()
+{
+	if [[ $(tail -n 1 "$1") =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		_p=${BASH_REMATCH[1]} _f=${BASH_REMATCH[2]}
+	else
+		_p=0 _f=1
+		echo "(the suite's last line is not 'N passed, N failed')" >>"$1"
+		return 1
+	fi
+}
+
+# suite_counts LOG NAME: add the counts of a sub-suite's output that was
+# shown already (its last line, "N passed, N failed"), or one failure
+suite_counts()
+{
+	_suite_last "$1" || { suite_result FAIL "$2 (its last line is not 'N passed, N failed')"; return 0; }
+	suite_passed=$((suite_passed + _p))
+	suite_failed=$((suite_failed + _f))
+}
+
 # suite_nested SCRIPT NAME: run another suite (its own process, which
 # reports its tests itself) and add the counts of its last line, "N passed,
 # N failed"; a suite that failed without saying so counts one failure.
 suite_nested()
 {
-	local log rc last p f s
+	local log rc s
 	_suite_logs
 	log=$suite_logdir/suite-$2.log
 	bash "$1" </dev/null >"$log" 2>&1
 	rc=$?
-	last=$(tail -n 1 "$log")
-	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
-		[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
-	else
-		p=0 f=1
-		echo "(the suite's last line is not 'N passed, N failed')" >>"$log"
+	if _suite_last "$log"; then
+		[ "$rc" -eq 0 ] || [ "$_f" -gt 0 ] || _f=1
 	fi
 	s=$(sed -n 's/^(\([0-9]*\) skipped)$/\1/p' "$log" | tail -n 1)
 	suite_skipped=$((suite_skipped + ${s:-0}))
-	suite_tally suite "$2" "$p" "$f" "$log" passed
+	suite_tally suite "$2" "$_p" "$_f" "$log" passed
 }
 
 # suite_summary: the last lines, "(N skipped)" and "N passed, N failed";

@@ -7,12 +7,8 @@
 # files. A test exits 0 when it passed, and else says why on its output.
 # run-suite.sh sources it too, for cleanup_user.
 set -uo pipefail
-if [ -z "${HUSK_CACHE_SUITE:-}" ]; then
-	exec bash "$(dirname "$0")/run-suite.sh" "$(basename "$0" .sh)"
-fi
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-husk=${HUSK:-$top/husk}
-user=$HUSK_USER
+. "$(dirname "${BASH_SOURCE[0]}")/../suite.sh"
+suite_test HUSK_CACHE_SUITE
 user2=$HUSK_USER2
 work=$HUSK_CACHE_WORK
 img=$work/img/demo.sqsh

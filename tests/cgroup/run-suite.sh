@@ -34,21 +34,6 @@ done
 [ ${#cases[@]} -eq 0 ] || export CASES="${cases[*]}"
 [ $# -eq 0 ] || [ ${#cases[@]} -gt 0 ] || { host=0; vm=0; }
 
-# results PREFIX: the cases' lines ("ok - ...", "FAIL - ...", "skip - ...")
-# counted as PASS, FAIL and SKIP; comments passed on
-results()
-{
-	local l
-	while IFS= read -r l; do
-		case $l in
-		"ok - "*) suite_result PASS "$1${l#ok - }" ;;
-		"FAIL - "*) suite_result FAIL "$1${l#FAIL - }" ;;
-		"skip - "*) suite_result SKIP "$1${l#skip - }" ;;
-		*) echo "$l" ;;
-		esac
-	done
-}
-
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
@@ -72,11 +57,11 @@ if ! make -j2 tests/cgroup/cgtest >>/tmp/husk-cgroup-build.log 2>&1; then
 	suite_result FAIL "building tests/cgroup/cgtest" "see /tmp/husk-cgroup-build.log"
 else
 	if [ $host = 1 ]; then
-		results "[host] " < <(timeout -k 5 600 sh "$top/tests/cgroup/host-tests.sh" "$cgt" 2>&1)
+		suite_cases "[host] " < <(timeout -k 5 600 sh "$top/tests/cgroup/host-tests.sh" "$cgt" 2>&1)
 	fi
 	if [ $vm = 1 ]; then
 		start=$(date +%s)
-		results "" < <(bash "$top/tests/cgroup/vm-test.sh" "$cgt" 2>&1)
+		suite_cases "" < <(bash "$top/tests/cgroup/vm-test.sh" "$cgt" 2>&1)
 		echo "# VM test took $(($(date +%s) - start)) s"
 	fi
 fi

@@ -4,12 +4,8 @@
 # run-suite.sh made (a test run by itself goes through run-suite.sh), a
 # scratch directory of the test user's ($t), and helpers.
 set -uo pipefail
-if [ -z "${HUSK_IMAGES_CLI_SUITE:-}" ]; then
-	exec bash "$(dirname "$0")/run-suite.sh" "$(basename "$0" .sh)"
-fi
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-husk=${HUSK:-$top/husk}
-user=$HUSK_USER
+. "$(dirname "${BASH_SOURCE[0]}")/../suite.sh"
+suite_test HUSK_IMAGES_CLI_SUITE
 fx=$HUSK_IMAGES_CLI_WORK/fx
 t=$HUSK_IMAGES_CLI_WORK/t/$(basename "$0" .sh)
 rm -rf "$t"

@@ -66,18 +66,6 @@ if [ ${#tests[@]} -eq 0 ]; then
 fi
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=0:abort_on_error=0:log_path=$work/logs/asan"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$work/logs/ubsan"
-# suite_counts LOG NAME: a suite's output through, its counts added
-suite_counts()
-{
-	local last
-	last=$(tail -n 1 "$1")
-	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		suite_passed=$((suite_passed + BASH_REMATCH[1]))
-		suite_failed=$((suite_failed + BASH_REMATCH[2]))
-	else
-		suite_result FAIL "$2 (its last line is not 'N passed, N failed')"
-	fi
-}
 t0=$SECONDS
 HUSK=$src/husk HUSK_MAN=$src/husk.1 bash "$top/tests/run.sh" --no-build "${tests[@]}" </dev/null 2>&1 | tee "$work/integration.log"
 suite_counts "$work/integration.log" integration
@@ -94,14 +82,7 @@ if [ $# -eq 0 ]; then
 		suite_result FAIL "building tests/cgroup/cgtest with sanitizers"
 		suite_indent "$work/cgtest.log"
 	else
-		while IFS= read -r l; do
-			case $l in
-			"ok - "*) suite_result PASS "[host cgroup] ${l#ok - }" ;;
-			"FAIL - "*) suite_result FAIL "[host cgroup] ${l#FAIL - }" ;;
-			"skip - "*) suite_result SKIP "[host cgroup] ${l#skip - }" ;;
-			*) echo "$l" ;;
-			esac
-		done < <(cd "$src" && timeout -k 5 600 sh tests/cgroup/host-tests.sh "$src/tests/cgroup/cgtest" 2>&1)
+		suite_cases "[host cgroup] " < <(cd "$src" && timeout -k 5 600 sh tests/cgroup/host-tests.sh "$src/tests/cgroup/cgtest" 2>&1)
 	fi
 	echo "san: host cgroup cases in $((SECONDS - t0)) s"
 fi

@@ -7,11 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 
 test_pull_tag_moved() {
-	local home out ref
-	registry_up || return 1
-	registry_push "oci:$work/fx/oci:one" husk/slurm:moving || return 1
-	home=$(getent passwd "$user" | cut -d: -f6)
-	rm -rf "$home/.cache/husk"
+	local out ref
+	pull_setup "oci:$work/fx/oci:one" husk/slurm:moving || return 1
 	ref=$REGISTRY/husk/slurm:moving
 	# the script moves the tag (skopeo, as root, through a file it waits on)
 	rm -f "$jobdir/moved" "$jobdir/move"
@@ -29,7 +26,7 @@ test_pull_tag_moved() {
 	[ "$(grep -cx first <<<"$out")" = 4 ] || { echo "not the pinned image in every task of both steps: $out"; return 1; }
 	out=$(regenv srun -N2 --container-image="$ref" sh -c 'cat /etc/version 2>/dev/null || echo first' 2>&1)
 	[ "$(grep -cx second <<<"$out")" = 2 ] || { echo "a new job did not get the moved tag's image: $out"; return 1; }
-	rm -rf "$home/.cache/husk"
+	rm -rf "$ucache"
 	return 0
 }
 

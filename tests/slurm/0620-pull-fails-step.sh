@@ -6,10 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 test_pull_fails_step() {
-	local home out rc fails=0
-	registry_up || return 1
-	home=$(getent passwd "$user" | cut -d: -f6)
-	rm -rf "$home/.cache/husk"
+	local out rc fails=0
+	pull_setup || return 1
 	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REGISTRY" "$(printf husk:wrong | base64)" > "$jobdir/wrong.json"
 	chmod 644 "$jobdir/wrong.json"
 	# case WHAT REGEX REF [VAR=VALUE]
@@ -26,9 +24,9 @@ test_pull_fails_step() {
 	case1 "refused credentials" "answered 401.*refused" "$REGISTRY/husk/test:t" REGISTRY_AUTH_FILE="$jobdir/wrong.json"
 	case1 "no registry" "registry 127.0.0.1:1: .*gave up after retries" "127.0.0.1:1/husk/test:t"
 	# nothing in the cache but the job's (empty) pin directory
-	left=$(find "$home/.cache/husk/images" -type f 2>/dev/null)
+	left=$(find "$ucache/images" -type f 2>/dev/null)
 	[ -z "$left" ] || { echo "failed pulls left: $left"; fails=1; }
-	rm -rf "$home/.cache/husk"
+	rm -rf "$ucache"
 	return $fails
 }
 

@@ -5,17 +5,14 @@
 . "$(dirname "$0")/lib.sh"
 
 test_pull_sbatch() {
-	local home jid out
-	registry_up || return 1
-	registry_push "oci:$work/fx/oci:one" husk/slurm:batch || return 1
-	home=$(getent passwd "$user" | cut -d: -f6)
-	rm -rf "$home/.cache/husk"
+	local jid out
+	pull_setup "oci:$work/fx/oci:one" husk/slurm:batch || return 1
 	rm -f "$jobdir/pb.out"
 	jid=$(regenv sbatch --parsable -N2 --container-image="$REGISTRY/husk/slurm:batch" -o "$jobdir/pb.out" \
 		--wrap 'cat /etc/hello 2>/dev/null || echo batch-on-host; srun -N2 cat /etc/hello') || return 1
 	wait_job "$jid" || return 1
 	out=$(cat "$jobdir/pb.out")
-	rm -rf "$home/.cache/husk"
+	rm -rf "$ucache"
 	grep -qx batch-on-host <<<"$out" || { echo "the batch script ran in the image: $out"; return 1; }
 	[ "$(grep -cx hello <<<"$out")" = 2 ] || { echo "the step's tasks did not run in the pulled image: $out"; return 1; }
 }

@@ -6,11 +6,8 @@
 # the cluster), the test images, the job directory and the helpers below.
 # A test exits 0 when it passed, and else says why on its output.
 set -uo pipefail
-if [ -z "${HUSK_SLURM_SUITE:-}" ]; then
-	exec bash "$(dirname "$0")/run-suite.sh" "$(basename "$0" .sh)"
-fi
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-user=$HUSK_USER
+. "$(dirname "${BASH_SOURCE[0]}")/../suite.sh"
+suite_test HUSK_SLURM_SUITE
 plugin=$top/.libs/spank_husk.so
 work=$HUSK_SLURM_WORK
 img=$work/img/demo.sqsh
@@ -77,5 +74,13 @@ registry_up() {
 # registry_push SRC REPO:TAG: skopeo copies SRC (e.g. oci:$work/fx/oci:one) there
 registry_push() {
 	skopeo copy -q --dest-creds husk:s3cret --dest-cert-dir "$work/reg/certs" "$1" "docker://$REGISTRY/$2"
+}
+# pull_setup [SRC REPO:TAG]: the registry up (registry_up), SRC pushed as
+# REPO:TAG, and the test user's image cache ($ucache) empty
+ucache=$(getent passwd "$user" | cut -d: -f6)/.cache/husk
+pull_setup() {
+	registry_up || return 1
+	[ $# -eq 0 ] || registry_push "$1" "$2" || return 1
+	rm -rf "$ucache"
 }
 regenv() { as env SSL_CERT_FILE="$CA" REGISTRY_AUTH_FILE="$AUTH" HUSK_PULL_TIMEOUT=5 HUSK_PULL_RETRIES=1 "$@"; }
