@@ -127,28 +127,47 @@ _as_user_exec()
 		setpriv --reuid="$USER_UID" --regid="$USER_GID" --init-groups -- "$@"
 }
 
+# _husk_cmd [VAR=VALUE...] ARGS...: $_cmd = the VAR=VALUEs, the built husk,
+# the ARGS (a command line for as_user)
+_husk_cmd()
+{
+	_cmd=()
+	while [ $# -gt 0 ] && [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
+		_cmd+=("$1")
+		shift
+	done
+	_cmd+=("$HUSK" "$@")
+}
+
 # husk_as_user [VAR=VALUE...] ARGS...: run the built husk with ARGS as the
 # test user. Output is not captured.
 husk_as_user()
 {
-	local -a envs=()
-	while [ $# -gt 0 ] && [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
-		envs+=("$1")
-		shift
-	done
-	as_user "${envs[@]}" "$HUSK" "$@"
+	_husk_cmd "$@"
+	as_user "${_cmd[@]}"
 }
 
-# run_husk [VAR=VALUE...] ARGS...: like husk_as_user, with stdin from the
-# caller (default /dev/null under tests/run.sh), capturing the status in
-# $status, stdout in $out and stderr in $err (final newlines stripped).
-run_husk()
+# run_user [VAR=VALUE...] CMD [ARGS...]: CMD as the test user (as_user),
+# with stdin from the caller (default /dev/null under tests/run.sh),
+# capturing the status in $status, stdout in $out and stderr in $err (final
+# newlines stripped); expect_error's leak check compares with the state
+# just before. $_last_cmd (what _show names) is the command line; a test
+# may set a shorter one after.
+run_user()
 {
 	_leak_before_cmd=$(_leak_state)
-	husk_as_user "$@" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
+	as_user "$@" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
 	status=$?
 	out=$(cat "$_lib_tmp/out")
 	err=$(cat "$_lib_tmp/err")
+	_last_cmd="$*"
+}
+
+# run_husk [VAR=VALUE...] ARGS...: run_user with the built husk and ARGS.
+run_husk()
+{
+	_husk_cmd "$@"
+	run_user "${_cmd[@]}"
 	_last_cmd="husk $*"
 }
 
@@ -157,13 +176,9 @@ run_husk()
 # $bg_pid, the pid of husk itself (the subshell, env and setpriv exec it).
 husk_bg()
 {
-	local -a envs=()
-	while [ $# -gt 0 ] && [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
-		envs+=("$1")
-		shift
-	done
+	_husk_cmd "$@"
 	: >"$_lib_tmp/bg.out"
-	_as_user_exec "${envs[@]}" "$HUSK" "$@" >"$_lib_tmp/bg.out" 2>"$_lib_tmp/bg.err" </dev/null &
+	_as_user_exec "${_cmd[@]}" >"$_lib_tmp/bg.out" 2>"$_lib_tmp/bg.err" </dev/null &
 	bg_pid=$!
 	_last_cmd="husk $*"
 }
@@ -217,6 +232,16 @@ _show()
 	if [ -n "${err:-}" ]; then printf '%s\n' "$err" | head -20 | sed 's/^/    stderr: /' >&2; fi
 }
 
+# _expect STATUS MESSAGE: when STATUS (of a test just made) is not 0, fail
+# with MESSAGE and show the last command; returns STATUS.
+_expect()
+{
+	[ "$1" = 0 ] && return 0
+	fail "$2"
+	_show
+	return 1
+}
+
 # check DESCRIPTION CMD...: run CMD (as root, in the test), fail with
 # DESCRIPTION unless it succeeds.
 check()
@@ -226,85 +251,30 @@ check()
 	"$@" || fail "$what"
 }
 
-expect_status()
-{
-	if [ "${status:-}" != "$1" ]; then
-		fail "expected exit status $1, got ${status:-none}"
-		_show
-		return 1
-	fi
-}
+expect_status() { [ "${status:-}" = "$1" ]; _expect $? "expected exit status $1, got ${status:-none}"; }
 
-expect_stdout_is()
-{
-	if [ "$out" != "$1" ]; then
-		fail "expected stdout '$1'"
-		_show
-		return 1
-	fi
-}
+expect_stdout_is() { [ "$out" = "$1" ]; _expect $? "expected stdout '$1'"; }
 
-expect_stdout_contains()
-{
-	if [[ $out != *"$1"* ]]; then
-		fail "expected stdout to contain '$1'"
-		_show
-		return 1
-	fi
-}
+expect_stdout_contains() { [[ $out == *"$1"* ]]; _expect $? "expected stdout to contain '$1'"; }
 
-expect_stdout_not_contains()
-{
-	if [[ $out == *"$1"* ]]; then
-		fail "expected stdout not to contain '$1'"
-		_show
-		return 1
-	fi
-}
+expect_stdout_not_contains() { [[ $out != *"$1"* ]]; _expect $? "expected stdout not to contain '$1'"; }
 
 # expect_stdout_matches ERE: some line of stdout matches.
-expect_stdout_matches()
-{
-	if ! printf '%s\n' "$out" | grep -Eq -- "$1"; then
-		fail "expected a stdout line matching /$1/"
-		_show
-		return 1
-	fi
-}
+expect_stdout_matches() { printf '%s\n' "$out" | grep -Eq -- "$1"; _expect $? "expected a stdout line matching /$1/"; }
 
-expect_stderr_empty()
-{
-	if [ -n "$err" ]; then
-		fail "expected nothing on stderr"
-		_show
-		return 1
-	fi
-}
+expect_stderr_empty() { [ -z "$err" ]; _expect $? "expected nothing on stderr"; }
 
-expect_stderr_contains()
-{
-	if [[ $err != *"$1"* ]]; then
-		fail "expected stderr to contain '$1'"
-		_show
-		return 1
-	fi
-}
+expect_stderr_contains() { [[ $err == *"$1"* ]]; _expect $? "expected stderr to contain '$1'"; }
 
 # expect_stderr_line_matches ERE: stderr is exactly one line, matching ERE.
 expect_stderr_line_matches()
 {
 	local n
 	n=$(printf '%s' "$err" | grep -c '')
-	if [ "$n" -ne 1 ]; then
-		fail "expected exactly one line on stderr, got $n"
-		_show
-		return 1
-	fi
-	if ! printf '%s\n' "$err" | grep -Eq -- "$1"; then
-		fail "expected stderr to match /$1/"
-		_show
-		return 1
-	fi
+	[ "$n" -eq 1 ]
+	_expect $? "expected exactly one line on stderr, got $n" || return 1
+	printf '%s\n' "$err" | grep -Eq -- "$1"
+	_expect $? "expected stderr to match /$1/"
 }
 
 # expect_error ERE: husk failed as husk should: status 125, exactly one
@@ -313,18 +283,11 @@ expect_stderr_line_matches()
 # one, at the start of the test).
 expect_error()
 {
-	local diff
 	expect_status 125
 	expect_stderr_line_matches "^husk: error: .*$1"
-	if [ -n "$out" ]; then
-		fail "expected nothing on stdout"
-		_show
-	fi
-	diff=$(_leak_diff "${_leak_before_cmd:-$_leak_before}")
-	if [ -n "$diff" ]; then
-		fail "left behind after: ${_last_cmd:-husk}:"
-		printf '%s\n' "$diff" | sed 's/^/      /' >&2
-	fi
+	[ -z "$out" ]
+	_expect $? "expected nothing on stdout"
+	_fail_left "after: ${_last_cmd:-husk}" "$(_leak_diff "${_leak_before_cmd:-$_leak_before}")"
 }
 
 # --- leak check --------------------------------------------------------------
@@ -358,18 +321,22 @@ _leak_diff()
 	printf '%s\n' "$diff"
 }
 
+# _fail_left WHEN DIFF: when DIFF (a _leak_diff) is not empty, fail with
+# "left behind WHEN:" and DIFF's lines; returns 1 then.
+_fail_left()
+{
+	[ -z "$2" ] && return 0
+	fail "left behind $1:"
+	printf '%s\n' "$2" | sed 's/^/      /' >&2
+	return 1
+}
+
 # expect_nothing_left [CONTEXT]: no process, mount or file of the test
 # user's that was not there when the test started, without releasing
 # lingering image mounts first.
 expect_nothing_left()
 {
-	local diff
-	diff=$(_leak_diff "$_leak_before")
-	if [ -n "$diff" ]; then
-		fail "left behind ${1:-}:"
-		printf '%s\n' "$diff" | sed 's/^/      /' >&2
-		return 1
-	fi
+	_fail_left "${1:-}" "$(_leak_diff "$_leak_before")"
 }
 
 # release_mounts: ask husk to let go of the test user's lingering image
@@ -383,20 +350,16 @@ _leak_before=$(_leak_state)
 
 _lib_exit()
 {
-	local rc=$? diff
+	local rc=$?
 	trap - EXIT
 	cd / || true
 	# Anything a test started in the background and did not wait for.
 	jobs -p | xargs -r kill -KILL 2>/dev/null
 	if [ -z "${_skipped:-}" ]; then
 		release_mounts
-		diff=$(_leak_diff "$_leak_before")
-		if [ -n "$diff" ]; then
-			fail "left behind at the end of the test (after husk gc):"
-			printf '%s\n' "$diff" | sed 's/^/      /' >&2
-			# clean up so that later tests start clean
+		# and clean up so that later tests start clean
+		_fail_left "at the end of the test (after husk gc)" "$(_leak_diff "$_leak_before")" ||
 			suite_clean_user
-		fi
 	fi
 	rm -rf "$_lib_tmp"
 	if [ "$_fails" -gt 0 ]; then

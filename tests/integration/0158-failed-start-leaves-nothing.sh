@@ -13,11 +13,7 @@ run_husk_strace()
 	local -a st=()
 	while [ "$1" != -- ]; do st+=("$1"); shift; done
 	shift
-	_leak_before_cmd=$(_leak_state)
-	as_user strace -qq -o /dev/null "${st[@]}" "$HUSK" "$@" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
-	status=$?
-	out=$(cat "$_lib_tmp/out")
-	err=$(cat "$_lib_tmp/err")
+	run_user strace -qq -o /dev/null "${st[@]}" "$HUSK" "$@"
 	_last_cmd="strace ${st[*]} husk $*"
 }
 

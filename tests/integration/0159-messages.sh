@@ -19,10 +19,8 @@ release_mounts
 
 # no process for the holder: the fork fails (EAGAIN), and husk says so
 n=$(pgrep -u "$USER_UID" | wc -l)
-_leak_before_cmd=$(_leak_state)
-as_user bash -c "ulimit -u $((n + 2)); exec $HUSK run --linger 30 $IMG/demo.sqsh -- true" \
-	>"$_lib_tmp/out" 2>"$_lib_tmp/err"
-status=$? out=$(cat "$_lib_tmp/out") err=$(cat "$_lib_tmp/err") _last_cmd="(ulimit -u $((n + 2))) husk run"
+run_user bash -c "ulimit -u $((n + 2)); exec $HUSK run --linger 30 $IMG/demo.sqsh -- true"
+_last_cmd="(ulimit -u $((n + 2))) husk run"
 expect_error "starting the mount holder: Resource temporarily unavailable"
 
 # the holder dies while the program is about to be executed (strace holds

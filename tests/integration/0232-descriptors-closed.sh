@@ -16,11 +16,8 @@ fds() { awk '$(NF-1) == "->" { print $(NF-2) }' <<<"$out" | sort -n | paste -sd'
 inner='ls -l /proc/$$/fd
 ls /proc/self/fd/5/ 2>/dev/null; cat /proc/self/fd/5/husk-0232-marker 2>/dev/null
 echo x > /proc/self/fd/5/husk-0232-written 2>/dev/null && echo WROTE; true'
-as_user sh -c 'exec 5<"$HOME"; exec "$0" run --no-home --read-only --net=none "$1" -- sh -c "$2"' \
-	"$HUSK" "$IMG/demo.sqsh" "$inner" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
-status=$?
-out=$(cat "$_lib_tmp/out")
-err=$(cat "$_lib_tmp/err")
+run_user sh -c 'exec 5<"$HOME"; exec "$0" run --no-home --read-only --net=none "$1" -- sh -c "$2"' \
+	"$HUSK" "$IMG/demo.sqsh" "$inner"
 expect_status 0
 expect_stdout_not_contains husk-0232-marker
 expect_stdout_not_contains "in the home"
@@ -48,11 +45,8 @@ fi
 # --preserve-fds 1: descriptor 3 passes, 4 does not
 echo "passed on" > "$TEST_DIR/three"
 chmod 0644 "$TEST_DIR/three"
-as_user sh -c 'exec 3<"$1" 4<"$1"; exec "$0" run --preserve-fds 1 "$2" -- sh -c "ls -l /proc/\$\$/fd; cat <&3"' \
-	"$HUSK" "$TEST_DIR/three" "$IMG/demo.sqsh" >"$_lib_tmp/out" 2>"$_lib_tmp/err"
-status=$?
-out=$(cat "$_lib_tmp/out")
-err=$(cat "$_lib_tmp/err")
+run_user sh -c 'exec 3<"$1" 4<"$1"; exec "$0" run --preserve-fds 1 "$2" -- sh -c "ls -l /proc/\$\$/fd; cat <&3"' \
+	"$HUSK" "$TEST_DIR/three" "$IMG/demo.sqsh"
 expect_status 0
 expect_stdout_contains "passed on"
 [ "$(fds)" = "0 1 2 3" ] || { fail "--preserve-fds 1: expected descriptors 0 1 2 3, got $(fds)"; _show; }

@@ -13,12 +13,8 @@ chmod 0755 probe
 # in a new session keyring of the user's: a key, then husk
 keys_run() # HUSK-OPTIONS...
 {
-	as_user keyctl session - sh -c 'keyctl add user husk-0233 s3cret-0233 @s >/dev/null &&
-		./probe keys husk-0233 && exec "$0" "$@"' "$HUSK" run "$@" "$IMG/demo.sqsh" -- ./probe keys husk-0233 \
-		>"$_lib_tmp/out" 2>"$_lib_tmp/err"
-	status=$?
-	out=$(cat "$_lib_tmp/out")
-	err=$(cat "$_lib_tmp/err")
+	run_user keyctl session - sh -c 'keyctl add user husk-0233 s3cret-0233 @s >/dev/null &&
+		./probe keys husk-0233 && exec "$0" "$@"' "$HUSK" run "$@" "$IMG/demo.sqsh" -- ./probe keys husk-0233
 	_last_cmd="keyctl session - husk run $* demo.sqsh -- probe keys husk-0233"
 }
 

@@ -11,11 +11,7 @@ gcc -O1 -static -o probe "$HUSK_TOP/tests/data/probe.c" || skip "needs gcc and a
 chmod 0755 probe
 
 for mode in inject shell; do
-	as_user timeout 60 python3 "$HUSK_TOP/tests/data/ptyrun.py" "$mode" "$HUSK" "$IMG/demo.sqsh" \
-		>"$_lib_tmp/out" 2>"$_lib_tmp/err"
-	status=$?
-	out=$(cat "$_lib_tmp/out")
-	err=$(cat "$_lib_tmp/err")
+	run_user timeout 60 python3 "$HUSK_TOP/tests/data/ptyrun.py" "$mode" "$HUSK" "$IMG/demo.sqsh"
 	_last_cmd="ptyrun.py $mode"
 	while IFS= read -r line; do
 		case $line in "not ok"*) fail "$mode: ${line#not ok }" ;; esac
