@@ -9,19 +9,25 @@ run_husk run --linger 0 "$IMG/demo.sqsh" -- true
 expect_status 0
 expect_nothing_left "after husk run --linger 0"
 
+# holder_of IMAGE: the pid of IMAGE's mount holder, as husk ps lists it
+# (not pgrep's lowest pid of the user's: an earlier holder's zombie may
+# wait there for init to reap it, and pids wrap)
+holder_of() { husk_as_user ps | awk -v img="$1" 'NR > 1 && $NF == img { print $1 }'; }
+
 run_husk run --linger 30 "$IMG/demo.sqsh" -- true
 expect_status 0
 run_husk ps
 expect_status 0
 expect_stdout_contains "$IMG/demo.sqsh"
-pid1=$(pgrep -u "$USER_UID" | head -1)
+pid1=$(holder_of "$IMG/demo.sqsh")
 [ -n "$pid1" ] || fail "no image mount lingers after husk run --linger 30"
+[[ $(ps -o stat=,comm= -p "$pid1") =~ ^[^Z]*\ husk-holder$ ]] || fail "husk ps lists pid $pid1, not a live mount holder"
 
 # the next container joins the same mount
 run_husk run --linger 30 "$IMG/demo.sqsh" -- cat /etc/image-marker
 expect_status 0
 expect_stdout_is "this file is in the image"
-pid2=$(pgrep -u "$USER_UID" | head -1)
+pid2=$(holder_of "$IMG/demo.sqsh")
 [ "$pid1" = "$pid2" ] || fail "the second container did not join the lingering mount ($pid1 vs $pid2)"
 
 # a container with --root gets its own
