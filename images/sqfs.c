@@ -535,9 +535,102 @@ static int load_ids(struct img_sqfs *fs, uint64_t table, char *why, size_t whyle
 	return 0;
 }
 
-int img_sqfs_open(int fd, uint64_t filesize, struct img_sqfs **out, char *why, size_t whylen)
+/* What the superblock says beyond what struct img_sqfs keeps. */
+struct super {
+	uint64_t used, id_table, export_table;
+	uint32_t nfrags;
+	uint16_t block_log;
+};
+
+/* Read the superblock: magic, version 4.0, its fields into fs and *s. */
+static int super_read(struct img_sqfs *fs, uint64_t filesize, struct super *s, char *why, size_t whylen)
 {
 	unsigned char sb[SB_SIZE];
+	memset(sb, 0, sizeof(sb));
+	if (pread_at(fs, sb, filesize < SB_SIZE ? (size_t)filesize : SB_SIZE, 0) < 0)
+		return bad(why, whylen, -EIO, "superblock unreadable");
+	if (le32(sb) != 0x73717368)
+		return bad(why, whylen, -EINVAL, "bad magic");
+	if (filesize < SB_SIZE)
+		return bad(why, whylen, -EFBIG, "%llu bytes, shorter than a superblock", (unsigned long long)filesize);
+	uint16_t major = le16(sb + 28), minor = le16(sb + 30);
+	if (major != 4 || minor != 0)
+		return bad(why, whylen, -EPROTONOSUPPORT, "squashfs version %u.%u, need 4.0", major, minor);
+	fs->inodes = le32(sb + 4);
+	fs->block_size = le32(sb + 12);
+	s->nfrags = le32(sb + 16);
+	fs->comp = le16(sb + 20);
+	s->block_log = le16(sb + 22);
+	fs->nids = le16(sb + 26);
+	fs->root = le64(sb + 32);
+	s->used = le64(sb + 40);
+	s->id_table = le64(sb + 48);
+	fs->xattr_table = le64(sb + 56);
+	fs->inode_start = le64(sb + 64);
+	fs->dir_start = le64(sb + 72);
+	fs->frag_table = le64(sb + 80);
+	s->export_table = le64(sb + 88);
+	return 0;
+}
+
+/* Check what the superblock says against itself and the file's size;
+ * fs->size becomes the bytes used, and the inode and directory tables'
+ * ends are found. */
+static int super_check(struct img_sqfs *fs, uint64_t filesize, const struct super *s, char *why, size_t whylen)
+{
+	uint64_t used = s->used;
+	if (fs->block_size < 4096 || fs->block_size > (1u << 20) || (fs->block_size & (fs->block_size - 1)) ||
+	    s->block_log > 20 || (1u << s->block_log) != fs->block_size)
+		return bad(why, whylen, -EIO, "block size %u, block log %u", fs->block_size, s->block_log);
+	if (fs->comp < C_GZIP || fs->comp > C_ZSTD)
+		return bad(why, whylen, -EPROTONOSUPPORT, "unknown compressor id %d", fs->comp);
+	if (used > filesize)
+		return bad(why, whylen, -EFBIG, "%llu of %llu bytes", (unsigned long long)filesize,
+			   (unsigned long long)used);
+	if (used < SB_SIZE)
+		return bad(why, whylen, -EIO, "%llu bytes used", (unsigned long long)used);
+	fs->size = used;
+	if (fs->inode_start < SB_SIZE || fs->inode_start >= fs->dir_start || fs->dir_start >= used)
+		return bad(why, whylen, -EIO, "inode or directory table outside the image");
+	if (fs->nids == 0 || s->id_table < SB_SIZE || s->id_table >= used)
+		return bad(why, whylen, -EIO, "id table outside the image or empty");
+	uint64_t starts[6] = { fs->inode_start, fs->dir_start, s->id_table,
+			       s->nfrags ? fs->frag_table : NO_TABLE, s->export_table, fs->xattr_table };
+	fs->inode_end = next_start(starts, 6, fs->inode_start, used);
+	fs->dir_end = next_start(starts, 6, fs->dir_start, used);
+	if ((fs->root >> 16) >= fs->inode_end - fs->inode_start || (fs->root & 0xffff) >= META_SIZE)
+		return bad(why, whylen, -EIO, "root inode reference outside the inode table");
+	if (fs->xattr_table != NO_TABLE && fs->xattr_table >= used)
+		return bad(why, whylen, -EIO, "xattr table outside the image");
+	return 0;
+}
+
+/* The fragment table's index (its entries are read on demand). */
+static int load_frags(struct img_sqfs *fs, uint32_t nfrags, char *why, size_t whylen)
+{
+	if (nfrags == 0)
+		return 0;
+	uint64_t nblk = ((uint64_t)nfrags * 16 + META_SIZE - 1) / META_SIZE;
+	if (fs->frag_table < SB_SIZE || fs->frag_table >= fs->size || nblk * 8 > fs->size - fs->frag_table)
+		return bad(why, whylen, -EIO, "fragment table outside the image (%u fragments)", nfrags);
+	unsigned char *raw = malloc(nblk * 8);
+	fs->frag_blocks = malloc(nblk * sizeof(uint64_t));
+	int r = 0;
+	if (raw == NULL || fs->frag_blocks == NULL)
+		r = bad(why, whylen, -ENOMEM, "out of memory");
+	else if (pread_at(fs, raw, nblk * 8, fs->frag_table) < 0)
+		r = bad(why, whylen, -EIO, "fragment table unreadable");
+	for (uint64_t i = 0; r == 0 && i < nblk; i++)
+		fs->frag_blocks[i] = le64(raw + 8 * i);
+	free(raw);
+	if (r == 0)
+		fs->nfrags = nfrags;
+	return r;
+}
+
+int img_sqfs_open(int fd, uint64_t filesize, struct img_sqfs **out, char *why, size_t whylen)
+{
+	struct super s = { 0 };
 	*out = NULL;
 	snprintf(why, whylen, "?");
 
@@ -554,109 +647,15 @@ int img_sqfs_open(int fd, uint64_t filesize, struct img_sqfs **out, char *why, s
 	pthread_mutex_init(&fs->dc->lock, NULL);
 	fs->size = filesize;
 	int r;
-	memset(sb, 0, sizeof(sb));
-	if (pread_at(fs, sb, filesize < SB_SIZE ? (size_t)filesize : SB_SIZE, 0) < 0) {
-		r = bad(why, whylen, -EIO, "superblock unreadable");
-		goto fail;
+	if ((r = super_read(fs, filesize, &s, why, whylen)) < 0 ||
+	    (r = super_check(fs, filesize, &s, why, whylen)) < 0 ||
+	    (r = load_frags(fs, s.nfrags, why, whylen)) < 0 ||
+	    (r = load_ids(fs, s.id_table, why, whylen)) < 0) {
+		img_sqfs_free(fs);
+		return r;
 	}
-	if (le32(sb) != 0x73717368) {
-		r = bad(why, whylen, -EINVAL, "bad magic");
-		goto fail;
-	}
-	if (filesize < SB_SIZE) {
-		r = bad(why, whylen, -EFBIG, "%llu bytes, shorter than a superblock",
-			(unsigned long long)filesize);
-		goto fail;
-	}
-	uint16_t major = le16(sb + 28), minor = le16(sb + 30);
-	if (major != 4 || minor != 0) {
-		r = bad(why, whylen, -EPROTONOSUPPORT, "squashfs version %u.%u, need 4.0", major, minor);
-		goto fail;
-	}
-	fs->inodes = le32(sb + 4);
-	fs->block_size = le32(sb + 12);
-	uint32_t nfrags = le32(sb + 16);
-	fs->comp = le16(sb + 20);
-	uint16_t block_log = le16(sb + 22);
-	fs->nids = le16(sb + 26);
-	fs->root = le64(sb + 32);
-	uint64_t used = le64(sb + 40);
-	uint64_t id_table = le64(sb + 48);
-	fs->xattr_table = le64(sb + 56);
-	fs->inode_start = le64(sb + 64);
-	fs->dir_start = le64(sb + 72);
-	fs->frag_table = le64(sb + 80);
-	uint64_t export_table = le64(sb + 88);
-
-	if (fs->block_size < 4096 || fs->block_size > (1u << 20) ||
-	    (fs->block_size & (fs->block_size - 1)) || block_log > 20 || (1u << block_log) != fs->block_size) {
-		r = bad(why, whylen, -EIO, "block size %u, block log %u", fs->block_size, block_log);
-		goto fail;
-	}
-	if (fs->comp < C_GZIP || fs->comp > C_ZSTD) {
-		r = bad(why, whylen, -EPROTONOSUPPORT, "unknown compressor id %d", fs->comp);
-		goto fail;
-	}
-	if (used > filesize) {
-		r = bad(why, whylen, -EFBIG, "%llu of %llu bytes", (unsigned long long)filesize,
-			(unsigned long long)used);
-		goto fail;
-	}
-	if (used < SB_SIZE) {
-		r = bad(why, whylen, -EIO, "%llu bytes used", (unsigned long long)used);
-		goto fail;
-	}
-	fs->size = used;
-	if (fs->inode_start < SB_SIZE || fs->inode_start >= fs->dir_start || fs->dir_start >= used) {
-		r = bad(why, whylen, -EIO, "inode or directory table outside the image");
-		goto fail;
-	}
-	if (fs->nids == 0 || id_table < SB_SIZE || id_table >= used) {
-		r = bad(why, whylen, -EIO, "id table outside the image or empty");
-		goto fail;
-	}
-	uint64_t starts[6] = { fs->inode_start, fs->dir_start, id_table,
-			       nfrags ? fs->frag_table : NO_TABLE, export_table, fs->xattr_table };
-	fs->inode_end = next_start(starts, 6, fs->inode_start, used);
-	fs->dir_end = next_start(starts, 6, fs->dir_start, used);
-	if ((fs->root >> 16) >= fs->inode_end - fs->inode_start || (fs->root & 0xffff) >= META_SIZE) {
-		r = bad(why, whylen, -EIO, "root inode reference outside the inode table");
-		goto fail;
-	}
-	if (fs->xattr_table != NO_TABLE && fs->xattr_table >= used) {
-		r = bad(why, whylen, -EIO, "xattr table outside the image");
-		goto fail;
-	}
-	if (nfrags) {
-		uint64_t nblk = ((uint64_t)nfrags * 16 + META_SIZE - 1) / META_SIZE;
-		if (fs->frag_table < SB_SIZE || fs->frag_table >= used || nblk * 8 > used - fs->frag_table) {
-			r = bad(why, whylen, -EIO, "fragment table outside the image (%u fragments)", nfrags);
-			goto fail;
-		}
-		unsigned char *raw = malloc(nblk * 8);
-		fs->frag_blocks = malloc(nblk * sizeof(uint64_t));
-		if (raw == NULL || fs->frag_blocks == NULL) {
-			free(raw);
-			r = bad(why, whylen, -ENOMEM, "out of memory");
-			goto fail;
-		}
-		if (pread_at(fs, raw, nblk * 8, fs->frag_table) < 0) {
-			free(raw);
-			r = bad(why, whylen, -EIO, "fragment table unreadable");
-			goto fail;
-		}
-		for (uint64_t i = 0; i < nblk; i++)
-			fs->frag_blocks[i] = le64(raw + 8 * i);
-		free(raw);
-		fs->nfrags = nfrags;
-	}
-	if ((r = load_ids(fs, id_table, why, whylen)) < 0)
-		goto fail;
 	*out = fs;
 	return 0;
-fail:
-	img_sqfs_free(fs);
-	return r;
 }
 
 void img_sqfs_free(struct img_sqfs *fs)
@@ -682,32 +681,14 @@ bool img_sqfs_has_xattrs(const struct img_sqfs *fs) { return fs->xattr_table != 
 
 /* ---- inodes ---- */
 
-int img_inode_get(const struct img_sqfs *fs, uint64_t ref, struct img_inode *ino)
+/* The rest of an inode of this type (1-14: basic and extended; the
+ * kernel's squashfs_fs.h): what follows the common header at c. */
+static int inode_fields(const struct img_sqfs *fs, struct img_mcur *cur, int type, struct img_inode *ino)
 {
-	unsigned char h[40];
-	memset(ino, 0, sizeof(*ino));
-	if ((ref >> 16) >= fs->inode_end - fs->inode_start || (ref & 0xffff) >= META_SIZE)
-		return -EIO;
-	struct img_mcur c = { .block = fs->inode_start + (ref >> 16), .off = ref & 0xffff,
-			      .limit = fs->inode_end };
-	int r = mread(fs, &c, h, 16);
-	if (r < 0)
-		return r;
-	int type = le16(h);
-	uint16_t uid = le16(h + 4), gid = le16(h + 6);
-	if (type < 1 || type > 14 || uid >= fs->nids || gid >= fs->nids)
-		return -EIO;
-	ino->ref = ref;
-	ino->type = type > 7 ? type - 7 : type;
-	ino->mode = le16(h + 2) & 07777;
-	ino->uid = fs->ids[uid];
-	ino->gid = fs->ids[gid];
-	ino->mtime = le32(h + 8);
-	ino->ino = le32(h + 12);
-	ino->xattr = NO_FRAG;
-	ino->frag = NO_FRAG;
 	static const unsigned char fixed[15] = { 0, 16, 16, 8, 8, 8, 4, 4, 24, 40, 8, 12, 12, 8, 8 };
-	if ((r = mread(fs, &c, h, fixed[type])) < 0)
+	unsigned char h[40];
+	int r;
+	if ((r = mread(fs, cur, h, fixed[type])) < 0)
 		return r;
 	switch (type) {
 	case 1: /* directory */
@@ -746,7 +727,7 @@ int img_inode_get(const struct img_sqfs *fs, uint64_t ref, struct img_inode *ino
 		if (ino->size == 0 || ino->size >= MAX_TARGET)
 			return -EIO;
 		if (type == 10) {
-			struct img_mcur x = c;
+			struct img_mcur x = *cur;
 			unsigned char xa[4];
 			if ((r = mread(fs, &x, NULL, ino->size)) < 0 || (r = mread(fs, &x, xa, 4)) < 0)
 				return r;
@@ -765,7 +746,12 @@ int img_inode_get(const struct img_sqfs *fs, uint64_t ref, struct img_inode *ino
 			ino->xattr = le32(h + 4);
 		break;
 	}
-	ino->tail = c;
+	return 0;
+}
+
+/* An inode's sizes and references against the tables they point into. */
+static int inode_bounds(const struct img_sqfs *fs, const struct img_mcur *c, struct img_inode *ino)
+{
 	if (ino->type == IMG_DIR) {
 		if (ino->size < 3 || ino->dir_off >= META_SIZE || ino->dir_block >= fs->dir_end - fs->dir_start)
 			return -EIO;
@@ -782,12 +768,42 @@ int img_inode_get(const struct img_sqfs *fs, uint64_t ref, struct img_inode *ino
 		}
 		/* each entry takes 4 bytes, and one byte on disk gives at most
 		 * 8192/3 bytes of metadata: a longer list can not be there */
-		if (ino->nblocks > (fs->inode_end - c.block) * (META_SIZE / 12))
+		if (ino->nblocks > (fs->inode_end - c->block) * (META_SIZE / 12))
 			return -EIO;
 		if (ino->nblocks && ino->blocks_start >= fs->size)
 			return -EIO;
 	}
 	return 0;
+}
+
+int img_inode_get(const struct img_sqfs *fs, uint64_t ref, struct img_inode *ino)
+{
+	unsigned char h[16];
+	memset(ino, 0, sizeof(*ino));
+	if ((ref >> 16) >= fs->inode_end - fs->inode_start || (ref & 0xffff) >= META_SIZE)
+		return -EIO;
+	struct img_mcur c = { .block = fs->inode_start + (ref >> 16), .off = ref & 0xffff,
+			      .limit = fs->inode_end };
+	int r = mread(fs, &c, h, 16);
+	if (r < 0)
+		return r;
+	int type = le16(h);
+	uint16_t uid = le16(h + 4), gid = le16(h + 6);
+	if (type < 1 || type > 14 || uid >= fs->nids || gid >= fs->nids)
+		return -EIO;
+	ino->ref = ref;
+	ino->type = type > 7 ? type - 7 : type;
+	ino->mode = le16(h + 2) & 07777;
+	ino->uid = fs->ids[uid];
+	ino->gid = fs->ids[gid];
+	ino->mtime = le32(h + 8);
+	ino->ino = le32(h + 12);
+	ino->xattr = NO_FRAG;
+	ino->frag = NO_FRAG;
+	if ((r = inode_fields(fs, &c, type, ino)) < 0)
+		return r;
+	ino->tail = c;
+	return inode_bounds(fs, &c, ino);
 }
 
 void img_stat(const struct img_sqfs *fs, const struct img_inode *ino, struct stat *st)
