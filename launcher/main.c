@@ -147,19 +147,9 @@ static int cmd_image(char **argv)
 	return HK_EXIT_FAIL;
 }
 
-/* The first task option turns the binding plan on, with srun's defaults. */
-static void plan_opts(struct hk_container *c)
-{
-	if (c->cg.plan)
-		return;
-	c->cg.plan = true;
-	c->cg.task = (struct cg_task){ .ntasks = 1, .rank = 0, .cpus_per_task = 1,
-				       .bind = CG_BIND_CORE, .dist = CG_DIST_BLOCK };
-}
-
-/* husk report [--by job|node|task] [--format table|json|csv] FILE...
- * husk report --job JOB [--dir DIR] [--by ...] [--format ...] */
-static int cmd_report(int argc, char **argv)
+/* husk report's options. Returns 0; 1 after --help; -1 with *err. */
+static int report_opts(int argc, char **argv, enum acct_by *by, enum acct_fmt *fmt, const char **job,
+		       const char **dir, hk_err *err)
 {
 	static const struct option opts[] = { { "by", required_argument, NULL, 'b' },
 					      { "format", required_argument, NULL, 'f' },
@@ -167,10 +157,6 @@ static int cmd_report(int argc, char **argv)
 					      { "dir", required_argument, NULL, 'd' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	enum acct_by by = ACCT_BY_TASK;
-	enum acct_fmt fmt = ACCT_FMT_TABLE;
-	const char *job = NULL, *dir = NULL;
-	hk_err err = NULL;
 	int opt;
 
 	opterr = 0;
@@ -182,24 +168,40 @@ static int cmd_report(int argc, char **argv)
 			       "Summarise the JSON lines that husk run --report wrote (- reads stdin), or the\n"
 			       "records husk's Slurm plugin wrote for job JOB in DIR/JOB (default %s),\n"
 			       "each checked to be signed by root with munge.\n", ACCT_DIR);
-			return 0;
+			return 1;
 		}
 		if (opt == 'j') {
-			job = optarg;
+			*job = optarg;
 			continue;
 		}
 		if (opt == 'd') {
-			dir = optarg;
+			*dir = optarg;
 			continue;
 		}
-		if (opt == 'b' && acct_by_parse(optarg, &by, &err) == 0)
+		if (opt == 'b' && acct_by_parse(optarg, by, err) == 0)
 			continue;
-		if (opt == 'f' && acct_fmt_parse(optarg, &fmt, &err) == 0)
+		if (opt == 'f' && acct_fmt_parse(optarg, fmt, err) == 0)
 			continue;
-		if (err == NULL)
-			hk_fail(&err, 0, "report: unknown option or missing value: '%s'", argv[optind - 1]);
-		else
-			hk_wrap(&err, "report %s", opt == 'b' ? "--by" : "--format");
+		if (*err == NULL)
+			return hk_fail(err, 0, "report: unknown option or missing value: '%s'", argv[optind - 1]);
+		return hk_wrap(err, "report %s", opt == 'b' ? "--by" : "--format");
+	}
+	return 0;
+}
+
+/* husk report [--by job|node|task] [--format table|json|csv] FILE...
+ * husk report --job JOB [--dir DIR] [--by ...] [--format ...] */
+static int cmd_report(int argc, char **argv)
+{
+	enum acct_by by = ACCT_BY_TASK;
+	enum acct_fmt fmt = ACCT_FMT_TABLE;
+	const char *job = NULL, *dir = NULL;
+	hk_err err = NULL;
+
+	int r = report_opts(argc, argv, &by, &fmt, &job, &dir, &err);
+	if (r > 0)
+		return 0;
+	if (r < 0) {
 		hk_err_print(err);
 		hk_err_free(&err);
 		return HK_EXIT_FAIL;
@@ -216,8 +218,8 @@ static int cmd_report(int argc, char **argv)
 		hk_log(HK_LOG_ERROR, "report: no FILE given (husk report --help)");
 		return HK_EXIT_FAIL;
 	}
-	int r = job ? acct_job_report(stdout, dir ? dir : ACCT_DIR, job, by, fmt, &err)
-	            : acct_report(stdout, argv + optind, argc - optind, by, fmt, &err);
+	r = job ? acct_job_report(stdout, dir ? dir : ACCT_DIR, job, by, fmt, &err)
+	        : acct_report(stdout, argv + optind, argc - optind, by, fmt, &err);
 	if (r < 0) {
 		if (job) {
 			hk_err_name(err); /* "--job X: ...", after "report: " */
@@ -230,12 +232,188 @@ static int cmd_report(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_run(int argc, char **argv, enum run_mode mode)
+/* ---- husk run's options: each handler takes the options of one kind and
+ * returns 0, -1 with *err, or OPT_OTHER for an option it does not take ---- */
+
+enum { OPT_OTHER = 1 };
+
+/* Flags, and values kept as they are typed. */
+static int opt_plain(struct hk_container *c, const char *name, char *arg, hk_err *err)
+{
+	(void)err;
+	if (strcmp(name, "verbose") == 0)
+		hk_verbose = 1;
+	else if (strcmp(name, "clean-env") == 0)
+		c->clean_env = true;
+	else if (strcmp(name, "no-entrypoint") == 0)
+		c->no_entrypoint = true;
+	else if (strcmp(name, "root") == 0)
+		c->root = true;
+	else if (strcmp(name, "read-only") == 0)
+		c->read_only = true;
+	else if (strcmp(name, "no-home") == 0)
+		c->no_home = true;
+	else if (strcmp(name, "workdir") == 0)
+		c->workdir = arg;
+	else if (strcmp(name, "cpus") == 0)
+		c->cg.cpus = arg;
+	else if (strcmp(name, "mems") == 0)
+		c->cg.mems = arg;
+	else if (strcmp(name, "topology") == 0)
+		c->cg.topo_xml = arg;
+	else if (strcmp(name, "report") == 0)
+		c->report = arg;
+	else if (strcmp(name, "seccomp") == 0)
+		c->seccomp = arg;
+	else
+		return OPT_OTHER;
+	return 0;
+}
+
+/* The repeatable ones: --bind, --device, --env, --env-file. */
+static int opt_list(struct hk_container *c, const char *name, char *arg, hk_err *err)
+{
+	if (strcmp(name, "bind") == 0) {
+		struct hk_bind *n = realloc(c->binds, (c->nbinds + 1) * sizeof(*n));
+		if (!n)
+			return hk_fail(err, ENOMEM, "parsing options");
+		c->binds = n;
+		if (hk_bind_parse(arg, &c->binds[c->nbinds], err) < 0)
+			return -1;
+		c->nbinds++;
+	} else if (strcmp(name, "device") == 0) {
+		char **n = realloc(c->devices, (c->ndevices + 1) * sizeof(*n));
+		if (!n)
+			return hk_fail(err, ENOMEM, "parsing options");
+		c->devices = n;
+		c->devices[c->ndevices++] = arg;
+	} else if (strcmp(name, "env") == 0) {
+		return hk_env_add(c, arg, err);
+	} else if (strcmp(name, "env-file") == 0) {
+		return hk_env_file(c, arg, err);
+	} else {
+		return OPT_OTHER;
+	}
+	return 0;
+}
+
+/* One of a few words, or a name or path checked here. */
+static int opt_choice(struct hk_container *c, const char *name, char *arg, hk_err *err)
+{
+	if (strcmp(name, "net") == 0) {
+		if (strcmp(arg, "none") == 0)
+			c->net_none = true;
+		else if (strcmp(arg, "host") != 0)
+			return hk_fail(err, 0, "--net=%s: expected host or none", arg);
+	} else if (strcmp(name, "pid") == 0) {
+		if (strcmp(arg, "host") == 0)
+			c->pid_mode = HK_PID_HOST;
+		else if (strcmp(arg, "private") == 0)
+			c->pid_mode = HK_PID_PRIVATE;
+		else
+			return hk_fail(err, 0, "--pid=%s: expected host or private", arg);
+	} else if (strcmp(name, "limits") == 0) {
+		if (strcmp(arg, "best-effort") != 0 && strcmp(arg, "enforce") != 0)
+			return hk_fail(err, 0, "--limits %s: expected enforce or best-effort", arg);
+		c->cg.best_effort = arg[0] == 'b';
+	} else if (strcmp(name, "hostname") == 0) {
+		if (!*arg || strlen(arg) > 64)
+			return hk_fail(err, 0, "--hostname %s: must be 1 to 64 characters", arg);
+		c->hostname = arg;
+	} else if (strcmp(name, "cgroup-parent") == 0) {
+		if (arg[0] != '/')
+			return hk_fail(err, 0, "--cgroup-parent %s: not an absolute path", arg);
+		c->cg.base = arg;
+	} else {
+		return OPT_OTHER;
+	}
+	return 0;
+}
+
+/* Numbers and sizes. */
+static int opt_number(struct hk_container *c, const char *name, char *arg, hk_err *err)
+{
+	unsigned long v;
+	if (strcmp(name, "linger") == 0) {
+		if (hk_parse_uint(arg, 0, 86400, &v) < 0)
+			return hk_fail(err, 0, "--linger %s: expected 0 to 86400 seconds", arg);
+		c->linger = (unsigned)v;
+	} else if (strcmp(name, "preserve-fds") == 0) {
+		if (hk_parse_uint(arg, 0, 1UL << 20, &v) < 0)
+			return hk_fail(err, 0, "--preserve-fds %s: expected a number of descriptors", arg);
+		c->preserve_fds = (unsigned)v;
+	} else if (strcmp(name, "overlay-size") == 0 || strcmp(name, "tmp-size") == 0 ||
+		   strcmp(name, "shm-size") == 0) {
+		struct hk_size *sz = name[0] == 'o' ? &c->overlay_size : name[0] == 't' ? &c->tmp_size : &c->shm_size;
+		if (hk_size_parse(arg, sz) < 0)
+			return hk_fail(err, 0, "--%s %s: expected a size (64M, 2G) or a percentage of the memory (1%% to 100%%)",
+				       name, arg);
+	} else if (strcmp(name, "memory") == 0) {
+		if (cg_size_parse(arg, &c->cg.memory, err) < 0 || c->cg.memory == 0)
+			return hk_fail(err, 0, "--memory %s: expected a size such as 64M or 2G", arg);
+	} else if (strcmp(name, "pids") == 0) {
+		if (hk_parse_uint(arg, 1, 1UL << 22, &v) < 0)
+			return hk_fail(err, 0, "--%s %s: expected a number >= 1", name, arg);
+		c->cg.pids = v;
+	} else {
+		return OPT_OTHER;
+	}
+	return 0;
+}
+
+/* The first task option turns the binding plan on, with srun's defaults. */
+static void plan_opts(struct hk_container *c)
+{
+	if (c->cg.plan)
+		return;
+	c->cg.plan = true;
+	c->cg.task = (struct cg_task){ .ntasks = 1, .rank = 0, .cpus_per_task = 1,
+				       .bind = CG_BIND_CORE, .dist = CG_DIST_BLOCK };
+}
+
+/* The task options: srun's binding of one task of several. */
+static int opt_task(struct hk_container *c, const char *name, char *arg, hk_err *err)
+{
+	bool rank = strcmp(name, "task") == 0;
+	unsigned long v;
+	if (rank || strcmp(name, "ntasks") == 0 || strcmp(name, "cpus-per-task") == 0) {
+		if (hk_parse_uint(arg, rank ? 0 : 1, 1UL << 22, &v) < 0)
+			return hk_fail(err, 0, "--%s %s: expected a number%s", name, arg, rank ? "" : " >= 1");
+		plan_opts(c);
+		if (name[0] == 'n')
+			c->cg.task.ntasks = (unsigned)v;
+		else if (rank)
+			c->cg.task.rank = (unsigned)v;
+		else
+			c->cg.task.cpus_per_task = (unsigned)v;
+	} else if (strcmp(name, "cpu-bind") == 0) {
+		plan_opts(c);
+		if (cg_bind_parse(arg, &c->cg.task.bind, err) < 0)
+			return hk_wrap(err, "--cpu-bind");
+	} else if (strcmp(name, "distribution") == 0) {
+		plan_opts(c);
+		if (cg_dist_parse(arg, &c->cg.task.dist, err) < 0)
+			return hk_wrap(err, "--distribution");
+	} else if (strcmp(name, "mem-policy") == 0) {
+		if (cg_mempolicy_parse(arg, &c->cg.mem_policy, err) < 0)
+			return hk_wrap(err, "--mem-policy");
+	} else {
+		return OPT_OTHER;
+	}
+	return 0;
+}
+
+/* Parse husk run's command line into c. Returns 0; 1 when husk is done
+ * (--help, a bad option: *status says how); -1 with *err. */
+static int run_parse(int argc, char **argv, struct hk_container *c, int *status, hk_err *err)
 {
 	static const struct { const char *name; int letter; bool arg; } table[] = {
 #define X(l, s, a, h) { l, s, a != NULL },
 		HUSK_RUN_OPTIONS(X)
 #undef X
+	};
+	static int (*const kinds[])(struct hk_container *, const char *, char *, hk_err *) = {
+		opt_plain, opt_list, opt_choice, opt_number, opt_task,
 	};
 	enum { NOPTS = sizeof(table) / sizeof(table[0]) };
 	struct option longopts[NOPTS + 1];
@@ -243,224 +421,99 @@ static int cmd_run(int argc, char **argv, enum run_mode mode)
 		longopts[i] = (struct option){ table[i].name, table[i].arg ? required_argument : no_argument,
 					       NULL, table[i].letter ? table[i].letter : 1000 + i };
 	longopts[NOPTS] = (struct option){ NULL, 0, NULL, 0 };
-	struct hk_container c;
-	hk_err err = NULL;
-	int status = HK_EXIT_FAIL, opt, idx;
+	int opt, idx;
 
-	memset(&c, 0, sizeof(c));
-	if (hk_config_load(&c, &err) < 0)
-		goto fail;
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+b:w:e:vh", longopts, &idx)) != -1) {
-		if (opt == '?') {
-			if (optopt && optopt < 256)
-				return bad_usage("unknown or incomplete option '-%s'", (char[]){ (char)optopt, 0 });
-			return bad_usage("unknown option or missing value: '%s'", argv[optind - 1]);
-		}
-		const char *lname = NULL;
-		for (const struct option *o = longopts; o->name; o++)
+		const char *name = NULL;
+		for (const struct option *o = longopts; opt != '?' && o->name; o++)
 			if (o->val == opt)
-				lname = o->name;
-		if (lname == NULL)
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
-		if (strcmp(lname, "help") == 0) {
-			usage_run(stdout);
-			return 0;
-		} else if (strcmp(lname, "verbose") == 0) {
-			hk_verbose = 1;
-		} else if (strcmp(lname, "bind") == 0) {
-			struct hk_bind *n = realloc(c.binds, (c.nbinds + 1) * sizeof(*n));
-			if (!n)
-				goto fail_oom;
-			c.binds = n;
-			if (hk_bind_parse(optarg, &c.binds[c.nbinds], &err) < 0)
-				goto fail;
-			c.nbinds++;
-		} else if (strcmp(lname, "workdir") == 0) {
-			c.workdir = optarg;
-		} else if (strcmp(lname, "env") == 0) {
-			if (hk_env_add(&c, optarg, &err) < 0)
-				goto fail;
-		} else if (strcmp(lname, "env-file") == 0) {
-			if (hk_env_file(&c, optarg, &err) < 0)
-				goto fail;
-		} else if (strcmp(lname, "clean-env") == 0) {
-			c.clean_env = true;
-		} else if (strcmp(lname, "no-entrypoint") == 0) {
-			c.no_entrypoint = true;
-		} else if (strcmp(lname, "root") == 0) {
-			c.root = true;
-		} else if (strcmp(lname, "read-only") == 0) {
-			c.read_only = true;
-		} else if (strcmp(lname, "no-home") == 0) {
-			c.no_home = true;
-		} else if (strcmp(lname, "net") == 0) {
-			if (strcmp(optarg, "none") == 0)
-				c.net_none = true;
-			else if (strcmp(optarg, "host") != 0) {
-				hk_fail(&err, 0, "--net=%s: expected host or none", optarg);
-				goto fail;
-			}
-		} else if (strcmp(lname, "pid") == 0) {
-			if (strcmp(optarg, "host") == 0)
-				c.pid_mode = HK_PID_HOST;
-			else if (strcmp(optarg, "private") == 0)
-				c.pid_mode = HK_PID_PRIVATE;
-			else {
-				hk_fail(&err, 0, "--pid=%s: expected host or private", optarg);
-				goto fail;
-			}
-		} else if (strcmp(lname, "hostname") == 0) {
-			if (!*optarg || strlen(optarg) > 64) {
-				hk_fail(&err, 0, "--hostname %s: must be 1 to 64 characters", optarg);
-				goto fail;
-			}
-			c.hostname = optarg;
-		} else if (strcmp(lname, "linger") == 0) {
-			unsigned long v;
-			if (hk_parse_uint(optarg, 0, 86400, &v) < 0) {
-				hk_fail(&err, 0, "--linger %s: expected 0 to 86400 seconds", optarg);
-				goto fail;
-			}
-			c.linger = (unsigned)v;
-		} else if (strcmp(lname, "overlay-size") == 0 || strcmp(lname, "tmp-size") == 0 ||
-			   strcmp(lname, "shm-size") == 0) {
-			struct hk_size *sz = lname[0] == 'o' ? &c.overlay_size : lname[0] == 't' ? &c.tmp_size : &c.shm_size;
-			if (hk_size_parse(optarg, sz) < 0) {
-				hk_fail(&err, 0, "--%s %s: expected a size (64M, 2G) or a percentage of the memory (1%% to 100%%)",
-					lname, optarg);
-				goto fail;
-			}
-		} else if (strcmp(lname, "cpus") == 0) {
-			c.cg.cpus = optarg;
-		} else if (strcmp(lname, "mems") == 0) {
-			c.cg.mems = optarg;
-		} else if (strcmp(lname, "memory") == 0) {
-			if (cg_size_parse(optarg, &c.cg.memory, &err) < 0 || c.cg.memory == 0) {
-				hk_fail(&err, 0, "--memory %s: expected a size such as 64M or 2G", optarg);
-				goto fail;
-			}
-		} else if (strcmp(lname, "limits") == 0) {
-			if (strcmp(optarg, "best-effort") != 0 && strcmp(optarg, "enforce") != 0) {
-				hk_fail(&err, 0, "--limits %s: expected enforce or best-effort", optarg);
-				goto fail;
-			}
-			c.cg.best_effort = optarg[0] == 'b';
-		} else if (strcmp(lname, "pids") == 0 || strcmp(lname, "ntasks") == 0 ||
-			   strcmp(lname, "task") == 0 || strcmp(lname, "cpus-per-task") == 0) {
-			unsigned long v;
-			bool rank = strcmp(lname, "task") == 0;
-			if (hk_parse_uint(optarg, rank ? 0 : 1, 1UL << 22, &v) < 0) {
-				hk_fail(&err, 0, "--%s %s: expected a number%s", lname, optarg, rank ? "" : " >= 1");
-				goto fail;
-			}
-			if (lname[0] == 'p') {
-				c.cg.pids = v;
-			} else {
-				plan_opts(&c);
-				if (lname[0] == 'n')
-					c.cg.task.ntasks = (unsigned)v;
-				else if (rank)
-					c.cg.task.rank = (unsigned)v;
-				else
-					c.cg.task.cpus_per_task = (unsigned)v;
-			}
-		} else if (strcmp(lname, "cpu-bind") == 0) {
-			plan_opts(&c);
-			if (cg_bind_parse(optarg, &c.cg.task.bind, &err) < 0) {
-				hk_wrap(&err, "--cpu-bind");
-				goto fail;
-			}
-		} else if (strcmp(lname, "distribution") == 0) {
-			plan_opts(&c);
-			if (cg_dist_parse(optarg, &c.cg.task.dist, &err) < 0) {
-				hk_wrap(&err, "--distribution");
-				goto fail;
-			}
-		} else if (strcmp(lname, "mem-policy") == 0) {
-			if (cg_mempolicy_parse(optarg, &c.cg.mem_policy, &err) < 0) {
-				hk_wrap(&err, "--mem-policy");
-				goto fail;
-			}
-		} else if (strcmp(lname, "cgroup-parent") == 0) {
-			if (optarg[0] != '/') {
-				hk_fail(&err, 0, "--cgroup-parent %s: not an absolute path", optarg);
-				goto fail;
-			}
-			c.cg.base = optarg;
-		} else if (strcmp(lname, "topology") == 0) {
-			c.cg.topo_xml = optarg;
-		} else if (strcmp(lname, "report") == 0) {
-			c.report = optarg;
-		} else if (strcmp(lname, "seccomp") == 0) {
-			c.seccomp = optarg;
-		} else if (strcmp(lname, "preserve-fds") == 0) {
-			unsigned long v;
-			if (hk_parse_uint(optarg, 0, 1UL << 20, &v) < 0) {
-				hk_fail(&err, 0, "--preserve-fds %s: expected a number of descriptors", optarg);
-				goto fail;
-			}
-			c.preserve_fds = (unsigned)v;
-		} else if (strcmp(lname, "device") == 0) {
-			char **n = realloc(c.devices, (c.ndevices + 1) * sizeof(*n));
-			if (!n)
-				goto fail_oom;
-			c.devices = n;
-			c.devices[c.ndevices++] = optarg;
+				name = o->name;
+		if (opt == '?' || name == NULL) {
+			if (opt == '?' && optopt && optopt < 256)
+				*status = bad_usage("unknown or incomplete option '-%s'", (char[]){ (char)optopt, 0 });
+			else if (opt == '?')
+				*status = bad_usage("unknown option or missing value: '%s'", argv[optind - 1]);
+			else
+				*status = bad_usage("unknown option '%s'", argv[optind - 1]);
+			return 1;
 		}
+		if (strcmp(name, "help") == 0) {
+			usage_run(stdout);
+			*status = 0;
+			return 1;
+		}
+		int r = OPT_OTHER;
+		for (size_t k = 0; r == OPT_OTHER && k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			r = kinds[k](c, name, optarg, err);
+		if (r < 0)
+			return -1;
 	}
-	if (c.cg.plan && c.cg.task.rank >= c.cg.task.ntasks) {
-		hk_fail(&err, 0, "--task %u: not below --ntasks %u", c.cg.task.rank, c.cg.task.ntasks);
-		goto fail;
-	}
-	if (optind >= argc) {
-		hk_fail(&err, 0, "missing IMAGE (usage: %s)", HUSK_SYNOPSIS);
-		goto fail;
-	}
-	c.image = argv[optind++];
+	if (c->cg.plan && c->cg.task.rank >= c->cg.task.ntasks)
+		return hk_fail(err, 0, "--task %u: not below --ntasks %u", c->cg.task.rank, c->cg.task.ntasks);
+	if (optind >= argc)
+		return hk_fail(err, 0, "missing IMAGE (usage: %s)", HUSK_SYNOPSIS);
+	c->image = argv[optind++];
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
-	c.argv = &argv[optind];
-	if (hk_container_resolve(&c, &err) < 0 || hk_seccomp_prepare(&c, &err) < 0)
-		goto fail;
-	if (mode == STEP_START) {
-		pid_t keeper;
-		if (hk_step_start(&c, &keeper, &err) < 0)
-			goto fail;
-		printf("%d\n", (int)keeper);
-		status = 0;
-	} else if (mode == STEP_EXEC) {
-		unsigned long pid;
-		char **env;
-		if (hk_parse_uint(c.image, 1, 1UL << 22, &pid) < 0) {
-			hk_fail(&err, 0, "step-exec: %s is not a keeper pid", c.image);
-			goto fail;
+	c->argv = &argv[optind];
+	return 0;
+}
+
+/* husk step-exec KEEPER -- CMD: CMD in the keeper's container. Returns
+ * only if that fails (-1 with *err; *status 126 or 127 if CMD could not
+ * be executed). */
+static int step_exec(struct hk_container *c, int *status, hk_err *err)
+{
+	unsigned long pid;
+	char **env;
+	if (hk_parse_uint(c->image, 1, 1UL << 22, &pid) < 0)
+		return hk_fail(err, 0, "step-exec: %s is not a keeper pid", c->image);
+	if (c->argv[0] == NULL)
+		return hk_fail(err, 0, "step-exec: missing command");
+	if (hk_step_join((pid_t)pid, c, &env, err) < 0)
+		return -1;
+	execvpe(c->argv[0], c->argv, env);
+	*status = errno == ENOENT ? HK_EXIT_NOTFOUND : HK_EXIT_NOEXEC;
+	return hk_fail(err, errno, "%s", c->argv[0]);
+}
+
+/* husk run, step-start and step-exec: the options, the container, then
+ * what the mode asks. Returns the exit status. */
+static int cmd_run(int argc, char **argv, enum run_mode mode)
+{
+	struct hk_container c;
+	hk_err err = NULL;
+	int status = HK_EXIT_FAIL;
+	pid_t keeper;
+
+	memset(&c, 0, sizeof(c));
+	int r = hk_config_load(&c, &err);
+	if (r == 0)
+		r = run_parse(argc, argv, &c, &status, &err);
+	if (r == 0 && (hk_container_resolve(&c, &err) < 0 || hk_seccomp_prepare(&c, &err) < 0))
+		r = -1;
+	if (r == 0 && mode == STEP_START) {
+		r = hk_step_start(&c, &keeper, &err);
+		if (r == 0) {
+			printf("%d\n", (int)keeper);
+			status = 0;
 		}
-		if (c.argv[0] == NULL) {
-			hk_fail(&err, 0, "step-exec: missing command");
-			goto fail;
-		}
-		if (hk_step_join((pid_t)pid, &c, &env, &err) < 0)
-			goto fail;
-		execvpe(c.argv[0], c.argv, env);
-		hk_fail(&err, errno, "%s", c.argv[0]);
+	} else if (r == 0 && mode == STEP_EXEC) {
+		r = step_exec(&c, &status, &err);
+	} else if (r == 0) {
+		r = hk_run(&c, &status, &err);
+		if (r < 0)
+			status = HK_EXIT_FAIL;
+	}
+	if (r < 0) {
 		hk_err_print(err);
-		return errno == ENOENT ? HK_EXIT_NOTFOUND : HK_EXIT_NOEXEC;
-	} else if (hk_run(&c, &status, &err) < 0) {
-		goto fail;
+		hk_err_free(&err);
 	}
 	free(c.devices);
 	hk_container_free(&c);
 	return status;
-fail_oom:
-	hk_fail(&err, ENOMEM, "parsing options");
-fail:
-	hk_err_print(err);
-	hk_err_free(&err);
-	free(c.devices);
-	hk_container_free(&c);
-	return HK_EXIT_FAIL;
 }
 
 /* husk CMD --help (or -h), for the commands whose own parser has none:
@@ -475,6 +528,44 @@ static bool command_help(int argc, char **argv)
 	HUSK_COMMANDS(X)
 #undef X
 	return true;
+}
+
+/* husk step-stop PID */
+static int cmd_step_stop(int argc, char **argv)
+{
+	unsigned long pid;
+	if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		printf("Usage: husk step-stop PID\n\nStop the joined container whose keeper is PID (the Slurm plugin's).\n");
+		return 0;
+	}
+	if (argc != 3 || hk_parse_uint(argv[2], 1, 1UL << 22, &pid) < 0) {
+		hk_log(HK_LOG_ERROR, "usage: husk step-stop PID");
+		return HK_EXIT_FAIL;
+	}
+	if (kill((pid_t)pid, SIGTERM) < 0) {
+		hk_log(HK_LOG_ERROR, "step-stop %lu: %s", pid, strerror(errno));
+		return HK_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* husk ps, husk gc: the user's mount holders */
+static int cmd_cache(int argc, char **argv)
+{
+	const char *cmd = argv[1];
+	hk_err err = NULL;
+	if (command_help(argc, argv))
+		return 0;
+	if (argc > 2) {
+		hk_log(HK_LOG_ERROR, "%s: unexpected argument '%s'", cmd, argv[2]);
+		return HK_EXIT_FAIL;
+	}
+	if ((cmd[0] == 'p' ? img_cache_ps(stdout, &err) : img_cache_gc(stdout, &err)) < 0) {
+		hk_err_print(err);
+		hk_err_free(&err);
+		return HK_EXIT_FAIL;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -496,22 +587,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, STEP_START);
 	if (strcmp(cmd, "step-exec") == 0)
 		return cmd_run(argc - 1, argv + 1, STEP_EXEC);
-	if (strcmp(cmd, "step-stop") == 0) {
-		unsigned long pid;
-		if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-			printf("Usage: husk step-stop PID\n\nStop the joined container whose keeper is PID (the Slurm plugin's).\n");
-			return 0;
-		}
-		if (argc != 3 || hk_parse_uint(argv[2], 1, 1UL << 22, &pid) < 0) {
-			hk_log(HK_LOG_ERROR, "usage: husk step-stop PID");
-			return HK_EXIT_FAIL;
-		}
-		if (kill((pid_t)pid, SIGTERM) < 0) {
-			hk_log(HK_LOG_ERROR, "step-stop %lu: %s", pid, strerror(errno));
-			return HK_EXIT_FAIL;
-		}
-		return 0;
-	}
+	if (strcmp(cmd, "step-stop") == 0)
+		return cmd_step_stop(argc, argv);
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
 		printf("husk %s\n", PACKAGE_VERSION);
 		return 0;
@@ -524,21 +601,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "image") == 0)
 		return cmd_image(argv);
-	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "gc") == 0) {
-		hk_err err = NULL;
-		if (command_help(argc, argv))
-			return 0;
-		if (argc > 2) {
-			hk_log(HK_LOG_ERROR, "%s: unexpected argument '%s'", cmd, argv[2]);
-			return HK_EXIT_FAIL;
-		}
-		if ((cmd[0] == 'p' ? img_cache_ps(stdout, &err) : img_cache_gc(stdout, &err)) < 0) {
-			hk_err_print(err);
-			hk_err_free(&err);
-			return HK_EXIT_FAIL;
-		}
-		return 0;
-	}
+	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "gc") == 0)
+		return cmd_cache(argc, argv);
 	if (strcmp(cmd, "--man") == 0) {
 		print_man();
 		return 0;
