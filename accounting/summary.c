@@ -17,24 +17,22 @@
 
 int acct_by_parse(const char *s, enum acct_by *out, hk_err *err)
 {
-	static const char *n[] = { "job", "node", "task" };
-	for (int k = 0; s && k < 3; k++)
-		if (strcasecmp(s, n[k]) == 0) {
-			*out = (enum acct_by)k;
-			return 0;
-		}
-	return hk_fail(err, EINVAL, "\"%s\" is not one of job, node, task", s ? s : "");
+	static const char *const n[] = { "job", "node", "task" };
+	int k = hk_pick(s, n, 3, err);
+	if (k < 0)
+		return -1;
+	*out = (enum acct_by)k;
+	return 0;
 }
 
 int acct_fmt_parse(const char *s, enum acct_fmt *out, hk_err *err)
 {
-	static const char *n[] = { "table", "json", "csv" };
-	for (int k = 0; s && k < 3; k++)
-		if (strcasecmp(s, n[k]) == 0) {
-			*out = (enum acct_fmt)k;
-			return 0;
-		}
-	return hk_fail(err, EINVAL, "\"%s\" is not one of table, json, csv", s ? s : "");
+	static const char *const n[] = { "table", "json", "csv" };
+	int k = hk_pick(s, n, 3, err);
+	if (k < 0)
+		return -1;
+	*out = (enum acct_fmt)k;
+	return 0;
 }
 
 struct row {

@@ -2,6 +2,7 @@
 /* CPU and node sets, kernel list syntax, and the small option parsers. */
 #include "config.h"
 #include "cgroup.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -156,7 +157,7 @@ char *cg_set_format(const cg_set *s, char *buf, size_t len)
 }
 
 static const char *bind_names[] = { "none", "core", "socket", "numa" };
-static const char *dist_names[] = { "block", "cyclic" };
+static const char *const dist_names[] = { "block", "cyclic" };
 static const char *mpol_names[] = { "none", "local", "bind", "interleave", "preferred" };
 
 int cg_bind_parse(const char *s, enum cg_bind *out, hk_err *err)
@@ -177,12 +178,11 @@ int cg_bind_parse(const char *s, enum cg_bind *out, hk_err *err)
 
 int cg_dist_parse(const char *s, enum cg_dist *out, hk_err *err)
 {
-	for (int i = 0; s && i < 2; i++)
-		if (strcasecmp(s, dist_names[i]) == 0) {
-			*out = (enum cg_dist)i;
-			return 0;
-		}
-	return hk_fail(err, EINVAL, "\"%s\" is not one of block, cyclic", s ? s : "");
+	int k = hk_pick(s, dist_names, 2, err);
+	if (k < 0)
+		return -1;
+	*out = (enum cg_dist)k;
+	return 0;
 }
 
 int cg_mempolicy_parse(const char *s, enum cg_mempolicy *out, hk_err *err)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -201,20 +202,15 @@ void hk_close_except(int *keep, size_t n)
 	syscall(SYS_close_range, lo, ~0U, 0);
 }
 
-int hk_read_ready(int fd, const char *what, hk_err *err)
+int hk_pick(const char *s, const char *const *names, int n, hk_err *err)
 {
-	char msg[1024];
-	ssize_t n;
-	do
-		n = read(fd, msg, sizeof(msg) - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n == 1 && msg[0] == '\0')
-		return 0;
-	if (n <= 0)
-		return hk_fail(err, 0, "%s died while starting", what);
-	msg[n] = '\0';
-	return hk_fail(err, 0, "%s", msg);
+	char list[256] = "";
+	for (int k = 0; s && k < n; k++)
+		if (strcasecmp(s, names[k]) == 0)
+			return k;
+	for (int k = 0; k < n; k++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", k ? ", " : "", names[k]);
+	return hk_fail(err, EINVAL, "\"%s\" is not one of %s", s ? s : "", list);
 }
 
 int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)

@@ -53,16 +53,15 @@ const char *hk_fd_path(char *buf, int fd);
  * sorted in place). For daemons that must not hold their starter's pipes. */
 void hk_close_except(int *keep, size_t n);
 
-/* Read a child's start-up report from fd (then closed): one NUL byte means
- * ready (returns 0); anything else is its error message (returns -1 with
- * *err set to it); nothing means it died (-1, "what died while starting"). */
-int hk_read_ready(int fd, const char *what, hk_err *err);
-
-/* Parse a decimal unsigned number in [min,max]. Returns 0 or -1. */
 /* Is w one of the sep-separated words of list (trailing blanks and
  * newlines of a word ignored)? */
 bool hk_has_word(const char *list, const char *w, char sep);
 
+/* Which of the n names s is (any case): its index, or -1 with *err
+ * '"S" is not one of NAME, NAME, ...' (EINVAL). */
+int hk_pick(const char *s, const char *const *names, int n, hk_err *err);
+
+/* Parse a decimal unsigned number in [min,max]. Returns 0 or -1. */
 int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
 #endif

@@ -30,14 +30,10 @@ struct img {
 
 static void img_free(struct img *m)
 {
-	if (m->data)
-		sqfs_destroy(m->data);
-	if (m->dr)
-		sqfs_destroy(m->dr);
-	if (m->cmp)
-		sqfs_destroy(m->cmp);
-	if (m->file)
-		sqfs_destroy(m->file);
+	sqfs_destroy(m->data);
+	sqfs_destroy(m->dr);
+	sqfs_destroy(m->cmp);
+	sqfs_destroy(m->file);
 }
 
 /* A small file of the image, or NULL (missing). -1 in *bad: unreadable. */

@@ -356,20 +356,13 @@ void tree_free(struct tree *t)
 		unlink(tree_tmp_path);
 		tree_tmp_path[0] = '\0';
 	}
-	if (t->proc)
-		sqfs_destroy(t->proc);
-	if (t->blkwr)
-		sqfs_destroy(t->blkwr);
-	if (t->frag)
-		sqfs_destroy(t->frag);
-	if (t->ids)
-		sqfs_destroy(t->ids);
-	if (t->xwr)
-		sqfs_destroy(t->xwr);
-	if (t->cmp)
-		sqfs_destroy(t->cmp);
-	if (t->file)
-		sqfs_destroy(t->file);
+	sqfs_destroy(t->proc);
+	sqfs_destroy(t->blkwr);
+	sqfs_destroy(t->frag);
+	sqfs_destroy(t->ids);
+	sqfs_destroy(t->xwr);
+	sqfs_destroy(t->cmp);
+	sqfs_destroy(t->file);
 	if (t->root)
 		node_remove(t, t->root, false);
 	for (struct ino *i = t->all, *n; i; i = n) {
@@ -1114,11 +1107,8 @@ int tree_finish(struct tree *t, hk_err *err)
 wrap:
 	hk_wrap(err, "writing %s", t->final);
 out:
-	if (w.dirw)
-		sqfs_destroy(w.dirw);
-	if (w.dm)
-		sqfs_destroy(w.dm);
-	if (w.im)
-		sqfs_destroy(w.im);
+	sqfs_destroy(w.dirw);
+	sqfs_destroy(w.dm);
+	sqfs_destroy(w.im);
 	return ret;
 }
