@@ -82,7 +82,8 @@ bool hs_image_allowed(const struct hs_opts *o, const char *path);
  * exists says a file of that name is there (relative to the job's
  * directory). */
 bool hs_image_is_ref(const char *image, bool exists);
-/* Where a named container's writable layers live: /tmp/husk-UID-named. */
+/* Where a named container's writable layers live: /tmp/husk-UID-named, or
+ * the user's own /tmp/husk-UID-named.XXXXXX when another user made that. */
 void hs_named_dir(char *buf, size_t len, uid_t uid);
 
 /* ---- entries.c ------------------------------------------------------------ */

@@ -4,10 +4,15 @@
 #include "config.h"
 #include "husk_spank.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cdi.h"
 #include "cgroup.h"
@@ -297,7 +302,51 @@ bool hs_image_is_ref(const char *image, bool exists)
 	return !exists;
 }
 
+/* The first by name of /tmp/PREFIX* that is a real directory of uid's
+ * with mode 0700 (no one else can make one), into buf. */
+static bool named_private(const char *prefix, uid_t uid, char *buf, size_t len)
+{
+	DIR *d = opendir("/tmp");
+	if (d == NULL)
+		return false;
+	char best[NAME_MAX + 1] = "";
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || (best[0] && strcmp(e->d_name, best) >= 0))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+		    st.st_uid == uid && (st.st_mode & 07777) == 0700)
+			snprintf(best, sizeof(best), "%s", e->d_name);
+	}
+	closedir(d);
+	if (best[0])
+		snprintf(buf, len, "/tmp/%s", best);
+	return best[0] != '\0';
+}
+
+/* /tmp/husk-UID-named, unless another user made it first (any user can, in
+ * a sticky /tmp: the user's named containers would fail): then a directory
+ * of the user's own beside it, /tmp/husk-UID-named.XXXXXX, found again by
+ * the first by name of those that are the user's (images/cache.c's rule
+ * for the runtime directory). Made here when missing and the caller runs
+ * as the user (user_init, the epilog's child). */
 void hs_named_dir(char *buf, size_t len, uid_t uid)
 {
+	char prefix[48], made[64];
+	struct stat st;
 	snprintf(buf, len, "/tmp/husk-%u-named", (unsigned)uid);
+	if (lstat(buf, &st) < 0 || st.st_uid == uid || st.st_uid == 0)
+		return; /* missing, the user's, or root's (the site's doing: not routed around) */
+	snprintf(prefix, sizeof(prefix), "husk-%u-named.", (unsigned)uid);
+	if (named_private(prefix, uid, buf, len) || geteuid() != uid)
+		return;
+	snprintf(made, sizeof(made), "/tmp/%sXXXXXX", prefix);
+	if (mkdtemp(made) == NULL)
+		return;
+	/* two first steps at once: both settle on the first by name */
+	if (!named_private(prefix, uid, buf, len))
+		snprintf(buf, len, "%s", made);
+	if (strcmp(buf, made) != 0)
+		rmdir(made);
 }

@@ -144,6 +144,55 @@ static int cache_dir(const struct hs_opts *o, char *out, size_t n)
 	return 0;
 }
 
+/* The site's image_cache=/DIR/%u sits in a directory others may write
+ * (a shared /DIR, 1777): another user who made DIR/USER first would own
+ * the user's cache, plant pins and images, and have them run as the user.
+ * So the directories from the one named with %u down (all of them without
+ * %u) must be the user's (root's above the cache itself), writable by no
+ * one else unless sticky; the site's above them (site: the length of
+ * their path) writable by others only if sticky (no one could replace
+ * what the user made there). Missing ones are made (0700) once those
+ * above them passed. Returns 0, or -1 with errno set (for the caller to
+ * say) or 0 (said). */
+static int cache_owned(const char *ref, const char *cache, size_t site)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s", cache);
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		struct stat st;
+		const char *why = NULL;
+		/* made here (0700) only under directories already checked */
+		if (lstat(path, &st) < 0 && (errno != ENOENT || mkdir(path, 0700) < 0 || lstat(path, &st) < 0))
+			return -1; /* errno: said by the caller */
+		bool sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+		if ((size_t)(p - path) <= site) {
+			if (!S_ISLNK(st.st_mode) && (st.st_mode & 002) && !sticky)
+				why = "writable by others";
+		} else if (st.st_uid != getuid() && (st.st_uid != 0 || c == '\0')) {
+			why = "another user's";
+		} else if (!S_ISLNK(st.st_mode) && (st.st_mode & 022) && !sticky) {
+			why = "writable by its group or others";
+		}
+		if (why) {
+			if (c == '\0')
+				hk_log(HK_LOG_ERROR, "--container-image %s: image cache %s: %s (uid %u, mode %04o); not used",
+				       ref, cache, why, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+			else
+				hk_log(HK_LOG_ERROR, "--container-image %s: image cache %s: its directory %s is %s (uid %u, mode %04o); not used",
+				       ref, cache, path, why, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+			errno = 0;
+			return -1;
+		}
+		*p = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
 /* mkdir -p, each new directory 0700 */
 static int make_dirs(char *path)
 {
@@ -279,6 +328,18 @@ static int pull_pinned(spank_t sp, const struct hs_opts *o)
 		name[k++] = *p == '/' ? '+' : *p;
 	name[k] = '\0';
 	snprintf(dir, sizeof(dir), "%s/jobs/%u", cache, (unsigned)job);
+	/* the site's part of image_cache: up to the last '/' before %u (or
+	 * before the cache's own name) */
+	const char *tmpl = o->image_cache, *u = tmpl ? strstr(tmpl, "%u") : NULL;
+	size_t site = 0;
+	for (size_t i = 0; tmpl && (u ? tmpl + i < u : tmpl[i] != '\0'); i++)
+		if (tmpl[i] == '/' && (u || tmpl[i + 1] != '\0'))
+			site = i;
+	if (tmpl && cache_owned(o->image, cache, site) < 0) {
+		if (errno)
+			hk_log(HK_LOG_ERROR, "--container-image %s: image cache %s: %s", o->image, cache, strerror(errno));
+		return -1;
+	}
 	if (make_dirs(dir) < 0) {
 		hk_log(HK_LOG_ERROR, "--container-image %s: image cache %s: %s", o->image, dir, strerror(errno));
 		return -1;
