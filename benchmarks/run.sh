@@ -48,12 +48,12 @@
 # Runs as root; husk and the unprivileged tools run as $HUSK_USER (default
 # huskuser, created if missing) under that user's test lock
 # (/run/lock/husk-tests.lock for huskuser, the machine's), and the
-# machine's lock too when it may use the Slurm cluster. Under Slurm (when tests/slurm/cluster.sh is up with the
-# husk plugin; --start-slurm starts it with this tree's plugin and stops it
-# at the end) it times srun steps with and without --container-image.
-# benchmarks/images.sh, when present, is called with BENCH_OUT=DIR,
-# BENCH_QUICK=0|1 and HUSK set, and may append lines to DIR/raw.jsonl in
-# the format below; its standard output goes to DIR/images.txt.
+# machine's lock too when it may use the Slurm cluster. Under Slurm (when
+# tests/slurm/cluster.sh is up with the husk plugin; --start-slurm starts
+# it with this tree's plugin, again if it runs another tree's, and stops
+# it at the end) it times srun steps with and without --container-image.
+# benchmarks/images.sh is called with --raw DIR/raw.jsonl (its figures in
+# the format below) and $HUSK; its standard output goes to DIR/images.txt.
 #
 # A line of raw.jsonl: {"group", "workload", "tool", "as", "unit" ("s" or
 # "us"), "times": [...], "baseline": TOOL of the same group and workload
@@ -572,7 +572,8 @@ if want slurm || want kmount; then
 	group slurm
 	if [ "${HUSK_MACHINE_LOCKED:-}" = busy ]; then
 		why="the machine's lock $lockdir/husk-tests.lock is held by another run (--quick does not wait for it)"
-	elif [ "$start_slurm" = 1 ] && ! cluster_up; then
+	elif [ "$start_slurm" = 1 ] && ! { cluster_up && grep -qF "$top/.libs/spank_husk.so" "$(dirname "$slurm_conf")/plugstack.conf"; }; then
+		# (a cluster up with another tree's plugin is started again with this one's)
 		log "slurm: starting tests/slurm/cluster.sh with $top/.libs/spank_husk.so"
 		if HUSK_SLURM_USER=$user "$top/tests/slurm/cluster.sh" start "$top/.libs/spank_husk.so" >"$work/cluster.log" 2>&1; then
 			started_slurm=1
