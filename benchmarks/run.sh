@@ -3,6 +3,7 @@
 # husk beside bare exec and every peer launcher on this machine, in one run:
 #
 #   benchmarks/run.sh [--quick] [--only NAME...] [--out DIR] [--runs N] [--start-slurm]
+#                     [--big-images]
 #
 # NAMEs (default: all): true python numpy files mpi cold concurrency
 # throughput rest slurm kmount images. rest: an idle holder's memory (RSS and
@@ -54,6 +55,10 @@
 # it at the end) it times srun steps with and without --container-image.
 # benchmarks/images.sh is called with --raw DIR/raw.jsonl (its figures in
 # the format below) and $HUSK; its standard output goes to DIR/images.txt.
+# Its input is a docker-archive of the run's own image tree (the Debian
+# one; --quick: busybox); --big-images: images.sh's own, a ~900 MB Debian
+# tree with scipy (issue 13's figures; its import pipeline alone takes 6 to
+# 28 minutes here).
 #
 # A line of raw.jsonl: {"group", "workload", "tool", "as", "unit" ("s" or
 # "us"), "times": [...], "baseline": TOOL of the same group and workload
@@ -63,7 +68,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 here=$top/benchmarks
 all_groups=(true python numpy files mpi cold concurrency throughput rest slurm kmount images)
-quick=0 out="" runs="" only=() start_slurm=0
+quick=0 out="" runs="" only=() start_slurm=0 big_images=0
 argv=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -71,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:?--out needs a directory}; shift ;;
 	--runs) runs=${2:?--runs needs a number}; shift ;;
 	--start-slurm) start_slurm=1 ;;
+	--big-images) big_images=1 ;;
 	--only)
 		shift
 		while [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; do only+=("$1"); shift; done
@@ -663,11 +669,13 @@ fi
 # --- image work ------------------------------------------------------------------
 if want images; then
 	group images
-	# --quick: a docker-archive of the busybox tree, in the scratch directory;
-	# full: the Debian one images.sh builds once and caches
+	# a docker-archive of the run's image tree, in the scratch directory
+	# (--quick: busybox, warm); --big-images: the one images.sh builds once
+	# and caches
 	iargs=(--rounds "$images_rounds" --raw "$raw")
+	[ "$big_images" = 1 ] || iargs+=(--input "$dir" --out "$work/images")
 	if [ "$quick" = 1 ]; then
-		iargs+=(--input "$dir" --out "$work/images" --warm --parts import)
+		iargs+=(--warm --parts import)
 		echo "images size, pull: not in --quick (the local registry alone takes longer to start than the rest of --quick)" >>"$out/missing.txt"
 	fi
 	log "images: benchmarks/images.sh ${iargs[*]}"
