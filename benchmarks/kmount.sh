@@ -5,8 +5,8 @@
 # adds `mount=kernel kernel_dirs=DIR` to its plugstack.conf and puts it
 # back at the end):
 #
-#   benchmarks/kmount.sh [-r ROUNDS] [-k REPEATS] [-u USER] [--quick] [--no-warm-up] [--raw FILE]
-#                                                                            (as root)
+#   benchmarks/kmount.sh [-r ROUNDS] [-k REPEATS] [-u USER] [--quick] [--no-warm-up]
+#                        [--linger SECONDS] [--raw FILE]                     (as root)
 #
 # The image is benchmarks/mkimage.sh's (cached; --quick: the busybox one),
 # twice: in a root-owned directory listed in kernel_dirs (the kernel
@@ -19,9 +19,12 @@
 # rounds, and a ratio to bare in the same run. --raw: the figures also go
 # to FILE as lines of benchmarks/run.sh's raw.jsonl (group "kmount"), which
 # is how run.sh's kmount group runs it. --no-warm-up: no round before the
-# measured ones (run.sh --quick, a smoke test).
+# measured ones (run.sh --quick, a smoke test). --linger: the plugin's
+# kernel_linger (default its own, 60 s), and the script waits at its end
+# until the kernel mounts are released (run.sh --quick: 0, so that it
+# leaves nothing behind).
 set -euo pipefail
-rounds=10 reps=10 user=huskuser quick= raw= warm=1
+rounds=10 reps=10 user=huskuser quick= raw= warm=1 linger=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-r) rounds=$2; shift 2 ;;
@@ -29,8 +32,9 @@ while [ $# -gt 0 ]; do
 	-u) user=$2; shift 2 ;;
 	--quick) quick=--quick; shift ;;
 	--no-warm-up) warm=0; shift ;;
+	--linger) linger=$2; shift 2 ;;
 	--raw) raw=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
-	*) echo "usage: $0 [-r ROUNDS] [-k REPEATS] [-u USER] [--quick] [--no-warm-up] [--raw FILE]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-r ROUNDS] [-k REPEATS] [-u USER] [--quick] [--no-warm-up] [--linger SECONDS] [--raw FILE]" >&2; exit 2 ;;
 	esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,8 +50,21 @@ cp "$src/gzip.sqsh" "$work/k/img.sqsh"
 cp "$src/gzip.sqsh" "$work/f/img.sqsh"
 chmod 0644 "$work/k/img.sqsh" "$work/f/img.sqsh"
 cp "$conf" "$work/plugstack.saved"
-trap 'cp "$work/plugstack.saved" "$conf"; rm -rf "$work"' EXIT
-sed -i "s|\$| mount=kernel kernel_dirs=$work/k|" "$conf"
+kmounts() { grep -c ' /run/husk/kernel' /proc/self/mountinfo || true; }
+kmounts0=$(kmounts)
+# with --linger: until the kernel mounts made here are released (the
+# epilog of the last job), at most the linger and 30 s
+released() {
+	local i
+	[ -n "$linger" ] || return 0
+	for i in $(seq $(((linger + 30) * 5))); do
+		[ "$(kmounts)" -le "$kmounts0" ] && return 0
+		sleep 0.2
+	done
+	echo "kmount.sh: warning: kernel mounts not released $((linger + 30)) s after the last job" >&2
+}
+trap 'released; cp "$work/plugstack.saved" "$conf"; rm -rf "$work"' EXIT
+sed -i "s|\$| mount=kernel kernel_dirs=$work/k${linger:+ kernel_linger=$linger}|" "$conf"
 
 W='for i in $(seq '"$reps"'); do find DATA -type f -exec cat {} + >/dev/null; done'
 cd /tmp

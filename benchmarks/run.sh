@@ -655,7 +655,7 @@ if want kmount && [ "$slurm_ok" = 1 ]; then
 	group kmount
 	log "kmount: mount=kernel beside FUSE and bare srun ($kmount_rounds rounds, $kmount_reps runs a step)"
 	HUSK_SLURM_DIR=$(dirname "$(dirname "$slurm_conf")") HUSK_BENCH_CACHE=$cache "$here/kmount.sh" \
-		-r "$kmount_rounds" -k "$kmount_reps" -u "$user" --raw "$raw" $([ "$quick" = 1 ] && echo --quick --no-warm-up) \
+		-r "$kmount_rounds" -k "$kmount_reps" -u "$user" --raw "$raw" $([ "$quick" = 1 ] && echo --quick --no-warm-up --linger 0) \
 		>"$out/kmount.txt" 2>&1 || { log "kmount.sh failed: $(tail -n 2 "$out/kmount.txt")"; missing kmount "kmount.sh failed: $(tail -n 1 "$out/kmount.txt")"; }
 fi
 
