@@ -153,12 +153,12 @@ if [ "$quick" = 0 ]; then
 	done
 	if [ ${#need[@]} -gt 0 ]; then
 		log "installing ${need[*]}"
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+		apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 	fi
 	# podman where it installs (the report lists it as missing otherwise)
 	if ! command -v podman >/dev/null; then
 		log "installing podman"
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman; } >/dev/null 2>&1 ||
+		{ apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends podman; } >/dev/null 2>&1 ||
 			log "podman did not install"
 	fi
 fi
