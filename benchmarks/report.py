@@ -165,9 +165,12 @@ def markdown(d, rows, meta, missing, walls):
         base = rs[0].get("baseline", "base")
         times = all(k == "time" for k in kinds)
         out += ["## %s: %s%s" % (title, w, "" if times else " (%s)" % "; ".join(KINDS[k] for k in kinds)), ""]
+        # (the floor's and bwrap's columns where a row has them)
+        extra = [(k, n) for k, n in (("x_floor", "x floor (env)"), ("x_bwrap", "x bwrap"))
+                 if times and any(r.get(k) is not None for r in rs)]
         if times:
-            out += ["| tool | as | runs | median | min | max | x %s | x floor (env) | x bwrap |" % base,
-                    "|---|---|---|---|---|---|---|---|---|"]
+            out += ["| tool | as | runs | median | min | max | x %s |" % base + "".join(" %s |" % n for _, n in extra),
+                    "|---|---|---|---|---|---|---|" + "---|" * len(extra)]
         else:
             out += ["| tool | as | measures | runs | median | min | max | x %s |" % base,
                     "|---|---|---|---|---|---|---|---|"]
@@ -180,8 +183,7 @@ def markdown(d, rows, meta, missing, walls):
                 cells.append(KINDS[r["kind"]])
             cells += ["%d" % r["n"], fmt(r["median"], r["unit"]), fmt(r["min"], r["unit"]), fmt(r["max"], r["unit"]),
                       ratio_cell(r, base)]
-            if times:
-                cells += [x(r.get("x_floor")), x(r.get("x_bwrap"))]
+            cells += [x(r.get(k)) for k, _ in extra]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
     pngs = sorted(p for p in os.listdir(d) if p.endswith(".png"))
