@@ -585,6 +585,10 @@ int main(int argc, char **argv)
 	 *   husk step-stop PID */
 	if (strcmp(cmd, "step-start") == 0)
 		return cmd_run(argc - 1, argv + 1, STEP_START);
+	/* the keeper that step-start (and the plugin) fork and exec: not a
+	 * command for users, left out of --help */
+	if (strcmp(cmd, "step-keeper") == 0)
+		return hk_step_keeper_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "step-exec") == 0)
 		return cmd_run(argc - 1, argv + 1, STEP_EXEC);
 	if (strcmp(cmd, "step-stop") == 0)

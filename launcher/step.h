@@ -14,11 +14,21 @@
  * namespaces and the image mount until hk_step_stop(). Returns 0 or -1 with
  * *err; on failure nothing is left behind. */
 int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err);
-/* The same, and the image the keeper opens must be the file want is the
+/* The keeper is a program of its own: forked, it becomes the user and
+ * execs husk ("husk step-keeper"), so that it holds nothing of the
+ * caller's memory (a slurmstepd's). hk_step_start execs the caller's own
+ * binary (/proc/self/exe); hk_step_start_checked the husk binary at the
+ * path husk, and the image the keeper opens must be the file want is the
  * stat of (a caller that checked the file it opened, e.g. against a site's
  * image directories): anything else fails the start. */
 struct stat;
-int hk_step_start_checked(struct hk_container *c, const struct stat *want, pid_t *keeper, hk_err *err);
+int hk_step_start_checked(struct hk_container *c, const struct stat *want, const char *husk, pid_t *keeper,
+			  hk_err *err);
+
+/* husk step-keeper (main.c; argv from "step-keeper" on): the keeper after
+ * its exec. Only hk_step_start's child runs it; anything else is refused
+ * (HK_EXIT_FAIL). Does not return when started so. */
+int hk_step_keeper_main(int argc, char **argv);
 
 /* In the calling (single-threaded) process: enter the keeper's namespaces,
  * go to the working directory, and prepare for exec: *envp gets the

@@ -85,6 +85,10 @@ bool hs_image_is_ref(const char *image, bool exists);
 /* Where a named container's writable layers live: /tmp/husk-UID-named, or
  * the user's own /tmp/husk-UID-named.XXXXXX when another user made that. */
 void hs_named_dir(char *buf, size_t len, uid_t uid);
+/* (srun.c) A husk program the plugin runs: beside it in a build tree
+ * (TOP/.libs/spank_husk.so, TOP/NAME), else installed in the directory
+ * installed (BINDIR for husk, PKGLIBEXECDIR for husk-image). */
+void hs_tool_path(const char *name, const char *installed, char *out, size_t n);
 
 /* ---- entries.c ------------------------------------------------------------ */
 

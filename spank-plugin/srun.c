@@ -82,12 +82,10 @@ int hs_srun_local_user_init(spank_t sp, const struct hs_opts *o)
 	return 0;
 }
 
-/* husk-image: beside the plugin in a build tree (TOP/.libs/spank_husk.so,
- * TOP/husk-image), else installed in PKGLIBEXECDIR. */
-static void image_tool(char *out, size_t n)
+void hs_tool_path(const char *name, const char *installed, char *out, size_t n)
 {
 	Dl_info info;
-	if (dladdr((void *)image_tool, &info) && info.dli_fname && info.dli_fname[0] == '/') {
+	if (dladdr((void *)hs_tool_path, &info) && info.dli_fname && info.dli_fname[0] == '/') {
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof(dir), "%s", info.dli_fname);
 		char *slash = strrchr(dir, '/');
@@ -95,12 +93,12 @@ static void image_tool(char *out, size_t n)
 		size_t len = strlen(dir);
 		if (len > 6 && strcmp(dir + len - 6, "/.libs") == 0) {
 			dir[len - 6] = '\0';
-			snprintf(out, n, "%s/husk-image", dir);
+			snprintf(out, n, "%s/%s", dir, name);
 			if (access(out, X_OK) == 0)
 				return;
 		}
 	}
-	snprintf(out, n, "%s/husk-image", PKGLIBEXECDIR);
+	snprintf(out, n, "%s/%s", installed, name);
 }
 
 /* The cache srun pulls into: plugstack image_cache= (%u: the user), else
@@ -216,7 +214,7 @@ static int make_dirs(char *path)
 static int run_pull(const char *ref, const char *cache, char *out, size_t n)
 {
 	char tool[PATH_MAX];
-	image_tool(tool, sizeof(tool));
+	hs_tool_path("husk-image", PKGLIBEXECDIR, tool, sizeof(tool));
 	size_t ne = 0;
 	while (environ[ne])
 		ne++;

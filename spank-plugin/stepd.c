@@ -289,7 +289,9 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	long long t0 = hk_now_us();
-	if (hk_step_start_checked(c, o->allowed ? &want : NULL, &st.keeper, &err) < 0)
+	char husk[PATH_MAX];
+	hs_tool_path("husk", BINDIR, husk, sizeof(husk));
+	if (hk_step_start_checked(c, o->allowed ? &want : NULL, husk, &st.keeper, &err) < 0)
 		return fail_step("starting the container", &err);
 	hs_acct_step_started(hk_now_us() - t0, (long long)wall.tv_sec * 1000000 + wall.tv_nsec / 1000);
 	if (c->kernel_dirs)
