@@ -196,59 +196,46 @@ static int rule_applies(struct profile *p, json_t *rule, bool *applies)
 	return 0;
 }
 
-static int add_rule(struct profile *p, scmp_filter_ctx ctx, json_t *rule, size_t idx)
+/* A rule's "args": at most 6 conditions into args (*nargs); *same_index
+ * if two are on one argument. */
+static int rule_args(struct profile *p, json_t *rule, struct scmp_arg_cmp *args, unsigned *nargs, bool *same_index)
 {
-	bool applies;
-	if (!json_is_object(rule))
-		return bad(p, "an entry of \"syscalls\" is not an object%s", "");
-	if (rule_applies(p, rule, &applies) < 0)
-		return -1;
-	if (!applies)
-		return 0;
-	json_t *action = json_object_get(rule, "action");
-	if (!json_is_string(action))
-		return bad(p, "a rule has no \"action\" string%s", "");
-	json_t *eret = json_object_get(rule, "errnoRet");
-	if (eret && !json_is_null(eret) && !json_is_integer(eret))
-		return bad(p, "\"errnoRet\" of %s is not a number", json_string_value(action));
-	uint32_t act;
-	if (parse_action(p, json_string_value(action), eret && json_is_integer(eret) ? json_integer_value(eret) : -1,
-			 &act) < 0)
-		return -1;
-
-	struct scmp_arg_cmp args[6];
-	unsigned nargs = 0;
-	bool same_index = false;
 	json_t *jargs = json_object_get(rule, "args");
-	if (jargs && !json_is_null(jargs)) {
-		size_t i;
-		json_t *a;
-		if (!json_is_array(jargs) || json_array_size(jargs) > 6)
-			return bad(p, "\"args\" of a rule is not an array of at most 6%s", "");
-		json_array_foreach(jargs, i, a) {
-			json_t *index = json_object_get(a, "index"), *value = json_object_get(a, "value");
-			json_t *two = json_object_get(a, "valueTwo"), *op = json_object_get(a, "op");
-			enum scmp_compare cmp;
-			if (!json_is_integer(index) || json_integer_value(index) < 0 || json_integer_value(index) > 5)
-				return bad(p, "an argument's \"index\" is not 0 to 5%s", "");
-			if (!json_is_integer(value) || (two && !json_is_null(two) && !json_is_integer(two)))
-				return bad(p, "an argument's \"value\" is not a number%s", "");
-			if (!json_is_string(op) || parse_op(json_string_value(op), &cmp) < 0)
-				return bad(p, "unknown argument operator '%s'",
-					   json_is_string(op) ? json_string_value(op) : "(none)");
-			args[nargs] = (struct scmp_arg_cmp){
-				.arg = (unsigned)json_integer_value(index), .op = cmp,
-				.datum_a = (scmp_datum_t)json_integer_value(value),
-				.datum_b = two && json_is_integer(two) ? (scmp_datum_t)json_integer_value(two) : 0,
-			};
-			for (unsigned j = 0; j < nargs; j++)
-				same_index |= args[j].arg == args[nargs].arg;
-			nargs++;
-		}
+	size_t i;
+	json_t *a;
+	*nargs = 0;
+	*same_index = false;
+	if (jargs == NULL || json_is_null(jargs))
+		return 0;
+	if (!json_is_array(jargs) || json_array_size(jargs) > 6)
+		return bad(p, "\"args\" of a rule is not an array of at most 6%s", "");
+	json_array_foreach(jargs, i, a) {
+		json_t *index = json_object_get(a, "index"), *value = json_object_get(a, "value");
+		json_t *two = json_object_get(a, "valueTwo"), *op = json_object_get(a, "op");
+		enum scmp_compare cmp;
+		if (!json_is_integer(index) || json_integer_value(index) < 0 || json_integer_value(index) > 5)
+			return bad(p, "an argument's \"index\" is not 0 to 5%s", "");
+		if (!json_is_integer(value) || (two && !json_is_null(two) && !json_is_integer(two)))
+			return bad(p, "an argument's \"value\" is not a number%s", "");
+		if (!json_is_string(op) || parse_op(json_string_value(op), &cmp) < 0)
+			return bad(p, "unknown argument operator '%s'", json_is_string(op) ? json_string_value(op) : "(none)");
+		args[*nargs] = (struct scmp_arg_cmp){
+			.arg = (unsigned)json_integer_value(index), .op = cmp,
+			.datum_a = (scmp_datum_t)json_integer_value(value),
+			.datum_b = two && json_is_integer(two) ? (scmp_datum_t)json_integer_value(two) : 0,
+		};
+		for (unsigned j = 0; j < *nargs; j++)
+			*same_index |= args[j].arg == args[*nargs].arg;
+		(*nargs)++;
 	}
-	if (act == p->def)
-		return 0; /* what the default does anyway */
+	return 0;
+}
 
+/* The rule (action act, conditions args) for each system call the rule
+ * names ("names", or "name") that this machine has. */
+static int rule_add_names(struct profile *p, scmp_filter_ctx ctx, json_t *rule, size_t idx, uint32_t act,
+			  struct scmp_arg_cmp *args, unsigned nargs, bool same_index)
+{
 	json_t *names = json_object_get(rule, "names");
 	json_t *one = json_object_get(rule, "name");
 	if (names == NULL && json_is_string(one))
@@ -282,6 +269,35 @@ static int add_rule(struct profile *p, scmp_filter_ctx ctx, json_t *rule, size_t
 		}
 	}
 	return 0;
+}
+
+static int add_rule(struct profile *p, scmp_filter_ctx ctx, json_t *rule, size_t idx)
+{
+	bool applies;
+	if (!json_is_object(rule))
+		return bad(p, "an entry of \"syscalls\" is not an object%s", "");
+	if (rule_applies(p, rule, &applies) < 0)
+		return -1;
+	if (!applies)
+		return 0;
+	json_t *action = json_object_get(rule, "action");
+	if (!json_is_string(action))
+		return bad(p, "a rule has no \"action\" string%s", "");
+	json_t *eret = json_object_get(rule, "errnoRet");
+	if (eret && !json_is_null(eret) && !json_is_integer(eret))
+		return bad(p, "\"errnoRet\" of %s is not a number", json_string_value(action));
+	uint32_t act;
+	if (parse_action(p, json_string_value(action), eret && json_is_integer(eret) ? json_integer_value(eret) : -1,
+			 &act) < 0)
+		return -1;
+	struct scmp_arg_cmp args[6];
+	unsigned nargs;
+	bool same_index;
+	if (rule_args(p, rule, args, &nargs, &same_index) < 0)
+		return -1;
+	if (act == p->def)
+		return 0; /* what the default does anyway */
+	return rule_add_names(p, ctx, rule, idx, act, args, nargs, same_index);
 }
 
 static int add_arches(struct profile *p, scmp_filter_ctx ctx, json_t *prof)
@@ -368,6 +384,45 @@ static int export(struct profile *p, scmp_filter_ctx ctx, struct hk_filter *f)
 	return 0;
 }
 
+/* The profile's "defaultErrnoRet" and "defaultAction" into p. */
+static int profile_default(struct profile *p, json_t *prof)
+{
+	if (!json_is_object(prof))
+		return bad(p, "not a JSON object%s", "");
+	json_t *derr = json_object_get(prof, "defaultErrnoRet");
+	if (derr && !json_is_null(derr)) {
+		if (!json_is_integer(derr) || json_integer_value(derr) < 0 || json_integer_value(derr) > 4095)
+			return bad(p, "\"defaultErrnoRet\" is not an errno number%s", "");
+		p->default_errno = (int)json_integer_value(derr);
+	}
+	json_t *def = json_object_get(prof, "defaultAction");
+	if (!json_is_string(def))
+		return bad(p, "no \"defaultAction\" string%s", "");
+	return parse_action(p, json_string_value(def), -1, &p->def);
+}
+
+/* The profile's architectures, flags and rules into ctx. */
+static int profile_rules(struct profile *p, scmp_filter_ctx ctx, json_t *prof, unsigned *flags)
+{
+	/* husk sets no_new_privs itself, just before loading */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	/* a tree of system calls loads faster than a list (seccomp-rules.c) */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (add_arches(p, ctx, prof) < 0 || parse_flags(p, prof, ctx, flags) < 0)
+		return -1;
+	json_t *calls = json_object_get(prof, "syscalls");
+	if (calls == NULL || json_is_null(calls))
+		return 0;
+	if (!json_is_array(calls))
+		return bad(p, "\"syscalls\" is not an array%s", "");
+	size_t i;
+	json_t *rule;
+	json_array_foreach(calls, i, rule)
+		if (add_rule(p, ctx, rule, i) < 0)
+			return -1;
+	return 0;
+}
+
 int hk_seccomp_profile(const char *path, bool root, struct hk_filter *f, hk_err *err)
 {
 	struct profile p = { .path = path, .root = root, .err = err, .default_errno = EPERM };
@@ -384,52 +439,14 @@ int hk_seccomp_profile(const char *path, bool root, struct hk_filter *f, hk_err 
 	json_t *prof = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (prof == NULL)
 		return hk_fail_in(err, HK_IN_SECCOMP, 0, "%s: line %d: %s", path, jerr.line, jerr.text);
-	int ret = -1;
+	int ret = profile_default(&p, prof);
 	scmp_filter_ctx ctx = NULL;
-	if (!json_is_object(prof)) {
-		bad(&p, "not a JSON object%s", "");
-		goto out;
-	}
-	json_t *derr = json_object_get(prof, "defaultErrnoRet");
-	if (derr && !json_is_null(derr)) {
-		if (!json_is_integer(derr) || json_integer_value(derr) < 0 || json_integer_value(derr) > 4095) {
-			bad(&p, "\"defaultErrnoRet\" is not an errno number%s", "");
-			goto out;
-		}
-		p.default_errno = (int)json_integer_value(derr);
-	}
-	json_t *def = json_object_get(prof, "defaultAction");
-	if (!json_is_string(def)) {
-		bad(&p, "no \"defaultAction\" string%s", "");
-		goto out;
-	}
-	if (parse_action(&p, json_string_value(def), -1, &p.def) < 0)
-		goto out;
-	ctx = seccomp_init(p.def);
-	if (ctx == NULL) {
-		hk_fail_in(err, HK_IN_SECCOMP, ENOMEM, "%s", path);
-		goto out;
-	}
-	/* husk sets no_new_privs itself, just before loading */
-	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	/* a tree of system calls loads faster than a list (seccomp-rules.c) */
-	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-	if (add_arches(&p, ctx, prof) < 0 || parse_flags(&p, prof, ctx, &f->flags) < 0)
-		goto out;
-	json_t *calls = json_object_get(prof, "syscalls");
-	if (calls && !json_is_null(calls)) {
-		if (!json_is_array(calls)) {
-			bad(&p, "\"syscalls\" is not an array%s", "");
-			goto out;
-		}
-		size_t i;
-		json_t *rule;
-		json_array_foreach(calls, i, rule)
-			if (add_rule(&p, ctx, rule, i) < 0)
-				goto out;
-	}
-	ret = export(&p, ctx, f);
-out:
+	if (ret == 0 && (ctx = seccomp_init(p.def)) == NULL)
+		ret = hk_fail_in(err, HK_IN_SECCOMP, ENOMEM, "%s", path);
+	if (ret == 0 && profile_rules(&p, ctx, prof, &f->flags) == 0)
+		ret = export(&p, ctx, f);
+	else
+		ret = -1;
 	if (ctx)
 		seccomp_release(ctx);
 	json_decref(prof);
