@@ -16,30 +16,29 @@ fds() { awk '$(NF-1) == "->" { print $(NF-2) }' <<<"$out" | sort -n | paste -sd'
 inner='ls -l /proc/$$/fd
 ls /proc/self/fd/5/ 2>/dev/null; cat /proc/self/fd/5/husk-0232-marker 2>/dev/null
 echo x > /proc/self/fd/5/husk-0232-written 2>/dev/null && echo WROTE; true'
+# home_closed HOW: the last run ($inner) passed, with only 0-2 open in the
+# container, and neither read nor wrote the home through the descriptor
+# the caller left open (HOW)
+home_closed()
+{
+	expect_status 0
+	expect_stdout_not_contains husk-0232-marker
+	expect_stdout_not_contains "in the home"
+	expect_stdout_not_contains WROTE
+	[ "$(fds)" = "0 1 2" ] || { fail "$1: descriptors other than 0 1 2 in the container: $(fds)"; _show; }
+	[ ! -e "$USER_HOME/husk-0232-written" ] || fail "the container wrote into the home through $1"
+}
 run_user sh -c 'exec 5<"$HOME"; exec "$0" run --no-home --read-only --net=none "$1" -- sh -c "$2"' \
 	"$HUSK" "$IMG/demo.sqsh" "$inner"
-expect_status 0
-expect_stdout_not_contains husk-0232-marker
-expect_stdout_not_contains "in the home"
-expect_stdout_not_contains WROTE
-[ "$(fds)" = "0 1 2" ] || { fail "descriptors other than 0 1 2 in the container: $(fds)"; _show; }
-[ ! -e "$USER_HOME/husk-0232-written" ] || fail "the container wrote into the home through descriptor 5"
+home_closed "descriptor 5"
 
 # an O_PATH descriptor of the home (no read or write of its own, but a
 # way in through /proc/self/fd) does not pass either
 if command -v python3 >/dev/null; then
-	as_user python3 -c 'import os, sys
+	run_user python3 -c 'import os, sys
 os.dup2(os.open(os.environ["HOME"], os.O_PATH | os.O_DIRECTORY), 5)
-os.execv(sys.argv[1], sys.argv[1:])' "$HUSK" run --no-home --read-only --net=none "$IMG/demo.sqsh" -- sh -c "$inner" \
-		>"$_lib_tmp/out" 2>"$_lib_tmp/err"
-	status=$?
-	out=$(cat "$_lib_tmp/out")
-	err=$(cat "$_lib_tmp/err")
-	expect_status 0
-	expect_stdout_not_contains husk-0232-marker
-	expect_stdout_not_contains WROTE
-	[ "$(fds)" = "0 1 2" ] || { fail "O_PATH: descriptors other than 0 1 2 in the container: $(fds)"; _show; }
-	[ ! -e "$USER_HOME/husk-0232-written" ] || fail "the container wrote into the home through an O_PATH descriptor"
+os.execv(sys.argv[1], sys.argv[1:])' "$HUSK" run --no-home --read-only --net=none "$IMG/demo.sqsh" -- sh -c "$inner"
+	home_closed "an O_PATH descriptor"
 fi
 
 # --preserve-fds 1: descriptor 3 passes, 4 does not
