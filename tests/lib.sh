@@ -215,6 +215,41 @@ bg_finish()
 	err=$(cat "$_lib_tmp/bg.err")
 }
 
+# --- containers that overlap ------------------------------------------------
+
+# Containers that must run at the same time, however slowly a loaded machine
+# starts them, wait at a gate (a FIFO in the test directory, their cwd):
+#   gate_open                 make the gate, shut (this shell holds it open)
+#   sh -c "$(gate_wait NAME)" in a container: mark up.NAME in the cwd, then
+#                             wait until the gate opens (60 s at most: then
+#                             status 124); more commands may follow it
+#   gate_up N SECONDS         until N up.* marks (or SECONDS); $gate_ups
+#   gate_release              open it: every waiting container goes on
+# Start the containers with husk_bg or "_as_user_exec ... &", which close
+# the gate's descriptor, not "as_user ... &", whose subshell keeps it.
+gate_open()
+{
+	rm -f gate up.*
+	mkfifo -m 0600 gate && chown "$HUSK_USER" gate
+	exec {_gate}<>gate
+}
+gate_wait() { echo "exec 3<gate; touch up.$1; timeout 60 cat <&3"; }
+gate_up()
+{
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		gate_ups=$(find . -maxdepth 1 -name 'up.*' | wc -l)
+		[ "$gate_ups" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+gate_release()
+{
+	exec {_gate}>&-
+	rm -f gate up.*
+}
+
 # --- assertions -------------------------------------------------------------
 
 # fail MESSAGE: record a failed check (the test goes on).

@@ -11,23 +11,18 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # the user's live holder (not one that exited and waits to be reaped)
 holder_pid() { pgrep -u "$USER_UID" -x -r S,R husk-holder; }
 
-# containers N [CMD]: start N containers at once; each says it is up (the
-# file up.I in the test directory, its cwd) and then holds the mount until
-# the gate, a FIFO, closes. Once every one is up or has ended (or after 60
-# s), sets peak (how many were up at once), runs CMD, and opens the gate;
-# then ok (how many exited 0) and refused (how husk turned the others away,
-# and why). So they overlap however slowly they start.
-# The gate's writer is the test's alone: the containers start through
-# _as_user_exec, which closes every descriptor above 2 before husk runs.
+# containers N [CMD]: start N containers at once; each holds the mount at
+# the gate (tests/lib.sh) until all are up or have ended (60 s at most), so
+# they overlap however slowly they start. Then peak (how many were up at
+# once), CMD, the gate opened; ok (how many exited 0) and refused (how husk
+# turned the others away, and why).
 containers()
 {
-	local i n up gate
-	rm -f st.* err.* up.* gate
-	mkfifo -m 0600 gate && chown "$HUSK_USER" gate
-	exec {gate}<>gate
+	local i n up
+	rm -f st.* err.*
+	gate_open
 	for ((i = 0; i < $1; i++)); do
-		_as_user_exec sh -c "$HUSK run --linger 30 $IMG/demo.sqsh -- \
-			sh -c 'exec 3<gate; touch up.$i; exec timeout 60 cat <&3' 2>err.$i; echo \$? >st.$i" </dev/null &
+		_as_user_exec sh -c "$HUSK run --linger 30 $IMG/demo.sqsh -- sh -c '$(gate_wait $i)' 2>err.$i; echo \$? >st.$i" </dev/null &
 	done
 	for ((n = 0; n < 600; n++)); do
 		up=0
@@ -38,11 +33,10 @@ containers()
 	peak=0
 	for ((i = 0; i < $1; i++)); do [ -e "up.$i" ] && [ ! -e "st.$i" ] && peak=$((peak + 1)); done
 	${2:-true}
-	exec {gate}>&-
+	gate_release
 	wait
 	ok=$(grep -lx 0 st.* | wc -l)
 	refused=$(cat err.* | grep -m1 'descriptor limit')
-	rm -f gate
 }
 
 as_user sh -c "ulimit -Sn 16; exec $HUSK run --linger 30 $IMG/demo.sqsh -- true"
@@ -69,4 +63,4 @@ after=$(cpu_ticks "$holder")
 [[ $refused == *"mount holder (pid $holder) serves"* ]] || fail "the runs it could not serve were not told why: '$refused'"
 [ "$quiet" -lt 50 ] || fail "the holder at its limit used $quiet ticks of CPU in 2 s with nothing to do: spinning"
 [ $((after - before)) -lt 100 ] || fail "the holder used $((after - before)) ticks of CPU to serve 26 starts: spinning"
-rm -f st.* err.* up.*
+rm -f st.* err.*

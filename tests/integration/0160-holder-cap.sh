@@ -27,15 +27,18 @@ sleep 0.5
 [ -z "$(holder_of a)" ] || fail "the oldest idle holder (a.sqsh) was not the one released"
 [ -n "$(holder_of b)" ] && [ -n "$(holder_of c)" ] || fail "holders of b.sqsh and c.sqsh expected: $(husk_as_user ps)"
 
-# b and c in use: a runs, with a holder that goes with its container
-husk_bg "$conf" run --linger 60 "$PWD/b.sqsh" -- sleep 3
-as_user "$HUSK" run --linger 60 "$PWD/c.sqsh" -- sleep 3 &
-sleep 1
+# b and c in use (their containers hold at the gate, tests/lib.sh): a
+# runs, with a holder that goes with its container
+gate_open
+husk_bg "$conf" run --linger 60 "$PWD/b.sqsh" -- sh -c "$(gate_wait b)"
+_as_user_exec "$HUSK" run --linger 60 "$PWD/c.sqsh" -- sh -c "$(gate_wait c)" </dev/null &
+gate_up 2 60 || fail "the containers of b.sqsh and c.sqsh did not start: $gate_ups up"
 run_husk "$conf" run --linger 60 "$PWD/a.sqsh" -- cat /etc/image-marker
 expect_status 0
 expect_stdout_is "this file is in the image"
 sleep 0.5
 [ -z "$(holder_of a)" ] || fail "a holder beyond max_holders lingers after its container"
+gate_release
 bg_finish 10
 wait
 rm -f a.sqsh b.sqsh c.sqsh husk.conf
