@@ -16,13 +16,14 @@
 set -uo pipefail
 . "$(dirname "$0")/../suite.sh"
 cd "$top" || exit 1
-host=1 vm=1 cases=()
+host=1 vm=1 cases=() named=0
 for a in "$@"; do
 	case $a in
 	--no-host) host=0 ;;
 	--no-vm) vm=0 ;;
 	-*) echo "run-suite.sh: unknown option $a" >&2; exit 2 ;;
 	*)
+		named=1
 		if sh tests/cgroup/cases.sh --list | grep -qx -- "${a//-/_}"; then
 			cases+=("${a//-/_}")
 		else
@@ -32,7 +33,8 @@ for a in "$@"; do
 	esac
 done
 [ ${#cases[@]} -eq 0 ] || export CASES="${cases[*]}"
-[ $# -eq 0 ] || [ ${#cases[@]} -gt 0 ] || { host=0; vm=0; }
+# cases named, but none of them known: nothing to run (each counted failed)
+[ $named = 0 ] || [ ${#cases[@]} -gt 0 ] || { host=0; vm=0; }
 
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
