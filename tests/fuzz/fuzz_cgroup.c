@@ -14,18 +14,12 @@
 
 #include "cgroup.h"
 #include "err.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
-	static char path[64];
-	if (fd < 0) {
-		if ((fd = memfd_create("topology.xml", MFD_CLOEXEC)) < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
+	const char *path;
+	fuzz_file("topology.xml", data, size, &path);
 	hk_err err = NULL;
 	char *line = strndup((const char *)data, size);
 	if (line) {

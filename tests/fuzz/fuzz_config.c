@@ -14,19 +14,17 @@
 
 #include "container.h"
 #include "err.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
-	static char path[64];
-	if (fd < 0) {
-		if ((fd = memfd_create("husk.conf", MFD_CLOEXEC)) < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	const char *path;
+	fuzz_file("husk.conf", data, size, &path);
+	static int set;
+	if (!set) {
 		setenv("HUSK_CONFIG", path, 1);
+		set = 1;
 	}
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
 	struct hk_container c;
 	hk_err err = NULL;
 	memset(&c, 0, sizeof(c));

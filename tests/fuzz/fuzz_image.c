@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "sqfs.h"
 
 #define MAX_DEPTH 8
@@ -119,11 +120,7 @@ static void visit(struct walk *w, uint64_t ref, int type)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
-	if (fd < 0 && (fd = memfd_create("image", MFD_CLOEXEC)) < 0)
-		abort();
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
+	int fd = fuzz_file("image", data, size, NULL);
 
 	struct img_sqfs *fs;
 	char why[200];
