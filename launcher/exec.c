@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <stdio.h>
@@ -186,11 +187,9 @@ static void new_session_keyring(const struct hk_container *c)
 		hk_debug("no session keyring of its own: %s", strerror(errno));
 }
 
-int hk_exec_prepare(const struct hk_container *c, const struct hk_meta *meta, char ***envp, hk_err *err)
+/* hk_exec_prepare after the environment is built (*envp). */
+static int exec_restrict(const struct hk_container *c, char ***envp, hk_err *err)
 {
-	*envp = build_env(c, meta);
-	if (*envp == NULL)
-		return hk_fail(err, ENOMEM, "building the environment");
 	if (drop_caps(c->root) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return hk_fail(err, errno, "dropping privileges");
 	if (hk_devices_exec(c, envp, err) < 0)
@@ -199,6 +198,14 @@ int hk_exec_prepare(const struct hk_container *c, const struct hk_meta *meta, ch
 	if (!seccomp_unconfined(c) && hk_seccomp_load(c->filter, err) < 0)
 		return -1;
 	return 0;
+}
+
+int hk_exec_prepare(const struct hk_container *c, const struct hk_meta *meta, char ***envp, hk_err *err)
+{
+	*envp = build_env(c, meta);
+	if (*envp == NULL)
+		return hk_fail(err, ENOMEM, "building the environment");
+	return exec_restrict(c, envp, err);
 }
 
 int hk_enter_workdir(const struct hk_container *c, const struct hk_meta *meta, hk_err *err)
@@ -235,33 +242,78 @@ static int close_descriptors(const struct hk_container *c)
 	return (int)syscall(SYS_close_range, from, ~0U, 0);
 }
 
-__attribute__((noreturn)) static void exec_program(const struct hk_container *c,
-						   const struct hk_meta *meta, char **argv)
+/* What the program's process needs from pid 1: it may share pid 1's
+ * memory (spawn_program), so it gets everything ready-made. */
+struct program {
+	const struct hk_container *c;
+	char **argv, **env;
+};
+
+/* In the program's process: signals, descriptors, privileges, the seccomp
+ * filter, exec. Only system calls and the error printer: with
+ * CLONE_VM|CLONE_VFORK, pid 1 waits in the same memory until the exec. */
+__attribute__((noreturn)) static void exec_program(struct program *p)
 {
+	const struct hk_container *c = p->c;
 	sigset_t none;
-	char **env;
 	hk_err err = NULL;
 
+	/* not husk-init (pid 1 took the name before it started us) until
+	 * the exec names us */
+	prctl(PR_SET_NAME, "husk");
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (close_descriptors(c) < 0) {
 		hk_log(HK_LOG_ERROR, "closing descriptors: %s", strerror(errno));
 		_exit(HK_EXIT_FAIL);
 	}
-	if (hk_exec_prepare(c, meta, &env, &err) < 0) {
+	if (exec_restrict(c, &p->env, &err) < 0) {
 		hk_err_print(err);
 		_exit(HK_EXIT_FAIL);
 	}
-	environ = env;
-	hk_debug("exec %s", argv[0]);
-	execvp(argv[0], argv);
+	environ = p->env; /* execvp searches the container's PATH */
+	hk_debug("exec %s", p->argv[0]);
+	execvp(p->argv[0], p->argv);
 	int e = errno;
 	if (e == ENOENT || e == ENOTDIR) {
-		hk_log(HK_LOG_ERROR, "%s: command not found in the container", argv[0]);
+		hk_log(HK_LOG_ERROR, "%s: command not found in the container", p->argv[0]);
 		_exit(HK_EXIT_NOTFOUND);
 	}
-	hk_log(HK_LOG_ERROR, "%s: cannot execute: %s", argv[0], strerror(e));
+	hk_log(HK_LOG_ERROR, "%s: cannot execute: %s", p->argv[0], strerror(e));
 	_exit(HK_EXIT_NOEXEC);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HK_EXEC_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HK_EXEC_FORK 1
+#endif
+#endif
+
+static int program_main(void *arg)
+{
+	exec_program(arg);
+}
+
+/* The program's process, as pid 1's child. A fork would copy pid 1's
+ * address space only for the exec to throw it away, and make every page
+ * either of them writes next a copy-on-write fault: instead the child
+ * shares pid 1's memory (CLONE_VM) and pid 1 sleeps (CLONE_VFORK) until
+ * the exec (or _exit), as posix_spawn does. Not so where the child forks
+ * itself (a CDI update-ldcache hook runs ldconfig) or under
+ * AddressSanitizer, which can not follow a second stack in one memory. */
+static pid_t spawn_program(struct program *p)
+{
+#ifndef HK_EXEC_FORK
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	if (p->c->cdi.nhooks == 0)
+		return clone(program_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, p);
+#endif
+	pid_t pid = fork();
+	if (pid == 0)
+		exec_program(p);
+	return pid;
 }
 
 char **hk_program_argv(const struct hk_container *c, const struct hk_meta *meta)
@@ -329,18 +381,23 @@ __attribute__((noreturn)) void hk_container_init(const struct hk_container *c,
 	if (c->host_pid)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	new_session_keyring(c);
-	pid = fork();
+	/* named before the program starts: with CLONE_VFORK, pid 1 sleeps
+	 * until the program's exec, and should be known by then */
+	prctl(PR_SET_NAME, "husk-init");
+	struct program prog = { .c = c, .argv = argv, .env = build_env(c, meta) };
+	if (prog.env == NULL) {
+		hk_fail(&err, ENOMEM, "building the environment");
+		goto fail;
+	}
+	pid = spawn_program(&prog);
 	if (pid < 0) {
 		hk_fail(&err, errno, "starting the program");
 		goto fail;
 	}
-	if (pid == 0)
-		exec_program(c, meta, argv);
 	hk_chan_ok(report, hk_now_us()); /* for the accounting: the program starts now */
 	/* pid 1 holds nothing of the caller's either */
 	syscall(SYS_close_range, 3U, ~0U, 0);
 
-	prctl(PR_SET_NAME, "husk-init");
 	hk_forward_sigset(&set);
 	int status = hk_supervise(pid, -1, &set, NULL);
 	if (c->host_pid)
