@@ -331,9 +331,95 @@ static int prepare_identity(const struct hk_container *c, const char *stage, hk_
 	return 0;
 }
 
+/* One directory of the layer, with the image's mode where the image has
+ * it (the owner is the mount's, as the image's root files show), else
+ * 0755 as a container's mkdir makes it. */
+static int layer_mkdir(int layerfd, int imgfd, const char *path)
+{
+	struct stat st;
+	mode_t mode = fstatat(imgfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode & 07777 : 0755;
+	if (mkdirat(layerfd, path, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return fchmodat(layerfd, path, mode, 0);
+}
+
+/* Make path (absolute, resolved) in the layer as far as the image lets:
+ * each component the image has must be a real directory (a symlink or a
+ * file there ends it: the container's bind resolves those itself, in its
+ * root); those it lacks are made as a container's mkdir would make them. */
+static void layer_path(int layerfd, int imgfd, const char *path)
+{
+	char buf[4096];
+	struct stat st;
+	bool in_image = true;
+	if (path[0] != '/' || strlen(path) >= sizeof(buf) || strstr(path, "/.") || strstr(path, "//"))
+		return;
+	snprintf(buf, sizeof(buf), "%s", path + 1);
+	for (char *p = buf; *p;) {
+		char *slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		if (in_image && fstatat(imgfd, buf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (!S_ISDIR(st.st_mode))
+				return;
+		} else {
+			in_image = false;
+		}
+		if (layer_mkdir(layerfd, imgfd, buf) < 0)
+			return;
+		if (!slash)
+			break;
+		*slash = '/';
+		p = slash + 1;
+	}
+}
+
+/* STAGE/layer: a lower layer over the image for every overlay root of
+ * this mount, made once: etc/passwd and etc/group (links to STAGE/passwd
+ * and STAGE/group) and the mount points of the home and working
+ * directories. A container then binds neither file (no copy, two mounts
+ * fewer to make and to tear down) and makes no mount point, which in the
+ * overlay would copy /home up through FUSE. Only where the image's /etc is
+ * a real directory: a layer's directory would hide a symlink's target. */
+static int prepare_layer(const struct hk_container *c, const char *stage, hk_err *err)
+{
+	static const char *const names[2] = { "passwd", "group" };
+	char path[4200];
+	struct stat st;
+	if (mkdir(stage_path(stage, path, sizeof(path), "layer"), 0755) < 0)
+		return hk_fail(err, errno, "preparing the container layer");
+	cleanup_close int layerfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int imgfd = open(stage_path(stage, path, sizeof(path), "img"), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int stagefd = open(stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (layerfd < 0 || imgfd < 0 || stagefd < 0)
+		return hk_fail(err, errno, "preparing the container layer");
+	bool etc = fstatat(imgfd, "etc", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	for (int i = 0; etc && i < 2; i++) {
+		char dst[32];
+		if (faccessat(stagefd, names[i], F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* the image has the caller already */
+		snprintf(dst, sizeof(dst), "etc/%s", names[i]);
+		if (layer_mkdir(layerfd, imgfd, "etc") < 0 || linkat(stagefd, names[i], layerfd, dst, 0) < 0)
+			return hk_fail(err, errno, "preparing the container layer's /etc/%s", names[i]);
+	}
+	for (size_t i = 0; i < c->nbinds; i++) {
+		const struct hk_bind *b = &c->binds[i];
+		if (b->optional && b->real && stat(b->real, &st) == 0 && S_ISDIR(st.st_mode))
+			layer_path(layerfd, imgfd, b->dst);
+	}
+	/* a mount of its own (overlay refuses a layer on the stage, which
+	 * containers make unbindable), read-only: no container changes it */
+	stage_path(stage, path, sizeof(path), "layer");
+	if (mount(path, path, NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_SAFE, NULL) < 0)
+		return hk_fail(err, errno, "mounting the container layer");
+	return 0;
+}
+
 int rootfs_prepare(void *c, const char *stage, hk_err *err)
 {
-	if (prepare_dev(stage, err) < 0 || prepare_identity(c, stage, err) < 0)
+	if (prepare_dev(stage, err) < 0 || prepare_identity(c, stage, err) < 0 ||
+	    prepare_layer(c, stage, err) < 0)
 		return -1;
 	return 0;
 }
@@ -341,12 +427,16 @@ int rootfs_prepare(void *c, const char *stage, hk_err *err)
 /* Each container gets its own copy of STAGE/passwd and STAGE/group in its
  * scratch tmpfs (writes stay in the container), bound over /etc. */
 static int add_identity(int rootfd, const char *stage, const char *ctr, const struct hk_container *c,
-			hk_err *err)
+			bool layered, hk_err *err)
 {
 	static const char *const names[2] = { "passwd", "group" };
 	char src[4200], copy[4300], dst[32];
 
 	for (int i = 0; i < 2; i++) {
+		/* the overlay's lower layer has it (prepare_layer): nothing to do */
+		snprintf(dst, sizeof(dst), "layer/etc/%s", names[i]);
+		if (layered && faccessat(AT_FDCWD, stage_path(stage, src, sizeof(src), dst), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
 		cleanup_close int in = open(stage_path(stage, src, sizeof(src), names[i]), O_RDONLY | O_CLOEXEC);
 		if (in < 0)
 			continue; /* the image has the caller already */
@@ -472,9 +562,9 @@ static int pivot(const char *root, hk_err *err)
  * layer does) and the root, an overlay on STAGE/img; with --read-only the
  * root is STAGE/img itself. Fills root (rootlen bytes). */
 static int make_root(const struct hk_container *c, const char *stage, const char *ctr, const char *imgdir,
-		     char *root, size_t rootlen, hk_err *err)
+		     char *root, size_t rootlen, bool *layered, hk_err *err)
 {
-	char p1[4300], p2[4300], opts[13000], buf[13100];
+	char p1[4300], p2[4300], opts[17400], buf[17500], layer[4300];
 	/* The stage (img, dev, passwd, group, every container's scratch) is
 	 * shared by every container of this mount and must stay out of all of
 	 * them: a recursive bind of an ancestor (cwd /tmp, -b /run/user/UID)
@@ -497,12 +587,21 @@ static int make_root(const struct hk_container *c, const char *stage, const char
 	if ((mkdir(p1, 0755) < 0 && (errno != EEXIST || !c->layer)) ||
 	    (mkdir(p2, 0755) < 0 && (errno != EEXIST || !c->layer)) || mkdir(root, 0755) < 0)
 		return hk_fail(err, errno, "preparing the overlay");
-	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", imgdir, p1, p2);
-	snprintf(buf, sizeof(buf), "%s,userxattr", opts);
-	if (mount("overlay", root, "overlay", MS_SAFE, buf) < 0 &&
-	    mount("overlay", root, "overlay", MS_SAFE, opts) < 0)
-		return hk_fail(err, errno, "mounting the writable overlay on the image");
-	return 0;
+	/* STAGE/layer (prepare_layer) over the image, but not under a named
+	 * container's kept upper layer (its own /etc files would win); a
+	 * holder of an older husk has no layer */
+	*layered = c->layer == NULL;
+	snprintf(layer, sizeof(layer), "%s/layer:", stage);
+	for (;;) {
+		snprintf(opts, sizeof(opts), "lowerdir=%s%s,upperdir=%s,workdir=%s", *layered ? layer : "", imgdir, p1, p2);
+		snprintf(buf, sizeof(buf), "%s,userxattr", opts);
+		if (mount("overlay", root, "overlay", MS_SAFE, buf) == 0 ||
+		    mount("overlay", root, "overlay", MS_SAFE, opts) == 0)
+			return 0;
+		if (!*layered || errno != ENOENT)
+			return hk_fail(err, errno, "mounting the writable overlay on the image");
+		*layered = false;
+	}
 }
 
 /* /proc (the host's with --pid=host), /dev, /sys (read-only) and /tmp. */
@@ -559,10 +658,11 @@ static int bind_all(int rootfd, const struct hk_container *c, const char *stage,
 int rootfs_enter(const struct hk_container *c, const char *stage, struct hk_meta *meta, hk_err *err)
 {
 	char ctr[4200], imgdir[4200], root[4300];
+	bool layered = false;
 
 	snprintf(ctr, sizeof(ctr), "%s/ctr", stage);
 	snprintf(imgdir, sizeof(imgdir), "%s/img", stage);
-	if (make_root(c, stage, ctr, imgdir, root, sizeof(root), err) < 0)
+	if (make_root(c, stage, ctr, imgdir, root, sizeof(root), &layered, err) < 0)
 		return -1;
 	cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -572,7 +672,7 @@ int rootfs_enter(const struct hk_container *c, const char *stage, struct hk_meta
 	if (hk_devices_bind(rootfd, c, err) < 0)
 		return -1;
 	hk_debug("binds done");
-	if (add_identity(rootfd, stage, ctr, c, err) < 0)
+	if (add_identity(rootfd, stage, ctr, c, layered, err) < 0)
 		return -1;
 	hk_debug("passwd and group done");
 	if (rootfs_load_meta(rootfd, meta, err) < 0)
