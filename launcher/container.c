@@ -205,6 +205,26 @@ static char *escaped(const char *s)
 	return out;
 }
 
+int hk_container_user(struct hk_container *c, hk_err *err)
+{
+	if (c->user == NULL) {
+		struct passwd *pw = getpwuid(c->uid);
+		if (pw)
+			c->user = strdup(pw->pw_name);
+		else if (asprintf(&c->user, "user%u", (unsigned)c->uid) < 0)
+			c->user = NULL;
+		if (c->user == NULL)
+			return hk_fail(err, ENOMEM, "resolving the caller");
+	}
+	/* as the home directory (hk_container_resolve_for) */
+	if (!c->root && strpbrk(c->user, "\n:")) {
+		cleanup_free char *shown = escaped(c->user);
+		return hk_fail(err, 0, "user name %s: has a newline or ':', which the container's /etc/passwd "
+			       "can not hold", shown ? shown : "");
+	}
+	return 0;
+}
+
 int hk_container_resolve(struct hk_container *c, hk_err *err)
 {
 	char buf[PATH_MAX];
@@ -223,29 +243,29 @@ int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const
 
 	c->uid = uid;
 	c->gid = gid;
-	pw = getpwuid(c->uid);
-	if (pw)
-		c->user = strdup(pw->pw_name);
-	else if (asprintf(&c->user, "user%u", (unsigned)c->uid) < 0)
-		c->user = NULL;
-	if (home == NULL || home[0] != '/')
+	/* the password database only without a usable HOME: the user name
+	 * is looked up when a mount's /etc/passwd is made (hk_container_user),
+	 * not at every start */
+	if (home == NULL || home[0] != '/') {
+		pw = getpwuid(c->uid);
 		home = pw ? pw->pw_dir : "/";
+		if (pw && (c->user = strdup(pw->pw_name)) == NULL)
+			return hk_fail(err, ENOMEM, "resolving the caller");
+	}
 	if (realpath(home, buf))
 		c->home = strdup(buf);
 	else
 		c->home = strdup(home);
 	if (cwd && realpath(cwd, buf))
 		c->cwd = strdup(buf);
-	if (!c->user || !c->home)
+	if (!c->home)
 		return hk_fail(err, ENOMEM, "resolving the caller");
-	/* they become fields of a line of the container's /etc/passwd: a
+	/* it becomes a field of a line of the container's /etc/passwd: a
 	 * newline would add a line (another user), a ':' shift the fields */
-	if (!c->root && (strpbrk(c->home, "\n:") || strpbrk(c->user, "\n:"))) {
-		bool home = strpbrk(c->home, "\n:") != NULL;
-		cleanup_free char *shown = escaped(home ? c->home : c->user);
-		return hk_fail(err, 0, "%s %s: has a newline or ':', which the container's /etc/passwd can not hold%s",
-			       home ? "home directory" : "user name", shown ? shown : "",
-			       home ? " (set HOME to a path without them)" : "");
+	if (!c->root && strpbrk(c->home, "\n:")) {
+		cleanup_free char *shown = escaped(c->home);
+		return hk_fail(err, 0, "home directory %s: has a newline or ':', which the container's /etc/passwd "
+			       "can not hold (set HOME to a path without them)", shown ? shown : "");
 	}
 	if (c->workdir && c->workdir[0] != '/')
 		return hk_fail_in(err, HK_IN_WORKDIR, 0, "%s: not an absolute path", c->workdir);

@@ -97,7 +97,7 @@ struct hk_container {
 	/* filled in by hk_container_resolve() */
 	uid_t uid;
 	gid_t gid;
-	char *user;
+	char *user;             /* NULL until hk_container_user */
 	char *home;
 	char *cwd;
 	bool cwd_bound;         /* cwd is bound (itself, or inside the bound home) */
@@ -131,6 +131,12 @@ unsigned long long hk_tmpfs_bytes(const struct hk_container *c, const struct hk_
 /* Fill in the caller's identity, home and cwd; add the home and cwd binds;
  * check every bind source (as the caller) and open it. Returns 0 or -1. */
 int hk_container_resolve(struct hk_container *c, hk_err *err);
+
+/* The caller's user name into c->user (the password database's, else
+ * "userUID"), checked for the container's /etc/passwd. Looked up only when
+ * a mount's /etc/passwd is made (rootfs_prepare), not at every start.
+ * Returns 0 or -1 with *err. */
+int hk_container_user(struct hk_container *c, hk_err *err);
 
 /* The same for another user than the caller (the Slurm plugin, for the
  * job's user): home NULL means the user's from the password database. */

@@ -418,7 +418,9 @@ static int prepare_layer(const struct hk_container *c, const char *stage, hk_err
 
 int rootfs_prepare(void *c, const char *stage, hk_err *err)
 {
-	if (prepare_dev(stage, err) < 0 || prepare_identity(c, stage, err) < 0 ||
+	/* the caller's name for /etc/passwd (a --root container's is root) */
+	if ((!((struct hk_container *)c)->root && hk_container_user(c, err) < 0) || prepare_dev(stage, err) < 0 ||
+	    prepare_identity(c, stage, err) < 0 ||
 	    prepare_layer(c, stage, err) < 0)
 		return -1;
 	return 0;
