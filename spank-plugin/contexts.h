@@ -7,7 +7,8 @@
 
 #include "husk_spank.h"
 
-/* srun.c: srun, after its options */
+/* srun.c: srun, at its start (before its allocation), then after its options */
+void hs_srun_init(void);
 int hs_srun_local_user_init(spank_t sp, const struct hs_opts *o);
 
 /* stepd.c: slurmstepd */

@@ -130,6 +130,8 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	for (struct spank_option *o = options; o->name; o++)
 		if (spank_option_register(sp, o) != ESPANK_SUCCESS)
 			return -1;
+	if (spank_context() == S_CTX_LOCAL)
+		hs_srun_init();
 	return 0;
 }
 

@@ -54,6 +54,20 @@ static int own_cmdline(char **buf, char ***vec)
  * the step is launched with (srun merges its environ after this call). */
 static int pull_pinned(spank_t sp, const struct hs_opts *o);
 
+/* Does this srun make the job (no SLURM_JOB_ID, no --jobid)? Then the
+ * job ends with the step: srun tells the nodes in HUSK_SRUN_JOB=JOBID,
+ * and at the step's end each ends the job's image holders at once, as it
+ * would be done at the job's end anyway (stepd.c), instead of Slurm
+ * waiting a second for them. Taken in slurm_spank_init, before srun's
+ * allocation sets SLURM_JOB_ID (srun reads --jobid from it; SLURM_JOBID
+ * too, for older Slurm). */
+static bool allocates;
+
+void hs_srun_init(void)
+{
+	allocates = getenv("SLURM_JOB_ID") == NULL && getenv("SLURM_JOBID") == NULL;
+}
+
 int hs_srun_local_user_init(spank_t sp, const struct hs_opts *o)
 {
 	int argc = 0, n;
@@ -71,11 +85,21 @@ int hs_srun_local_user_init(spank_t sp, const struct hs_opts *o)
 			val = vec[i] + 12;
 		else if (strcmp(vec[i], "--container") == 0 && i + 1 < n - argc)
 			val = vec[++i];
+		else if (strncmp(vec[i], "--jobi", 6) == 0) /* --jobid (and its abbreviations) */
+			allocates = false;
 	}
 	if (val && *val)
 		setenv("SLURM_CONTAINER", val, 1);
 	free(vec);
 	free(buf);
+	uint32_t job = 0;
+	char id[16];
+	if (allocates && (o->image || (val && *val)) && spank_get_item(sp, S_JOB_ID, &job) == ESPANK_SUCCESS && job) {
+		snprintf(id, sizeof(id), "%u", (unsigned)job);
+		setenv("HUSK_SRUN_JOB", id, 1);
+	} else {
+		unsetenv("HUSK_SRUN_JOB"); /* a step inside a job: not its end */
+	}
 	struct stat sb;
 	if (o->image && hs_image_is_ref(o->image, stat(o->image, &sb) == 0))
 		return pull_pinned(sp, o);

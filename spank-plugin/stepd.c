@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +31,7 @@ static struct {
 	pid_t owner;         /* the slurmstepd that started keeper */
 	bool failed;         /* the container could not be made: no task may run */
 	bool in_extern;      /* the keeper moved into the job's extern step */
-	bool stopped;        /* the keeper was stopped at the last task's end */
+	bool ends_job;       /* the one step of a job srun made (srun_made_job) */
 	struct hk_container c;
 	struct cg_numa numa; /* the node's NUMA nodes, read once a step for its tasks */
 } st;
@@ -183,6 +185,8 @@ static int pmix_appdir_bind(spank_t sp, struct hk_container *c, uid_t uid)
 	return 0;
 }
 
+static bool srun_made_job(spank_t sp, uint32_t step);
+
 /* Once per node per step, as the job's user: start the container. */
 int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 {
@@ -197,6 +201,9 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 	if (spank_get_item(sp, S_JOB_STEPID, &step) == ESPANK_SUCCESS &&
 	    (step == SLURM_BATCH_SCRIPT || step == SLURM_EXTERN_CONT))
 		return 0;
+	/* read once, and out of the tasks' environment */
+	st.ends_job = srun_made_job(sp, step);
+	spank_unsetenv(sp, "HUSK_SRUN_JOB");
 	const char *given = o->image;
 	if (given == NULL && spank_getenv(sp, "SLURM_CONTAINER", env, sizeof(env)) == ESPANK_SUCCESS && env[0])
 		given = env;
@@ -367,8 +374,8 @@ static bool job_procs(const char *ctl, const char *path, void *arg)
 	return false;
 }
 
-/* Is pid a mount holder (or, with keeper, a keeper) of uid's? */
-static bool is_holder(long pid, uid_t uid, bool keeper)
+/* Is pid a mount holder of uid's ('h'), a keeper ('k'), or neither (0)? */
+static int our_kind(long pid, uid_t uid)
 {
 	char path[64], comm[32];
 	struct stat st;
@@ -376,11 +383,11 @@ static bool is_holder(long pid, uid_t uid, bool keeper)
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
 	if (n <= 0)
-		return false;
+		return 0;
 	comm[n] = '\0';
+	int kind = strcmp(comm, "husk-holder\n") == 0 ? 'h' : strcmp(comm, "husk-keeper\n") == 0 ? 'k' : 0;
 	snprintf(path, sizeof(path), "/proc/%ld", pid);
-	return (strcmp(comm, "husk-holder\n") == 0 || (keeper && strcmp(comm, "husk-keeper\n") == 0)) &&
-	       stat(path, &st) == 0 && st.st_uid == uid;
+	return kind && stat(path, &st) == 0 && st.st_uid == uid ? kind : 0;
 }
 
 static void release_holders(spank_t sp)
@@ -399,7 +406,7 @@ static void release_holders(spank_t sp)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		long pid = strtol(line, NULL, 10);
-		if (pid > 0 && (pid == st.keeper || is_holder(pid, uid, false)) &&
+		if (pid > 0 && (pid == st.keeper || our_kind(pid, uid) == 'h') &&
 		    move_into_job((pid_t)pid, job, step) && pid == st.keeper)
 			st.in_extern = true;
 	}
@@ -415,13 +422,27 @@ void hs_stepd_task_post_fork(spank_t sp, const struct hs_opts *o)
 	release_holders(sp);
 }
 
-/* Slurm ends a step's (or at the job's end, the extern step's) processes
- * with SIGTERM, then, when its last task has exited, with SIGKILL, and
- * waits for the group to be empty one second at a time: a holder that is
- * still dying then costs the step (or the job's end) a second. So at that
- * point (slurm_spank_task_exit of the last task) the plugin ends the
- * user's holders and keepers in the group job_J/SUB itself and waits
- * (at most a second) until they are gone. */
+/* Slurm ends a step's (and at the job's end, the extern step's) processes
+ * with SIGKILL after its last task and then waits until the group is
+ * empty, one second at a time (proctrack_p_wait() in
+ * src/plugins/proctrack/cgroup/proctrack_cgroup.c: sleep(1), then 2, 4...):
+ * a holder that is still dying at its first look, not being a child of
+ * that slurmstepd, costs the step (or the job's end) a second, and the
+ * node stays COMPLETING that long. The extern step offers no hook before
+ * its SIGKILL (its slurmstepd calls no slurm_spank_task_exit, and
+ * slurm_spank_exit after the wait). So the plugin ends the user's holders
+ * and keepers in the group job_J/SUB itself, with SIGKILL, and waits for
+ * them through their pidfds (at most END_WAIT_MS), wherever the end is
+ * known in advance, at the last local task's end (slurm_spank_task_exit):
+ *  - a step without an extern step: the step's own groups (its keeper and
+ *    holder are there);
+ *  - the batch step: the job ends with its script, so the job's extern
+ *    step on this node (the batch script's node);
+ *  - the one step of a job that srun made (srun.c tells: HUSK_SRUN_JOB),
+ *    on each of its nodes; unless another step's keeper is there (a step
+ *    the job was not meant to have: its mount is left alone).
+ * Steps inside an allocation (salloc, a batch script, a job srun made
+ * with more steps) leave the holder for the job's next steps. */
 struct group_procs { char mark[32]; const char *sub; char procs[PATH_MAX + 64]; };
 static bool find_group(const char *ctl, const char *path, void *arg)
 {
@@ -438,28 +459,89 @@ static bool find_group(const char *ctl, const char *path, void *arg)
 	return !hk_has_word(ctl, "freezer", ','); /* proctrack/cgroup's, else the first */
 }
 
-static void end_ours(uint32_t job, uid_t uid, const char *sub)
+#define END_WAIT_MS 2000 /* a holder dies in milliseconds; Slurm's own wait takes over after */
+#define END_BATCH 64     /* processes ended at a time (more: the next round) */
+
+/* This step's keeper gets SIGTERM (it leaves its holder and exits;
+ * hs_stepd_exit reaps it), the others SIGKILL, all at once, and the wait
+ * is for the last of them. alone: leave the group as it is when it holds
+ * another step's keeper. */
+static void end_ours(uint32_t job, uid_t uid, const char *sub, bool alone)
 {
 	struct group_procs g = { .sub = sub };
 	char line[64];
 	snprintf(g.mark, sizeof(g.mark), "/job_%u", (unsigned)job);
 	cg_each_group(getpid(), find_group, &g);
-	for (int round = 0; g.procs[0] && round < 200; round++) {
+	if (g.procs[0] == '\0')
+		return;
+	long long t0 = hk_now_us(), end = t0 + END_WAIT_MS * 1000LL;
+	pid_t own = hs_step_here() ? st.keeper : 0;
+	int ended = 0;
+	for (;;) {
+		int fds[END_BATCH], n = 0, left = 0;
+		pid_t pids[END_BATCH];
+		bool more = false, other = false;
+		if (own > 0 && (fds[0] = (int)syscall(SYS_pidfd_open, own, 0)) >= 0)
+			pids[n++] = own; /* wherever it is */
 		FILE *f = fopen(g.procs, "re");
-		int n = 0;
 		while (f && fgets(line, sizeof(line), f)) {
 			long pid = strtol(line, NULL, 10);
-			if (pid > 0 && is_holder(pid, uid, true)) {
-				kill((pid_t)pid, SIGKILL);
-				n++;
+			if (pid <= 0 || pid == own || our_kind(pid, uid) == 0)
+				continue;
+			if (n == END_BATCH) {
+				more = true;
+				break;
 			}
+			/* the pidfd is the process that is ours now: checked once more */
+			int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0), kind;
+			if (fd < 0)
+				continue; /* gone already */
+			if ((kind = our_kind(pid, uid)) == 0) {
+				close(fd);
+				continue;
+			}
+			other |= kind == 'k';
+			pids[n] = (pid_t)pid;
+			fds[n++] = fd;
 		}
 		if (f)
 			fclose(f);
-		if (n == 0)
+		own = 0;
+		struct pollfd pf[END_BATCH];
+		for (int i = 0; i < n && !(alone && other); i++)
+			if (syscall(SYS_pidfd_send_signal, fds[i], pids[i] == st.keeper ? SIGTERM : SIGKILL, NULL, 0) == 0)
+				pf[left++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		ended += left;
+		while (left > 0) { /* readable: it has exited, it left the group */
+			long long ms = (end - hk_now_us()) / 1000;
+			if (ms <= 0 || poll(pf, (nfds_t)left, (int)ms) <= 0)
+				break;
+			for (int i = 0; i < left;)
+				if (pf[i].revents)
+					pf[i] = pf[--left];
+				else
+					i++;
+		}
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		if (!more || left > 0 || (alone && other)) {
+			hk_log(HK_LOG_DEBUG, "job %u: %s: %d of the user's holders and keepers ended in %lld us%s%s",
+			       (unsigned)job, sub, ended - left, hk_now_us() - t0, left ? ", some still there" : "",
+			       alone && other ? ", another step's keeper there: left alone" : "");
 			return;
-		usleep(5000);
+		}
 	}
+}
+
+/* HUSK_SRUN_JOB (srun.c): this step is the one step of a job srun made. */
+static bool srun_made_job(spank_t sp, uint32_t step)
+{
+	char v[32];
+	uint32_t job;
+	unsigned long id;
+	return step == 0 && spank_get_item(sp, S_JOB_ID, &job) == ESPANK_SUCCESS &&
+	       spank_getenv(sp, "HUSK_SRUN_JOB", v, sizeof(v)) == ESPANK_SUCCESS &&
+	       hk_parse_uint(v, 1, 0xffffffffUL, &id) == 0 && id == job;
 }
 
 void hs_stepd_task_exit(spank_t sp)
@@ -472,17 +554,20 @@ void hs_stepd_task_exit(spank_t sp)
 	    spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) != ESPANK_SUCCESS || ++ended < ntasks)
 		return;
-	if (step == SLURM_EXTERN_CONT) { /* the job's end on this node */
-		end_ours(job, uid, "step_extern");
+	if (step == SLURM_BATCH_SCRIPT) { /* the job's end on this node */
+		end_ours(job, uid, "step_extern", false);
 		return;
 	}
-	if (!hs_step_here() || st.in_extern)
+	if (!hs_step_here())
 		return;
+	if (st.in_extern) {
+		if (st.ends_job)
+			end_ours(job, uid, "step_extern", true);
+		return;
+	}
 	/* no extern step: the keeper and the holder are in the step's groups */
-	hk_step_stop(st.keeper);
-	st.stopped = true;
 	snprintf(sub, sizeof(sub), "step_%u", (unsigned)step);
-	end_ours(job, uid, sub);
+	end_ours(job, uid, sub, false);
 }
 
 /* The end of the step in slurmstepd: stop the container (then the records). */
@@ -490,8 +575,7 @@ int hs_stepd_exit(spank_t sp, const struct hs_opts *o)
 {
 	if (!hs_step_here())
 		return 0;
-	if (!st.stopped)
-		hk_step_stop(st.keeper);
+	hk_step_stop(st.keeper); /* (or only reaped: ended at the last task) */
 	st.keeper = 0;
 	hs_acct_step_end(sp, o);
 	return 0;
