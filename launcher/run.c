@@ -118,13 +118,13 @@ static int step_stdio(struct run *r, hk_err *err)
 		return hk_fail(err, errno, "checking descriptors 0-2");
 	for (int i = 0; i < 3; i++)
 		if (p[i].revents & POLLNVAL) {
-			int fd = open("/dev/null", O_RDWR);
+			cleanup_close int fd = open("/dev/null", O_RDWR);
 			if (fd < 0)
 				return hk_fail(err, errno, "/dev/null");
-			if (fd != i) { /* a lower one was closed too: it got that */
-				dup2(fd, i);
-				close(fd);
-			}
+			if (fd == i)
+				steal_fd(fd); /* it took the closed one's place */
+			else
+				dup2(fd, i); /* a lower one was closed too: it got that */
 		}
 	return 0;
 }
@@ -143,26 +143,17 @@ static int step_report(struct run *r, hk_err *err)
 		r->report = stdout;
 		return 0;
 	}
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
+	cleanup_close int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
 	if (fd < 0 && errno == ENXIO)
 		return hk_fail_in(err, HK_IN_REPORT, 0, "%s: not a regular file", path);
-	if (fd < 0)
+	if (fd < 0 || fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) < 0)
 		return hk_fail_in(err, HK_IN_REPORT, errno, "%s", path);
-	if (fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) < 0) {
-		int e = errno;
-		close(fd);
-		return hk_fail_in(err, HK_IN_REPORT, e, "%s", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+	if (!S_ISREG(st.st_mode))
 		return hk_fail_in(err, HK_IN_REPORT, 0, "%s: not a regular file", path);
-	}
 	r->report = fdopen(fd, "a");
-	if (r->report == NULL) {
-		int e = errno;
-		close(fd);
-		return hk_fail_in(err, HK_IN_REPORT, e, "%s", path);
-	}
+	if (r->report == NULL)
+		return hk_fail_in(err, HK_IN_REPORT, errno, "%s", path);
+	steal_fd(fd); /* r->report has it */
 	return 0;
 }
 
