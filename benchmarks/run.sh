@@ -26,9 +26,11 @@
 # Without --quick the image is a Debian bookworm tree built by
 # benchmarks/mkimage.sh with mmdebstrap and cached in $HUSK_BENCH_CACHE
 # (default /var/cache/husk-bench), and the repetitions are sized for a
-# whole pass (all groups, the cluster up) in about 20-25 minutes on 2
-# cores; --runs N scales them (N is the runs of each start-up command,
-# default 20). DIR/groups.txt and the report give each group's wall time.
+# whole pass (all groups, the cluster up) in about 15 minutes on 2 quiet
+# cores (estimated from a quiet run's times; a loaded machine takes several
+# times that, benchmarks/RESULTS.md has the measured wall times); --runs N
+# scales them (default 20; --runs 10 takes about half as long).
+# DIR/groups.txt and the report give each group's wall time.
 #
 # Tools, each when present and working (the report lists the others and
 # why): bare exec, env (the two-exec floor), husk cold and warm with the
@@ -199,10 +201,10 @@ sq=$img/gzip.sqsh zsq=$img/zstd.sqsh dir=$img/root
 
 # --- how many of each ----------------------------------------------------------
 # --quick: enough to run every group's code path; full: a whole pass in
-# about 20-25 minutes on 2 cores (benchmarks/RESULTS.md has each group's
-# wall time); --runs N scales the full one.
+# about 15 minutes on 2 quiet cores (estimated; benchmarks/RESULTS.md has
+# each group's measured wall time); --runs N scales the full one.
 if [ "$quick" = 1 ]; then
-	r=${runs:-2} warmup=0
+	r=${runs:-2} warmup=0 warmup_batch=0
 	n_true=$((r + 1)) n_files=1 n_root=$r
 	cold_w=true cold_rounds=1
 	conc_levels=(1 2) conc_ws=(files) conc_runs=1
@@ -212,11 +214,12 @@ if [ "$quick" = 1 ]; then
 	kmount_rounds=1 kmount_reps=1
 	images_rounds=1
 else
-	r=${runs:-20} warmup=2
-	n_true=$((r * 5)) n_files=$r n_root=$((r > 10 ? 10 : r))
+	# (warmup_batch: concurrency and throughput, whose commands are batches)
+	r=${runs:-20} warmup=2 warmup_batch=1
+	n_true=$((r * 3)) n_files=$((r / 2 + 1)) n_root=$((r > 10 ? 10 : r))
 	cold_w=numpy cold_rounds=5
-	conc_levels=(1 2 4 8 16 32) conc_ws=(numpy files) conc_runs=$((r / 3 + 2))
-	thr_n=1000 thr_reps=5
+	conc_levels=(1 2 4 8 16 32) conc_ws=(numpy files) conc_runs=$((r / 4 + 1))
+	thr_n=1000 thr_reps=$((r / 6 + 1))
 	rest_w=numpy rest_rounds=3 rest_warm=500 rest_idle=3
 	slurm_pairs=$r slurm_job_steps=50 slurm_job_rounds=3 slurm_curve_pairs=$((r / 3 + 2)) slurm_tpn=(1 2 4 8) slurm_warm=1
 	kmount_rounds=$((r / 2)) kmount_reps=10
@@ -253,7 +256,9 @@ hf() {
 	local names=() args=() i
 	while [ $# -gt 0 ]; do names+=("$1"); args+=("$2"); shift 2; done
 	local js=$uwork/hf.json
-	local cmd=(hyperfine -N -w "$warmup" -r "$n" --export-json "$js" --style none)
+	local w=$warmup
+	case $group in concurrency | throughput) w=$warmup_batch ;; esac
+	local cmd=(hyperfine -N -w "$w" -r "$n" --export-json "$js" --style none)
 	rm -f "$js"
 	if [ "$who" = user ]; then
 		(cd "$work" && as_user "${cmd[@]}" "${args[@]}") >"$work/hf.log" 2>&1 </dev/null

@@ -23,7 +23,13 @@ finish() { suite_summary; exit $?; }
 
 out=$(mktemp -d /tmp/husk-bench-test.XXXXXX)
 trap 'rm -rf "$out"' EXIT
-mounts_before=$(grep -c -E 'fuse|husk' /proc/self/mountinfo)
+# the mounts a run could leave here: the test user's FUSE mounts, the Slurm
+# plugin's kernel mounts for the test user (its views, KEY.uUID.gGID),
+# anything in the harness's scratch directories (not other sessions'
+# mounts: their kernel mounts, their builds with husk in a path)
+uid_=$(id -u "$user")
+ours() { grep -E "fuse.*user_id=$uid_[, ]| /run/husk/kernel/[^ ]*\\.u$uid_\\.| /tmp/husk-bench(run|-test)\\." /proc/self/mountinfo; }
+mounts_before=$(ours | wc -l)
 holders_before=$(pgrep -c -u "$user" -x husk-holder)
 
 # --- a bad --only name: one line, status 2, nothing run
@@ -167,7 +173,7 @@ if [ ${#badpng[@]} = 0 ]; then ok "plots are PNG"; else bad "plots are PNG" "${b
 # nothing left: no holder, no husk or FUSE mount, no scratch directory
 left=()
 [ "$(pgrep -c -u "$user" -x husk-holder)" -le "$holders_before" ] || left+=("a husk-holder of $user")
-[ "$(grep -c -E 'fuse|husk' /proc/self/mountinfo)" = "$mounts_before" ] || left+=("mounts: $(grep -E 'fuse|husk' /proc/self/mountinfo)")
+[ "$(ours | wc -l)" -le "$mounts_before" ] || left+=("mounts: $(ours)")
 scratch=$(sed -n 's/^\[ *[0-9]*s\] scratch: //p' "$out/log")
 [ -n "$scratch" ] && [ ! -e "$scratch" ] || left+=("the scratch directory '$scratch'")
 if [ ${#left[@]} = 0 ]; then ok "nothing left behind"; else bad "nothing left behind" "${left[@]}"; fi
