@@ -19,33 +19,17 @@
 # Runs as USER (default: the caller). Needs hyperfine, jq, bc, mksquashfs
 # and busybox-static.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 runs=100
 rounds=4
 user=""
 warm_only=0
-while getopts "Wn:r:u:" o; do
-	case $o in
-	W) warm_only=1 ;;
-	n) rounds=$OPTARG ;;
-	r) runs=$OPTARG ;;
-	u) user=$OPTARG ;;
-	*) echo "usage: $0 [-W] [-n ROUNDS] [-r RUNS] [-u USER] OLD_HUSK NEW_HUSK" >&2; exit 2 ;;
-	esac
-done
-shift $((OPTIND - 1))
-[ $# -eq 2 ] || { echo "usage: $0 [-W] [-n ROUNDS] [-r RUNS] [-u USER] OLD_HUSK NEW_HUSK" >&2; exit 2; }
-as_user()
-{
-	if [ -n "$user" ] && [ "$user" != "$(id -un)" ]; then
-		setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups -- "$@"
-	else
-		"$@"
-	fi
-}
+bench_flag() { [ "$1" = W ] && warm_only=1; }
+bench_options "[-W] [-n ROUNDS] [-r RUNS] [-u USER] OLD_HUSK NEW_HUSK" "Wn:r:u:" 2 "$@"
 work=$(mktemp -d /tmp/husk-ab.XXXXXX)
 chmod 755 "$work"
 # the user's copies of both builds (the trees may be closed to the user)
-cp "$1" "$work/old" && cp "$2" "$work/new" && chmod 755 "$work/old" "$work/new"
+cp "${args[0]}" "$work/old" && cp "${args[1]}" "$work/new" && chmod 755 "$work/old" "$work/new"
 old=$work/old new=$work/new
 cleanup()
 {
@@ -56,11 +40,7 @@ cleanup()
 trap cleanup EXIT
 
 tree=$work/tree
-mkdir -p "$tree"/{bin,etc,proc,dev,sys,tmp,home,root,run,mnt}
-cp /bin/busybox "$tree/bin/busybox"
-for a in $(/bin/busybox --list); do [ -e "$tree/bin/$a" ] || ln -s busybox "$tree/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$tree/etc/passwd"
-printf 'root:x:0:\n' >"$tree/etc/group"
+busybox_tree "$tree"
 mksquashfs "$tree" "$work/new.sqsh" -all-root -noappend -quiet -no-progress >/dev/null
 cp "$work/new.sqsh" "$work/old.sqsh"
 chmod -R a+rX "$work"

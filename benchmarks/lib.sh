@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# What the benchmark scripts (parser.sh, seccomp.sh, srun.sh,
+# What the benchmark scripts (ab.sh, parser.sh, seccomp.sh, srun.sh,
 # srun-mpi.sh) share. Source it after `set -euo pipefail`:
 #
 #   bench_options USAGE OPTSTRING N "$@"
-#       getopts over OPTSTRING (a subset of "n:r:u:"): -r into $runs, -n
-#       into $rounds, -u into $user (set their defaults before); exactly N
-#       operands, else "usage: SCRIPT USAGE" and exit 2; $args, the
-#       operands as absolute paths (realpath)
+#       getopts over OPTSTRING: -r into $runs, -n into $rounds, -u into
+#       $user (set their defaults before), any other letter of OPTSTRING
+#       to the script's bench_flag LETTER OPTARG; exactly N operands,
+#       else "usage: SCRIPT USAGE" and exit 2; $args, the operands as
+#       absolute paths (realpath)
 #   as_user CMD...
 #       CMD as $user (none, or the caller: as the caller), with the
 #       caller's environment and the user's groups
@@ -30,7 +31,10 @@ bench_options()
 		r) runs=$OPTARG ;;
 		n) rounds=$OPTARG ;;
 		u) user=$OPTARG ;;
-		*) echo "usage: $0 $usage" >&2; exit 2 ;;
+		*)
+			[ "$o" != "?" ] && declare -F bench_flag >/dev/null && bench_flag "$o" "${OPTARG:-}" ||
+				{ echo "usage: $0 $usage" >&2; exit 2; }
+			;;
 		esac
 	done
 	shift $((OPTIND - 1))
