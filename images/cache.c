@@ -289,8 +289,10 @@ static pid_t peer_pid(int s)
 	return cred.pid;
 }
 
-/* Join the holder listening at name. Returns 1 (joined: cc->fd and
- * cc->holder set), 0 (no holder there, or it is leaving: start afresh) or
+static int enter_holder(pid_t pid, int ns[2], hk_err *err);
+
+/* Join the holder listening at name and enter its namespaces. Returns 1
+ * (joined: cc->fd and cc->holder set), 0 (no holder there, or it is leaving: start afresh) or
  * -1 with *err (it refused, did not answer in time, or we were stopped). */
 static int try_join(struct img_cache_conn *cc, const char *name, int timeout_ms, hk_err *err)
 {
@@ -308,12 +310,33 @@ static int try_join(struct img_cache_conn *cc, const char *name, int timeout_ms,
 	if (ready == 0)
 		return hk_fail(err, 0, "the image's mount holder (pid %d) did not answer in %d s "
 			       "(stopped? see husk ps)", (int)pid, timeout_ms / 1000);
-	ssize_t n = read(s, rep, sizeof(rep) - 1);
+	int ns[2] = { -1, -1 };
+	union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(ns))]; } u;
+	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(rep) - 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+	for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL; cm; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int got[2] = { -1, -1 };
+			memcpy(got, CMSG_DATA(cm), (k < 2 ? k : 2) * sizeof(int));
+			for (size_t i = 0; i < k && i < 2; i++) {
+				if (ns[i] >= 0)
+					close(ns[i]);
+				ns[i] = got[i];
+			}
+		}
 	if (n >= 1 && rep[0] == REP_JOINED) {
-		cc->fd = steal_fd(s);
-		cc->holder = pid;
-		return 1;
+		int r = enter_holder(pid, ns, err);
+		if (r == 0) {
+			cc->fd = steal_fd(s);
+			cc->holder = pid;
+		}
+		return r == 0 ? 1 : -1;
 	}
+	for (int i = 0; i < 2; i++)
+		if (ns[i] >= 0)
+			close(ns[i]);
 	if (n > 1 && rep[0] == REP_REFUSED) {
 		rep[n] = '\0';
 		return hk_fail(err, 0, "%s", rep + 1);
@@ -321,13 +344,25 @@ static int try_join(struct img_cache_conn *cc, const char *name, int timeout_ms,
 	return 0; /* it closed without a word: leaving */
 }
 
-/* Enter the holder's user and mount namespaces. The connection keeps it
- * alive, so its pid can not be reused meanwhile. */
-static int enter_holder(pid_t pid, hk_err *err)
+/* Enter the holder's user and mount namespaces: the descriptors its
+ * answer carried (closed here), else (a holder of an older husk, which is
+ * dumpable) its pidfd. The connection keeps it alive, so its pid can not
+ * be reused meanwhile. */
+static int enter_holder(pid_t pid, int ns[2], hk_err *err)
 {
-	cleanup_close int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pfd < 0 || setns(pfd, CLONE_NEWUSER | CLONE_NEWNS) < 0)
-		return hk_fail(err, errno, "joining the image's namespaces (holder pid %d)", (int)pid);
+	int r;
+	if (ns[0] >= 0 && ns[1] >= 0) {
+		r = setns(ns[0], CLONE_NEWUSER) < 0 || setns(ns[1], CLONE_NEWNS) < 0 ? -1 : 0;
+	} else {
+		cleanup_close int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		r = pfd < 0 || setns(pfd, CLONE_NEWUSER | CLONE_NEWNS) < 0 ? -1 : 0;
+	}
+	int e = errno;
+	for (int i = 0; i < 2; i++)
+		if (ns[i] >= 0)
+			close(ns[i]);
+	if (r < 0)
+		return hk_fail(err, e, "joining the image's namespaces (holder pid %d)", (int)pid);
 	return 0;
 }
 
@@ -454,7 +489,7 @@ static int start_and_join(struct hk_image *img, const struct img_cache_opts *o, 
 	if (holder < 0)
 		return -1;
 	int r = try_join(cc, newname, tmo, err);
-	if (r == 1 && (enter_holder(holder, err) < 0 || o->prepare(o->arg, cc->stage, err) < 0 ||
+	if (r == 1 && (o->prepare(o->arg, cc->stage, err) < 0 ||
 		       renameat(cc->dirfd, newname, cc->dirfd, sockname) < 0)) {
 		if (!*err)
 			hk_fail(err, errno, "publishing the mount holder");
@@ -488,8 +523,6 @@ static int join_locked(struct hk_image *img, const struct img_cache_opts *o, str
 		return hk_fail(err, errno, "locking %s/%s", cc->stage, lockname);
 	/* published while we waited for the lock? */
 	int r = try_join(cc, entry_name(sockname, cc->key, "sock"), tmo, err);
-	if (r == 1 && enter_holder(cc->holder, err) < 0)
-		r = -1;
 	if (r == 0)
 		r = start_and_join(img, o, cc, err);
 	if (r != 1)
@@ -512,8 +545,6 @@ int img_cache_join(struct hk_image *img, const struct img_cache_opts *opts, stru
 	entry_key(img, o->root, o->tag, cc->key, sizeof(cc->key));
 	for (int attempt = 0; attempt < 5; attempt++) {
 		int r = try_join(cc, entry_name(sockname, cc->key, "sock"), (int)o->timeout * 1000, err);
-		if (r == 1 && enter_holder(cc->holder, err) < 0)
-			r = -1;
 		if (r == 0)
 			r = join_locked(img, o, cc, err);
 		if (r == 1)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +37,8 @@ struct holder {
 	unsigned linger;
 	time_t started, idle_since;
 	int listen, reserve, starter, fusefd;
+	int ns[2];              /* its user and mount namespaces, for joining
+				   clients (it is not dumpable: no pidfd) */
 	int fuse_done;          /* readable once the server's threads are done */
 	bool paused;            /* out of descriptors: not accepting for now */
 	struct client *clients;
@@ -145,8 +148,20 @@ static bool serve_request(struct holder *h, size_t i)
 		return true;
 	}
 	if (req == REQ_JOIN) {
+		/* the answer carries the namespaces: the holder is not dumpable,
+		 * so its clients can not setns on its pidfd (that needs ptrace
+		 * access) */
 		char rep = REP_JOINED;
-		if (send(c->fd, &rep, 1, MSG_NOSIGNAL) == 1) {
+		union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(h->ns))]; } u;
+		struct iovec iov = { .iov_base = &rep, .iov_len = 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				    .msg_controllen = sizeof(u.buf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(h->ns));
+		memcpy(CMSG_DATA(cm), h->ns, sizeof(h->ns));
+		if (sendmsg(c->fd, &m, MSG_NOSIGNAL) == 1) {
 			c->joined = true;
 			h->njoined++;
 			return true;
@@ -331,7 +346,17 @@ static int holder_mount(struct holder *h, hk_err *err)
 	if (h->fusefd < 0)
 		return -1;
 	h->fuse_done = img_fuse_start(h->img, h->fusefd, root ? 0 : uid, root ? 0 : gid, err);
-	return h->fuse_done < 0 ? -1 : 0;
+	if (h->fuse_done < 0)
+		return -1;
+	/* its namespaces, for the clients; then no more ptrace access for the
+	 * user (gdb, /proc/PID/mem): its uid_map is written (img_ns_enter
+	 * needed it dumpable), and its memory is the image server's */
+	h->ns[0] = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+	h->ns[1] = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (h->ns[0] < 0 || h->ns[1] < 0)
+		return hk_fail(err, errno, "the mount holder's namespaces");
+	prctl(PR_SET_DUMPABLE, 0);
+	return 0;
 }
 
 __attribute__((noreturn)) static void holder_main(struct hk_image *img, const struct holder_args *a,
@@ -339,7 +364,7 @@ __attribute__((noreturn)) static void holder_main(struct hk_image *img, const st
 {
 	hk_err err = NULL;
 	struct holder h = { .a = a, .img = img, .linger = a->linger, .listen = -1, .fusefd = -1,
-			   .fuse_done = -1 };
+			   .fuse_done = -1, .ns = { -1, -1 } };
 	int keep[3] = { a->dirfd, img->fd, ch->wr };
 
 	hk_close_except(keep, 3);
