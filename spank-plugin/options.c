@@ -185,19 +185,11 @@ int hs_opt_devices(struct hs_opts *o, const char *arg, hk_err *err)
 	return check_devices(arg, "--container-device ", err);
 }
 
-int hs_plugstack_arg(struct hs_opts *o, const char *a, hk_err *err)
+/* The arguments of mount=kernel (docs/slurm.md). Returns 0, -1 with *err,
+ * or 1 for another argument. */
+static int plugstack_kernel(struct hs_opts *o, const char *a, hk_err *err)
 {
-	if (strncmp(a, "linger=", 7) == 0) {
-		unsigned long v;
-		if (hk_parse_uint(a + 7, 0, 86400, &v) < 0)
-			return hk_fail(err, 0, "plugstack.conf: %s: expected 0 to 86400 seconds", a);
-		o->linger = (long)v;
-	} else if (strncmp(a, "images=", 7) == 0) {
-		free(o->allowed);
-		o->allowed = strdup(a + 7);
-	} else if (strcmp(a, "mount=readonly") == 0 || strcmp(a, "mount=writable") == 0) {
-		o->readonly = a[6] == 'r'; /* the default; --container-writable/-readonly win */
-	} else if (strcmp(a, "mount=kernel") == 0) {
+	if (strcmp(a, "mount=kernel") == 0) {
 		o->kernel = true;
 	} else if (strncmp(a, "kernel_dirs=", 12) == 0) {
 		cleanup_free char *copy = strdup(a + 12);
@@ -219,6 +211,27 @@ int hs_plugstack_arg(struct hs_opts *o, const char *a, hk_err *err)
 			return hk_fail(err, 0, "plugstack.conf: %s: expected kernel_owners=USER[,USER...]", a);
 		free(o->kernel_owners);
 		o->kernel_owners = strdup(a + 14);
+	} else {
+		return 1;
+	}
+	return 0;
+}
+
+int hs_plugstack_arg(struct hs_opts *o, const char *a, hk_err *err)
+{
+	int r = plugstack_kernel(o, a, err);
+	if (r <= 0)
+		return r;
+	if (strncmp(a, "linger=", 7) == 0) {
+		unsigned long v;
+		if (hk_parse_uint(a + 7, 0, 86400, &v) < 0)
+			return hk_fail(err, 0, "plugstack.conf: %s: expected 0 to 86400 seconds", a);
+		o->linger = (long)v;
+	} else if (strncmp(a, "images=", 7) == 0) {
+		free(o->allowed);
+		o->allowed = strdup(a + 7);
+	} else if (strcmp(a, "mount=readonly") == 0 || strcmp(a, "mount=writable") == 0) {
+		o->readonly = a[6] == 'r'; /* the default; --container-writable/-readonly win */
 	} else if (strcmp(a, "mount_home=no") == 0 || strcmp(a, "mount_home=yes") == 0) {
 		o->mount_home = a[11] == 'y';
 	} else if (strncmp(a, "holder_cgroup=", 14) == 0) {

@@ -232,34 +232,56 @@ static int make_dirs(char *path)
 	}
 }
 
-/* husk-image pull REF into cache: its stdout (the image's path) into out.
- * Its stderr is srun's: the registry's reason, progress on a terminal.
- * Returns 0 or -1 (the pull said why). */
-static int run_pull(const char *ref, const char *cache, char *out, size_t n)
+/* srun's environment, with HUSK_IMAGE_CACHE=cache instead of its own:
+ * a malloc'd array of srun's strings and *var (malloc'd too). */
+static char **pull_env(const char *cache, char **var)
 {
-	char tool[PATH_MAX];
-	hs_tool_path("husk-image", PKGLIBEXECDIR, tool, sizeof(tool));
 	size_t ne = 0;
 	while (environ[ne])
 		ne++;
 	char **envp = calloc(ne + 2, sizeof(*envp));
-	cleanup_free char *cvar = NULL;
-	if (envp == NULL || asprintf(&cvar, "HUSK_IMAGE_CACHE=%s", cache) < 0) {
+	if (envp == NULL || asprintf(var, "HUSK_IMAGE_CACHE=%s", cache) < 0) {
 		free(envp);
-		hk_log(HK_LOG_ERROR, "--container-image %s: %s", ref, strerror(ENOMEM));
-		return -1;
+		*var = NULL;
+		return NULL;
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < ne; i++)
 		if (strncmp(environ[i], "HUSK_IMAGE_CACHE=", 17) != 0)
 			envp[k++] = environ[i];
-	envp[k++] = cvar;
+	envp[k++] = *var;
 	envp[k] = NULL;
+	return envp;
+}
+
+/* The pull's process: default signals, stdout to out, stdin /dev/null. */
+static void __attribute__((noreturn)) pull_child(const char *tool, char **argv, char **envp, int out)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(out, STDOUT_FILENO) < 0)
+		_exit(125);
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull >= 0)
+		dup2(devnull, STDIN_FILENO);
+	execve(tool, argv, envp);
+	static const char msg[] = "husk: error: husk-image: cannot run it\n";
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(125);
+}
+
+/* Start `husk-image pull REF [-q]`: its pid, and *rd the read end of its
+ * stdout; or -1 (said). */
+static pid_t pull_start(const char *tool, const char *ref, char **envp, int *rd)
+{
 	const char *quiet = isatty(STDERR_FILENO) ? NULL : "-q";
 	char *argv[] = { "husk-image", "pull", (char *)ref, (char *)quiet, NULL };
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		free(envp);
 		hk_log(HK_LOG_ERROR, "--container-image %s: pipe: %s", ref, strerror(errno));
 		return -1;
 	}
@@ -267,35 +289,26 @@ static int run_pull(const char *ref, const char *cache, char *out, size_t n)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid_t pid = fork();
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		for (int s = 1; s < NSIG; s++)
-			if (s != SIGKILL && s != SIGSTOP)
-				signal(s, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(pfd[1], STDOUT_FILENO) < 0)
-			_exit(125);
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
-			dup2(devnull, STDIN_FILENO);
-		execve(tool, argv, envp);
-		static const char msg[] = "husk: error: husk-image: cannot run it\n";
-		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-		_exit(125);
-	}
+	if (pid == 0)
+		pull_child(tool, argv, envp, pfd[1]);
 	int saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(pfd[1]);
-	free(envp);
 	if (pid < 0) {
 		close(pfd[0]);
 		hk_log(HK_LOG_ERROR, "--container-image %s: fork: %s", ref, strerror(saved));
 		return -1;
 	}
+	*rd = pfd[0];
+	return pid;
+}
+
+/* fd to its end (at most n - 1 bytes) into out, NUL-terminated; fd closed. */
+static void read_all(int fd, char *out, size_t n)
+{
 	size_t got = 0;
 	for (;;) {
-		ssize_t r = read(pfd[0], out + got, n - 1 - got);
+		ssize_t r = read(fd, out + got, n - 1 - got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -305,7 +318,27 @@ static int run_pull(const char *ref, const char *cache, char *out, size_t n)
 			break;
 	}
 	out[got] = '\0';
-	close(pfd[0]);
+	close(fd);
+}
+
+/* husk-image pull REF into cache: its stdout (the image's path) into out.
+ * Its stderr is srun's: the registry's reason, progress on a terminal.
+ * Returns 0 or -1 (the pull said why). */
+static int run_pull(const char *ref, const char *cache, char *out, size_t n)
+{
+	char tool[PATH_MAX];
+	hs_tool_path("husk-image", PKGLIBEXECDIR, tool, sizeof(tool));
+	cleanup_free char *cvar = NULL;
+	cleanup_free char **envp = pull_env(cache, &cvar);
+	if (envp == NULL) {
+		hk_log(HK_LOG_ERROR, "--container-image %s: %s", ref, strerror(ENOMEM));
+		return -1;
+	}
+	int rd;
+	pid_t pid = pull_start(tool, ref, envp, &rd);
+	if (pid < 0)
+		return -1;
+	read_all(rd, out, n);
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
@@ -329,20 +362,69 @@ static int run_pull(const char *ref, const char *cache, char *out, size_t n)
  * node in the step's environment (HUSK_IMAGE_REF, HUSK_IMAGE_SQSH), which
  * slurmstepd takes instead of pulling. A failed pull fails the step
  * (srun launches no task): the pull's `husk: error:` line says why. */
+/* The job the step belongs to (SPANK's, else SLURM_JOB_ID). Returns 0 or
+ * -1 (said). */
+static int job_of(spank_t sp, const struct hs_opts *o, uint32_t *job)
+{
+	*job = 0;
+	if (spank_get_item(sp, S_JOB_ID, job) == ESPANK_SUCCESS && *job != 0)
+		return 0;
+	const char *e = getenv("SLURM_JOB_ID");
+	unsigned long v;
+	if (e == NULL || hk_parse_uint(e, 1, 0xffffffffUL, &v) < 0) {
+		hk_log(HK_LOG_ERROR, "--container-image %s: no job id to pin the image to", o->image);
+		return -1;
+	}
+	*job = (uint32_t)v;
+	return 0;
+}
+
+/* The image pinned for the job at pin, if any, into image (else ""); the
+ * job's pins are marked used (dfd's time, for husk image gc). Returns 0,
+ * or -1 (said) if the pinned image is gone: never another one. */
+static int pin_read(const struct hs_opts *o, uint32_t job, int dfd, const char *pin, char *image, size_t n)
+{
+	size_t len = 0;
+	cleanup_close int pfd = open(pin, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	cleanup_free char *had = pfd >= 0 ? hk_read_fd(pfd, PATH_MAX, &len) : NULL;
+	struct stat sb;
+	image[0] = '\0';
+	if (!had || len <= 1 || had[0] != '/' || had[len - 1] != '\n')
+		return 0;
+	had[len - 1] = '\0';
+	if (stat(had, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		hk_log(HK_LOG_ERROR, "--container-image %s: the image pinned for job %u, %s, is gone: %s", o->image,
+		       (unsigned)job, had, strerror(stat(had, &sb) < 0 ? errno : EINVAL));
+		return -1;
+	}
+	snprintf(image, n, "%s", had);
+	futimens(dfd, NULL);
+	return 0;
+}
+
+/* Pin image at pin (written to PIN.tmp, then renamed). Returns 0 or -1 (said). */
+static int pin_write(const struct hs_opts *o, const char *pin, char *image)
+{
+	char tmp[PATH_MAX + NAME_MAX + 48];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", pin);
+	cleanup_close int wfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	size_t il = strlen(image);
+	image[il] = '\n';
+	bool ok = wfd >= 0 && write(wfd, image, il + 1) == (ssize_t)(il + 1) && fsync(wfd) == 0;
+	image[il] = '\0';
+	if (!ok || rename(tmp, pin) < 0) {
+		hk_log(HK_LOG_ERROR, "--container-image %s: pinning the image in %s: %s", o->image, pin, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 static int pull_pinned(spank_t sp, const struct hs_opts *o)
 {
 	char cache[PATH_MAX], dir[PATH_MAX + 32], pin[PATH_MAX + NAME_MAX + 40], image[PATH_MAX] = "";
-	uint32_t job = 0;
-	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS || job == 0) {
-		const char *e = getenv("SLURM_JOB_ID");
-		unsigned long v;
-		if (e == NULL || hk_parse_uint(e, 1, 0xffffffffUL, &v) < 0) {
-			hk_log(HK_LOG_ERROR, "--container-image %s: no job id to pin the image to", o->image);
-			return -1;
-		}
-		job = (uint32_t)v;
-	}
-	if (cache_dir(o, cache, sizeof(cache)) < 0)
+	uint32_t job;
+	if (job_of(sp, o, &job) < 0 || cache_dir(o, cache, sizeof(cache)) < 0)
 		return -1;
 	char name[NAME_MAX + 1];
 	size_t k = 0;
@@ -372,36 +454,11 @@ static int pull_pinned(spank_t sp, const struct hs_opts *o)
 		return -1;
 	}
 	snprintf(pin, sizeof(pin), "%s/%s", dir, name);
-	size_t len = 0;
-	cleanup_close int pfd = open(pin, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	cleanup_free char *had = pfd >= 0 ? hk_read_fd(pfd, PATH_MAX, &len) : NULL;
-	struct stat sb;
-	if (had && len > 1 && had[0] == '/' && had[len - 1] == '\n') {
-		had[len - 1] = '\0';
-		if (stat(had, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-			/* never another image than the job's first */
-			hk_log(HK_LOG_ERROR, "--container-image %s: the image pinned for job %u, %s, is gone: %s", o->image,
-			       (unsigned)job, had, strerror(stat(had, &sb) < 0 ? errno : EINVAL));
-			return -1;
-		}
-		snprintf(image, sizeof(image), "%s", had);
-		futimens(dfd, NULL); /* the job's pins were used now (husk image gc) */
-	}
+	if (pin_read(o, job, dfd, pin, image, sizeof(image)) < 0)
+		return -1;
 	if (image[0] == '\0') {
-		if (run_pull(o->image, cache, image, sizeof(image)) < 0)
+		if (run_pull(o->image, cache, image, sizeof(image)) < 0 || pin_write(o, pin, image) < 0)
 			return -1;
-		char tmp[sizeof(pin) + 8];
-		snprintf(tmp, sizeof(tmp), "%s.tmp", pin);
-		cleanup_close int wfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-		size_t il = strlen(image);
-		image[il] = '\n';
-		bool ok = wfd >= 0 && write(wfd, image, il + 1) == (ssize_t)(il + 1) && fsync(wfd) == 0;
-		image[il] = '\0';
-		if (!ok || rename(tmp, pin) < 0) {
-			hk_log(HK_LOG_ERROR, "--container-image %s: pinning the image in %s: %s", o->image, pin, strerror(errno));
-			unlink(tmp);
-			return -1;
-		}
 		hk_log(HK_LOG_DEBUG, "--container-image %s: pulled %s for job %u", o->image, image, (unsigned)job);
 	}
 	setenv("HUSK_IMAGE_REF", o->image, 1);
