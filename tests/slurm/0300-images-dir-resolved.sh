@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # plugstack images=DIR holds by the image's real path, resolved as the
 # user: "..", a symlink out of DIR, or "..' in the job's working directory
+# (or a working directory that is a symlink in DIR to a directory outside)
 # for a relative image do not reach an image elsewhere; images in DIR run
 . "$(dirname "$0")/lib.sh"
 
@@ -24,8 +25,19 @@ test_images_dir_resolved() {
 		srun --chdir="$work/img/../jobs/sub" --container-image=../outside.sqsh cat /etc/image-marker) 2>&1); rc=$?
 	[ $rc = 125 ] && grep -q "not in the directories this site allows" <<<"$out" ||
 		bad="$bad${bad:+; }../outside.sqsh from $work/img/../jobs/sub ran (rc $rc): $out"
+	# a relative image from a working directory that is a symlink in DIR
+	# to a directory outside it (the logical path is in DIR, the file not)
+	ln -sfn "$jobdir" "$work/img/jobs-link"
+	out=$( (cd "$work/img/jobs-link" && timeout 120 runuser -u "$user" -- \
+		srun --chdir="$work/img/jobs-link" --container-image=outside.sqsh cat /etc/image-marker) 2>&1); rc=$?
+	[ $rc = 125 ] && grep -q "not in the directories this site allows" <<<"$out" ||
+		bad="$bad${bad:+; }outside.sqsh from $work/img/jobs-link (-> $jobdir) ran (rc $rc): $out"
+	# "%2e%2e" is a name, not ".." (nothing decodes it): no such image
+	out=$(as srun --container-image="$work/img/%2e%2e/jobs/outside.sqsh" cat /etc/image-marker 2>&1); rc=$?
+	[ $rc = 125 ] && ! grep -q "this file is in the image" <<<"$out" ||
+		bad="$bad${bad:+; }%2e%2e ran (rc $rc): $out"
 	cp "$work/plugstack.saved" "$conf"
-	rm -f "$work/img/link-out.sqsh"
+	rm -f "$work/img/link-out.sqsh" "$work/img/jobs-link"
 	[ -z "$bad" ] || { echo "$bad"; return 1; }
 }
 

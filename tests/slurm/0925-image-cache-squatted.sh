@@ -41,6 +41,9 @@ test_image_cache_squatted() {
 		{ echo "no error naming $dir/$user as another user's: $out"; fails=1; }
 	[ "$(grep -c '^srun: error: husk: \|^husk: error:' <<<"$out")" = 1 ] || { echo "not one husk error line: $out"; fails=1; }
 	[ ! -e "$jobdir/ran" ] || { echo "a task ran"; fails=1; }
+	local left
+	left=$(find "$dir/$user" -user "$user")
+	[ -z "$left" ] || { echo "srun made files in the other user's directory: $left"; fails=1; }
 	rm -rf "$dir" "$jobdir/ran"
 	userdel "$squatter" 2>/dev/null
 
