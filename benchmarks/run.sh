@@ -352,8 +352,10 @@ tools_for() {
 	if [ "${oci_as[crun]:-}" = rootless ] && [ "$w" != true ]; then utools+=(bare-true /bin/true); fi
 	# the machine drifts: bare again at the end shows how much
 	utools+=(bare-again "$H")
+	# (podman's command is inside sh -c "...": the workload's quotes escaped,
+	# or `python3 -c "import numpy"` ends the string and fails)
 	if [ "${oci_as[podman]:-}" = root ] && { [ "$quick" = 0 ] || [ "$w" = true ]; }; then
-		rtools+=("podman@cgwrap" "unshare -m sh -c \"$cgwrap && exec podman run --rm --cgroups=disabled --network=host --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 --rootfs $dir $W\"")
+		rtools+=("podman@cgwrap" "unshare -m sh -c \"$cgwrap && exec podman run --rm --cgroups=disabled --network=host --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 --rootfs $dir ${W//\"/\\\"}\"")
 	fi
 	if [ ${#rtools[@]} -gt 0 ]; then
 		rtools=(bare "$H" cgwrap "unshare -m sh -c \"$cgwrap && exec /bin/true\"" "${rtools[@]}")
