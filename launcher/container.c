@@ -235,8 +235,10 @@ int hk_container_resolve(struct hk_container *c, hk_err *err)
 					getcwd(buf, sizeof(buf)), err);
 }
 
-int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const char *home,
-			     const char *cwd, hk_err *err)
+/* The caller's home (a real path, from HOME or else the password
+ * database) and cwd, which go into the container's /etc/passwd. */
+static int resolve_caller(struct hk_container *c, uid_t uid, gid_t gid, const char *home, const char *cwd,
+			  hk_err *err)
 {
 	char buf[PATH_MAX];
 	struct passwd *pw;
@@ -267,10 +269,13 @@ int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const
 		return hk_fail(err, 0, "home directory %s: has a newline or ':', which the container's /etc/passwd "
 			       "can not hold (set HOME to a path without them)", shown ? shown : "");
 	}
-	if (c->workdir && c->workdir[0] != '/')
-		return hk_fail_in(err, HK_IN_WORKDIR, 0, "%s: not an absolute path", c->workdir);
+	return 0;
+}
 
-	size_t nuser = c->nbinds;
+/* The binds husk adds: the cwd (unless a system path, or under the home
+ * bound anyway), the home (unless --no-home), PMIx's directories. */
+static int add_default_binds(struct hk_container *c, hk_err *err)
+{
 	bool bind_home = !c->no_home && strcmp(c->home, "/") != 0 && access(c->home, X_OK) == 0;
 	if (c->cwd && !is_system_path(c->cwd)) {
 		c->cwd_bound = true;
@@ -280,9 +285,15 @@ int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const
 	}
 	if (bind_home && add_bind(c, c->home, c->home, true, err) < 0)
 		return -1;
-	if (add_pmix_binds(c, bind_home, err) < 0)
-		return -1;
+	return add_pmix_binds(c, bind_home, err);
+}
 
+/* Each bind's real source path. The user's nuser binds (husk's own go
+ * first) must exist and must not land on /; husk's are skipped where
+ * their source is missing. */
+static int resolve_binds(struct hk_container *c, size_t nuser, hk_err *err)
+{
+	char buf[PATH_MAX];
 	for (size_t i = 0; i < c->nbinds; i++) {
 		struct hk_bind *b = &c->binds[i];
 		bool user = i >= c->nbinds - nuser;
@@ -297,6 +308,19 @@ int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const
 		if (user && (strcmp(b->dst, "/") == 0))
 			return hk_fail_in(err, HK_IN_BIND, 0, "%s: destination / is not allowed", b->src);
 	}
+	return 0;
+}
+
+int hk_container_resolve_for(struct hk_container *c, uid_t uid, gid_t gid, const char *home,
+			     const char *cwd, hk_err *err)
+{
+	size_t nuser = c->nbinds;
+	if (resolve_caller(c, uid, gid, home, cwd, err) < 0)
+		return -1;
+	if (c->workdir && c->workdir[0] != '/')
+		return hk_fail_in(err, HK_IN_WORKDIR, 0, "%s: not an absolute path", c->workdir);
+	if (add_default_binds(c, err) < 0 || resolve_binds(c, nuser, err) < 0)
+		return -1;
 	return hk_devices_resolve(c, getenv("HUSK_CDI_SPEC_DIRS"), err);
 }
 
