@@ -472,7 +472,7 @@ static int step_exec(struct hk_container *c, int *status, hk_err *err)
 		return hk_fail(err, 0, "step-exec: %s is not a keeper pid", c->image);
 	if (c->argv[0] == NULL)
 		return hk_fail(err, 0, "step-exec: missing command");
-	if (hk_step_join((pid_t)pid, c, &env, err) < 0)
+	if (hk_step_join((pid_t)pid, NULL, c, &env, err) < 0)
 		return -1;
 	execvpe(c->argv[0], c->argv, env);
 	*status = errno == ENOENT ? HK_EXIT_NOTFOUND : HK_EXIT_NOEXEC;

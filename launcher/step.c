@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -421,8 +422,36 @@ static int keeper_fuse(struct hk_container *c, const struct stat *want, struct i
  * mount the root side made (why == IMG_KM_MOUNTED: its working directory
  * is the user's view, km its use), assemble and enter its root, report,
  * then wait for SIGTERM. */
+/* The keeper's namespaces, sent on nsock to its starter (SCM_RIGHTS):
+ * the tasks join them by these descriptors, not by the keeper's pid, so
+ * that it need not be dumpable. 0 or -1. */
+static const char *const step_ns[HK_STEP_NS] = { "user", "mnt", "ipc", "uts", "net" };
+static int send_ns(int nsock)
+{
+	int fds[HK_STEP_NS], n = 0, r = -1;
+	char path[32], one = 'n';
+	for (; n < HK_STEP_NS; n++) {
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", step_ns[n]);
+		if ((fds[n] = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			goto out;
+	}
+	union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(fds))]; } u;
+	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	r = sendmsg(nsock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+out:
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	return r;
+}
+
 __attribute__((noreturn)) static void keeper_run(struct hk_container *c, const struct stat *want, int why,
-						 struct img_kmount *km, struct hk_chan *report)
+						 struct img_kmount *km, int nsock, struct hk_chan *report)
 {
 	c->host_pid = true;
 	struct img_cache_conn cc = { .fd = -1, .dirfd = -1 };
@@ -443,6 +472,16 @@ __attribute__((noreturn)) static void keeper_run(struct hk_container *c, const s
 				     keeper_enter(c, stage, &meta, &err) < 0)
 				  : keeper_fuse(c, want, &cc, &meta, &err) < 0)
 		goto fail;
+	/* a starter that takes the namespaces (the Slurm plugin): from here
+	 * on no ptrace access for the user (gdb, /proc/PID/mem) */
+	if (nsock >= 0) {
+		if (send_ns(nsock) < 0) {
+			hk_fail(&err, errno, "sending the container's namespaces");
+			goto fail;
+		}
+		close(nsock);
+		prctl(PR_SET_DUMPABLE, 0);
+	}
 	hk_chan_ok(report, why + 1); /* 0: not tried */
 	img_quiet_stdio();
 	int sig;
@@ -458,7 +497,7 @@ fail:
 }
 
 /* The descriptors the keeper's exec passes on, by number (argv names them). */
-enum { KEEPER_FD_REPORT = 3, KEEPER_FD_DESC = 4, KEEPER_FD_KMOUNT = 5 };
+enum { KEEPER_FD_REPORT = 3, KEEPER_FD_DESC = 4, KEEPER_FD_NS = 5, KEEPER_FD_KMOUNT = 6 };
 
 /* The environment a keeper gets: none of its starter's (slurmstepd's), but
  * the variables husk's own code reads in it and its holder. */
@@ -469,10 +508,11 @@ static const char *const keeper_env_vars[] = { "XDG_RUNTIME_DIR", "HUSK_FUSE_THR
  * allows it, then the user for good, and exec husk step-keeper, so that
  * the process the user owns holds nothing of the starter's memory. Its
  * description goes in a memfd; it keeps only that, the report channel
- * and the kernel mount's use (and its working directory, the user's view
- * of the kernel mount), as descriptors 3, 4 and 5, and stdio. */
+ * its end of the namespaces' socket (nsock, or -1) and the kernel mount's
+ * use (and its working directory, the user's view of the kernel mount), as
+ * descriptors 3, 4, 5 and 6, and stdio. */
 __attribute__((noreturn)) static void keeper_exec(struct hk_container *c, const struct stat *want,
-						  const char *husk, struct hk_chan *report)
+						  const char *husk, int nsock, struct hk_chan *report)
 {
 	struct img_kmount km = IMG_KMOUNT_INIT;
 	struct wire w = { 0 };
@@ -480,8 +520,8 @@ __attribute__((noreturn)) static void keeper_exec(struct hk_container *c, const 
 	hk_err err = NULL;
 
 	/* hold none of the starter's descriptors (slurmstepd's task I/O) */
-	int keep[1] = { report->wr };
-	hk_close_except(keep, 1);
+	int keep[2] = { report->wr, nsock };
+	hk_close_except(keep, nsock >= 0 ? 2 : 1);
 	if (c->kernel_dirs)
 		why = (int)keeper_kernel(c, want, &km);
 	if (become_user(c, &err) < 0)
@@ -492,22 +532,26 @@ __attribute__((noreturn)) static void keeper_exec(struct hk_container *c, const 
 		hk_fail(&err, w.oom ? ENOMEM : errno, "the keeper's description");
 		goto fail;
 	}
-	/* to 3, 4, 5: first above them all, then down (dup2 clears CLOEXEC) */
-	int from[3] = { report->wr, desc, km.use }, n = km.use >= 0 ? 3 : 2;
-	for (int i = 0; i < n; i++)
-		if ((from[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 10)) < 0) {
+	/* to 3, 4, 5, 6: first above them all, then down (dup2 clears
+	 * CLOEXEC); an absent one (-1) stays so */
+	int from[4] = { report->wr, desc, nsock, km.use };
+	for (int i = 0; i < 4; i++)
+		if (from[i] >= 0 && (from[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 10)) < 0) {
 			hk_fail(&err, errno, "the keeper's descriptors");
 			goto fail;
 		}
-	for (int i = 0; i < n; i++)
-		if (dup2(from[i], KEEPER_FD_REPORT + i) < 0) {
+	for (int i = 0; i < 4; i++)
+		if (from[i] >= 0 && dup2(from[i], KEEPER_FD_REPORT + i) < 0) {
 			hk_fail(&err, errno, "the keeper's descriptors");
 			goto fail;
 		}
 	report->wr = KEEPER_FD_REPORT;
 	if (km.use >= 0)
 		km.use = KEEPER_FD_KMOUNT;
-	syscall(SYS_close_range, (unsigned)(KEEPER_FD_REPORT + n), ~0U, 0);
+	for (int fd = KEEPER_FD_NS; fd < KEEPER_FD_KMOUNT; fd++)
+		if (from[fd - KEEPER_FD_REPORT] < 0)
+			close(fd);
+	syscall(SYS_close_range, (unsigned)KEEPER_FD_KMOUNT + (km.use >= 0), ~0U, 0);
 
 	char *env[sizeof(keeper_env_vars) / sizeof(keeper_env_vars[0]) + 1];
 	size_t ne = 0;
@@ -517,7 +561,7 @@ __attribute__((noreturn)) static void keeper_exec(struct hk_container *c, const 
 			ne++;
 	}
 	env[ne] = NULL;
-	char *argv[] = { "husk", "step-keeper", "3", "4", n == 3 ? "5" : NULL, NULL };
+	char *argv[] = { "husk", "step-keeper", "3", "4", nsock >= 0 ? "5" : "-", km.use >= 0 ? "6" : NULL, NULL };
 	execve(husk, argv, env);
 	hk_fail(&err, errno, "starting the keeper %s", husk);
 fail:
@@ -547,12 +591,15 @@ int hk_step_keeper_main(int argc, char **argv)
 	hk_err err = NULL;
 
 	/* started by keeper_exec only: its descriptors, checked */
-	int desc = -1;
-	if ((argc == 3 || argc == 4) && (report.wr = keeper_fd(argv[1], KEEPER_FD_REPORT)) >= 0 &&
+	int desc = -1, nsock = -1;
+	if ((argc == 4 || argc == 5) && (report.wr = keeper_fd(argv[1], KEEPER_FD_REPORT)) >= 0 &&
 	    fstat(report.wr, &st) == 0 && S_ISFIFO(st.st_mode))
 		desc = keeper_fd(argv[2], KEEPER_FD_DESC);
-	if (desc < 0 || (argc == 4 && (km.use = keeper_fd(argv[3], KEEPER_FD_KMOUNT)) < 0)) {
-		hk_log(HK_LOG_ERROR, "step-keeper: started by husk only (its report, description and kernel mount descriptors, 3 4 [5])");
+	if (desc >= 0 && strcmp(argv[3], "-") != 0 &&
+	    ((nsock = keeper_fd(argv[3], KEEPER_FD_NS)) < 0 || fstat(nsock, &st) < 0 || !S_ISSOCK(st.st_mode)))
+		desc = -1;
+	if (desc < 0 || (argc == 5 && (km.use = keeper_fd(argv[4], KEEPER_FD_KMOUNT)) < 0)) {
+		hk_log(HK_LOG_ERROR, "step-keeper: started by husk only (its report, description, namespaces and kernel mount descriptors, 3 4 5|- [6])");
 		return HK_EXIT_FAIL;
 	}
 	cleanup_free char *buf = NULL;
@@ -569,34 +616,65 @@ int hk_step_keeper_main(int argc, char **argv)
 		img_kmount_put(&km);
 		return HK_EXIT_FAIL;
 	}
-	keeper_run(&c, has_want ? &want : NULL, why, &km, &report);
+	keeper_run(&c, has_want ? &want : NULL, why, &km, nsock, &report);
 }
 
 int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err)
 {
-	return hk_step_start_checked(c, NULL, "/proc/self/exe", keeper, err);
+	return hk_step_start_checked(c, NULL, "/proc/self/exe", keeper, NULL, err);
+}
+
+/* The keeper's namespaces from s (recv_ns sent them before its report). */
+static int recv_ns(int s, int ns[HK_STEP_NS], hk_err *err)
+{
+	char one;
+	union { struct cmsghdr hdr; char buf[CMSG_SPACE(HK_STEP_NS * sizeof(int))]; } u;
+	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(s, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(HK_STEP_NS * sizeof(int)))
+		return hk_fail(err, n < 0 ? errno : 0, "the container's keeper sent no namespaces");
+	memcpy(ns, CMSG_DATA(cm), HK_STEP_NS * sizeof(int));
+	return 0;
 }
 
 int hk_step_start_checked(struct hk_container *c, const struct stat *want, const char *husk, pid_t *keeper,
-			  hk_err *err)
+			  int *ns, hk_err *err)
 {
 	cleanup_chan struct hk_chan ch = HK_CHAN_INIT;
+	int sv[2] = { -1, -1 };
 	if (hk_chan_open(&ch, err) < 0)
 		return hk_wrap(err, "starting the container");
-	pid_t pid = fork();
-	if (pid < 0)
+	if (ns && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return hk_fail(err, errno, "starting the container");
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		if (ns) {
+			close(sv[0]);
+			close(sv[1]);
+		}
+		return hk_fail(err, e, "starting the container");
+	}
 	if (pid == 0) {
 		/* the starter may be a threaded slurmstepd: its log handler's
 		 * locks are not the child's to take; errors go up the channel */
 		hk_log_handler(NULL);
 		hk_chan_writer(&ch);
-		keeper_exec(c, want, husk, &ch);
+		if (ns)
+			close(sv[0]);
+		keeper_exec(c, want, husk, sv[1], &ch);
 	}
+	cleanup_close int nsock = sv[0];
+	if (ns)
+		close(sv[1]);
 	/* the keeper's own waits are bounded: joining takes at most a few */
 	int timeout = c->holder_timeout ? (int)c->holder_timeout * 4000 : -1;
 	long long how = 0;
-	if (hk_chan_wait(&ch, "the container's keeper", timeout, &how, NULL, err) < 0) {
+	if (hk_chan_wait(&ch, "the container's keeper", timeout, &how, NULL, err) < 0 ||
+	    (ns && recv_ns(nsock, ns, err) < 0)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		return -1;
@@ -616,17 +694,27 @@ const char *hk_step_kernel_why(int why)
 	return why < 0 ? "FUSE" : img_kmount_why_str((enum img_kmount_why)why);
 }
 
-int hk_step_join(pid_t keeper, const struct hk_container *c, char ***envp, hk_err *err)
+int hk_step_join(pid_t keeper, const int *ns, const struct hk_container *c, char ***envp, hk_err *err)
 {
 	struct hk_meta meta;
 	int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
 		    (c->net_none ? CLONE_NEWNET : 0);
 
-	cleanup_close int pfd = (int)syscall(SYS_pidfd_open, keeper, 0);
-	if (pfd < 0)
-		return hk_fail(err, errno, "the container's keeper (pid %d)", (int)keeper);
-	if (setns(pfd, flags) < 0)
-		return hk_fail(err, errno, "joining the container (keeper pid %d)", (int)keeper);
+	if (ns) {
+		/* the keeper's own descriptors (it is not dumpable), user first */
+		static const int type[HK_STEP_NS] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUTS,
+						      CLONE_NEWNET };
+		for (int i = 0; i < HK_STEP_NS; i++)
+			if ((flags & type[i]) && setns(ns[i], type[i]) < 0)
+				return hk_fail(err, errno, "joining the container (keeper pid %d, its %s namespace)",
+					       (int)keeper, step_ns[i]);
+	} else {
+		cleanup_close int pfd = (int)syscall(SYS_pidfd_open, keeper, 0);
+		if (pfd < 0)
+			return hk_fail(err, errno, "the container's keeper (pid %d)", (int)keeper);
+		if (setns(pfd, flags) < 0)
+			return hk_fail(err, errno, "joining the container (keeper pid %d)", (int)keeper);
+	}
 	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return hk_fail(err, errno, "the container's root");

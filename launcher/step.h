@@ -22,19 +22,25 @@ int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err);
  * stat of (a caller that checked the file it opened, e.g. against a site's
  * image directories): anything else fails the start. */
 struct stat;
+/* ns (or NULL): HK_STEP_NS descriptors (O_CLOEXEC) get the keeper's user,
+ * mount, ipc, uts and net namespaces, for hk_step_join; the keeper is then
+ * not dumpable (its user can not ptrace it or read its memory). Without
+ * ns it stays dumpable: hk_step_join enters it by its pid. */
+#define HK_STEP_NS 5
 int hk_step_start_checked(struct hk_container *c, const struct stat *want, const char *husk, pid_t *keeper,
-			  hk_err *err);
+			  int *ns, hk_err *err);
 
 /* husk step-keeper (main.c; argv from "step-keeper" on): the keeper after
  * its exec. Only hk_step_start's child runs it; anything else is refused
  * (HK_EXIT_FAIL). Does not return when started so. */
 int hk_step_keeper_main(int argc, char **argv);
 
-/* In the calling (single-threaded) process: enter the keeper's namespaces,
- * go to the working directory, and prepare for exec: *envp gets the
+/* In the calling (single-threaded) process: enter the keeper's namespaces
+ * (by ns, what hk_step_start_checked gave, else by its pid), go to the
+ * working directory, and prepare for exec: *envp gets the
  * program's environment (see hk_exec_prepare), capabilities are dropped and
  * no_new_privs is set. Returns 0 or -1 with *err. */
-int hk_step_join(pid_t keeper, const struct hk_container *c, char ***envp, hk_err *err);
+int hk_step_join(pid_t keeper, const int *ns, const struct hk_container *c, char ***envp, hk_err *err);
 
 /* After hk_step_join: the image's environment (its /.husk/env, NAME=VALUE
  * lines), malloc'ed, or NULL when it has none. */

@@ -117,6 +117,7 @@ struct hk_container;
 /* The step's keeper in this slurmstepd (0: none), its container, and
  * whether user_init failed (then no task may run). */
 pid_t hs_step_keeper(void);
+const int *hs_step_ns(void); /* its namespaces (launcher/step.h HK_STEP_NS) */
 const struct hk_container *hs_step_container(void);
 bool hs_step_failed(void);
 /* Is this the slurmstepd that started the keeper (not a task forked from it)? */

@@ -28,6 +28,8 @@
 
 static struct {
 	pid_t keeper;
+	int ns[HK_STEP_NS];  /* its namespaces (it is not dumpable), O_CLOEXEC:
+				the tasks, forks of slurmstepd, join them */
 	pid_t owner;         /* the slurmstepd that started keeper */
 	bool failed;         /* the container could not be made: no task may run */
 	bool in_extern;      /* the keeper moved into the job's extern step */
@@ -39,6 +41,11 @@ static struct {
 pid_t hs_step_keeper(void)
 {
 	return st.keeper;
+}
+
+const int *hs_step_ns(void)
+{
+	return st.ns;
 }
 
 const struct hk_container *hs_step_container(void)
@@ -298,7 +305,7 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 	long long t0 = hk_now_us();
 	char husk[PATH_MAX];
 	hs_tool_path("husk", BINDIR, husk, sizeof(husk));
-	if (hk_step_start_checked(c, o->allowed ? &want : NULL, husk, &st.keeper, &err) < 0)
+	if (hk_step_start_checked(c, o->allowed ? &want : NULL, husk, &st.keeper, st.ns, &err) < 0)
 		return fail_step("starting the container", &err);
 	hs_acct_step_started(hk_now_us() - t0, (long long)wall.tv_sec * 1000000 + wall.tv_nsec / 1000);
 	if (c->kernel_dirs)

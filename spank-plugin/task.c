@@ -178,7 +178,7 @@ int hs_task_init(spank_t sp, const struct hs_opts *o)
 		return 0;
 	bind_task(sp, o);
 	cleanup_free char *prolog = site_task_prolog(sp);
-	if (hk_step_join(keeper, hs_step_container(), &envp, &err) < 0) {
+	if (hk_step_join(keeper, hs_step_ns(), hs_step_container(), &envp, &err) < 0) {
 		hk_err_name(err);
 		hk_log(HK_LOG_ERROR, "entering the container: %s", err->msg);
 		hk_err_free(&err);
