@@ -115,7 +115,9 @@ static int private_dir(char *path, size_t len, hk_err *err)
 	return own_dir(path, "runtime directory", err);
 }
 
-int img_runtime_dir(char *path, size_t len, hk_err *err)
+/* The runtime directory; with make false, only one that exists already
+ * (-1 with errno ENOENT and no *err when there is none). */
+static int runtime_dir(char *path, size_t len, bool make, hk_err *err)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
@@ -126,15 +128,30 @@ int img_runtime_dir(char *path, size_t len, hk_err *err)
 		snprintf(path, len, "%s/husk", xdg);
 	else
 		snprintf(path, len, "/tmp/husk-%u", (unsigned)getuid());
+	if (!make && lstat(path, &st) < 0) {
+		errno = ENOENT;
+		return -1;
+	}
 	int fd = own_dir(path, "runtime directory", err);
 	/* another user's (root's is the site's doing: say so, do not route around it) */
 	if (fd < 0 && !own_parent && lstat(path, &st) == 0 && st.st_uid != getuid() && st.st_uid != 0) {
 		hk_err_free(err);
-		fd = private_dir(path, len, err);
+		if (make)
+			return private_dir(path, len, err);
+		char prefix[32];
+		snprintf(prefix, sizeof(prefix), "husk-%u.", (unsigned)getuid());
+		if (pick_private(prefix, path, len) < 0) {
+			errno = ENOENT;
+			return -1;
+		}
+		return own_dir(path, "runtime directory", err);
 	}
-	if (fd < 0)
-		return -1;
 	return fd;
+}
+
+int img_runtime_dir(char *path, size_t len, hk_err *err)
+{
+	return runtime_dir(path, len, true, err);
 }
 
 /* ---- the entry's files (entry.h) ---- */
@@ -666,9 +683,17 @@ static void gc_stale(int dirfd, const char *key, const char *name, FILE *f)
 	entry_unlock_unused(dirfd, key);
 }
 
+struct gc_args {
+	FILE *f;
+	const char *tag; /* NULL, or only the entries of keys "TAG-..." */
+};
+
 static void gc_one(int dirfd, const char *name, void *arg)
 {
-	FILE *f = arg;
+	const struct gc_args *a = arg;
+	FILE *f = a->f;
+	if (a->tag && (strncmp(name, a->tag, strlen(a->tag)) != 0 || name[strlen(a->tag)] != '-'))
+		return;
 	char key[ENTRY_NAME], buf[64] = "";
 	size_t n = strlen(name);
 	if (is_sock(name, key)) {
@@ -694,13 +719,25 @@ static void gc_one(int dirfd, const char *name, void *arg)
 	}
 }
 
-int img_cache_gc(FILE *f, hk_err *err)
+static int gc(bool make, struct gc_args *a, hk_err *err)
 {
 	char dir[PATH_MAX];
-	cleanup_close int dirfd = img_runtime_dir(dir, sizeof(dir), err);
+	cleanup_close int dirfd = runtime_dir(dir, sizeof(dir), make, err);
 	if (dirfd < 0)
-		return -1;
-	if (for_each_file(dirfd, gc_one, f) < 0)
+		return !make && errno == ENOENT && *err == NULL ? 0 : -1;
+	if (for_each_file(dirfd, gc_one, a) < 0)
 		return hk_fail(err, errno, "reading %s", dir);
 	return 0;
+}
+
+int img_cache_gc(FILE *f, hk_err *err)
+{
+	struct gc_args a = { f, NULL };
+	return gc(true, &a, err);
+}
+
+int img_cache_gc_tag(const char *tag, FILE *f, hk_err *err)
+{
+	struct gc_args a = { f, tag };
+	return gc(false, &a, err);
 }

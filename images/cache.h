@@ -81,4 +81,9 @@ int img_cache_ps(FILE *f, hk_err *err);
 /* `husk gc`: release idle mounts now and remove stale entries. */
 int img_cache_gc(FILE *f, hk_err *err);
 
+/* husk gc for the entries of one tag only (img_cache_opts.tag), in a
+ * runtime directory that exists already (none: nothing to do, 0): the
+ * Slurm epilog's, for the job's holders that Slurm killed. */
+int img_cache_gc_tag(const char *tag, FILE *f, hk_err *err);
+
 #endif

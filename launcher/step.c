@@ -689,6 +689,17 @@ int hk_step_release_kernel_mounts(unsigned linger, unsigned *left)
 	return img_kmount_release_idle(linger, left);
 }
 
+int hk_step_gc_job(unsigned job, hk_err *err)
+{
+	char tag[32];
+	snprintf(tag, sizeof(tag), "job%u", job);
+	FILE *null = fopen("/dev/null", "we");
+	int r = img_cache_gc_tag(tag, null ? null : stderr, err);
+	if (null)
+		fclose(null);
+	return r;
+}
+
 const char *hk_step_kernel_why(int why)
 {
 	return why < 0 ? "FUSE" : img_kmount_why_str((enum img_kmount_why)why);

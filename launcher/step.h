@@ -53,6 +53,11 @@ char *hk_step_image_env(void);
 int hk_step_release_kernel_mounts(unsigned linger, unsigned *left);
 const char *hk_step_kernel_why(int why);
 
+/* The job's end (its epilog, as the job's user): remove what the job's
+ * holders left in the user's runtime directory when Slurm killed them (the
+ * entries of tag "jobJ": their stale sockets and lock files). */
+int hk_step_gc_job(unsigned job, hk_err *err);
+
 /* End the container: the keeper exits, releasing its namespaces and its
  * use of the image mount. Waits for it when it is the caller's child. */
 void hk_step_stop(pid_t keeper);

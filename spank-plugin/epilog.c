@@ -157,6 +157,11 @@ int hs_epilog(spank_t sp, const struct hs_opts *o)
 	}
 	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
 		_exit(1);
+	/* the job's holders, killed by Slurm, could not remove their entries */
+	hk_err err = NULL;
+	if (hk_step_gc_job(job, &err) < 0)
+		hk_log(HK_LOG_DEBUG, "job %u: the runtime directory's entries: %s", (unsigned)job, err->msg);
+	hk_err_free(&err);
 	hs_named_dir(dir, sizeof(dir), uid);
 	struct stat st;
 	/* the child never returns into slurmstepd: _exit on every path */
