@@ -49,7 +49,7 @@ struct hier {
 
 struct cg_group {
 	int nh;
-	struct {
+	struct cg_group_h {
 		struct hier h;
 		char *dir; /* the container's group */
 	} h[MAXH];
@@ -183,6 +183,63 @@ static bool note_own(const char *list, const char *path, void *arg)
 /* Fill hs[] from /proc/self/mountinfo and /proc/self/cgroup: one entry per
  * hierarchy that has a controller husk uses; a controller is taken from v1
  * when a v1 hierarchy has it, else from v2. Returns the count or -1. */
+/* A v1 hierarchy from one line of /proc/self/mountinfo, or the first
+ * cgroup2 mount point into *v2mnt; *v1 gathers the v1 controllers seen.
+ * Returns 1 when hs[n] was filled. */
+static int mountinfo_line(char *line, struct hier *h, unsigned *v1, char **v2mnt)
+{
+	char *fields[12], *save = NULL, *p = line;
+	int nf = 0;
+	for (char *t; nf < 12 && (t = strtok_r(p, " \n", &save)); p = NULL)
+		fields[nf++] = t;
+	int dash;
+	for (dash = 6; dash < nf && strcmp(fields[dash], "-") != 0; dash++)
+		;
+	if (dash + 3 > nf || strcmp(fields[3], "/") != 0)
+		return 0;
+	const char *type = fields[dash + 1], *sopts = fields[dash + 3];
+	unescape(fields[4]);
+	if (strcmp(type, "cgroup2") == 0) {
+		if (!*v2mnt)
+			*v2mnt = strdup(fields[4]);
+		return 0;
+	}
+	if (strcmp(type, "cgroup") != 0)
+		return 0;
+	unsigned mask = 0;
+	for (size_t i = 0; i < NCTRL; i++)
+		if (!(*v1 & ctrls[i].bit) && hk_has_word(sopts, ctrls[i].v1, ','))
+			mask |= ctrls[i].bit;
+	if (!mask)
+		return 0;
+	*v1 |= mask;
+	h->mnt = strdup(fields[4]);
+	h->ctrls = mask;
+	h->v2 = false;
+	return 1;
+}
+
+/* The cgroup2 hierarchy at v2mnt (taken), with the controllers v1 lacks;
+ * none in hybrid mode when it has no controller of its own. Returns 1
+ * when h was filled. */
+static int v2_hier(char *v2mnt, unsigned v1, struct hier *h)
+{
+	cleanup_free char *avail = read_str(v2mnt, "cgroup.controllers");
+	unsigned mask = 0;
+	for (size_t i = 0; i < NCTRL; i++)
+		if (!(v1 & ctrls[i].bit) && (ctrls[i].bit == C_CPU || hk_has_word(avail, ctrls[i].v2, ' ')))
+			mask |= ctrls[i].bit;
+	/* Hybrid with an empty cgroup2: nothing to gain there. */
+	if (!(mask & ~(unsigned)C_CPU) && v1 != 0) {
+		free(v2mnt);
+		return 0;
+	}
+	h->mnt = v2mnt;
+	h->ctrls = mask;
+	h->v2 = true;
+	return 1;
+}
+
 static int find_hiers(struct hier hs[MAXH], hk_err *err)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -194,71 +251,29 @@ static int find_hiers(struct hier hs[MAXH], hk_err *err)
 
 	if (!f)
 		return hk_fail(err, errno, "reading /proc/self/mountinfo");
-	while (getline(&line, &cap, f) > 0) {
-		char *fields[12], *save = NULL, *p = line;
-		int nf = 0;
-		for (char *t; nf < 12 && (t = strtok_r(p, " \n", &save)); p = NULL)
-			fields[nf++] = t;
-		int dash;
-		for (dash = 6; dash < nf && strcmp(fields[dash], "-") != 0; dash++)
-			;
-		if (dash + 3 > nf || strcmp(fields[3], "/") != 0)
-			continue;
-		const char *type = fields[dash + 1], *sopts = fields[dash + 3];
-		unescape(fields[4]);
-		if (strcmp(type, "cgroup2") == 0) {
-			if (!v2mnt)
-				v2mnt = strdup(fields[4]);
-			continue;
-		}
-		if (strcmp(type, "cgroup") != 0 || n >= MAXH)
-			continue;
-		unsigned mask = 0;
-		for (size_t i = 0; i < NCTRL; i++)
-			if (!(v1 & ctrls[i].bit) && hk_has_word(sopts, ctrls[i].v1, ','))
-				mask |= ctrls[i].bit;
-		if (!mask)
-			continue;
-		v1 |= mask;
-		hs[n].mnt = strdup(fields[4]);
-		hs[n].ctrls = mask;
-		hs[n].v2 = false;
-		n++;
-	}
+	while (n < MAXH && getline(&line, &cap, f) > 0)
+		n += mountinfo_line(line, &hs[n], &v1, &v2mnt);
 	free(line);
 	fclose(f);
-	if (v2mnt && n < MAXH) {
-		cleanup_free char *avail = read_str(v2mnt, "cgroup.controllers");
-		unsigned mask = 0;
-		for (size_t i = 0; i < NCTRL; i++)
-			if (!(v1 & ctrls[i].bit) && (ctrls[i].bit == C_CPU || hk_has_word(avail, ctrls[i].v2, ' ')))
-				mask |= ctrls[i].bit;
-		/* Hybrid with an empty cgroup2: nothing to gain there. */
-		if (mask & ~(unsigned)C_CPU || v1 == 0) {
-			hs[n].mnt = v2mnt;
-			hs[n].ctrls = mask;
-			hs[n].v2 = true;
-			v2mnt = NULL;
-			n++;
-		}
-	}
+	if (v2mnt && n < MAXH)
+		n += v2_hier(steal_ptr(v2mnt), v1, &hs[n]);
 	free(v2mnt);
 
 	/* our own group in each */
 	struct own o = { hs, n };
-	if (cg_each_group(0, note_own, &o) < 0) {
-		int e = errno;
-		for (int i = 0; i < n; i++)
-			hier_clear(&hs[i]);
-		return hk_fail(err, e, "reading /proc/self/cgroup");
-	}
-	for (int i = 0; i < n; i++)
+	int e = cg_each_group(0, note_own, &o) < 0 ? errno : 0;
+	for (int i = 0; !e && i < n; i++)
 		if (!hs[i].mnt || !hs[i].self) {
 			for (int j = 0; j < n; j++)
 				hier_clear(&hs[j]);
 			return hk_fail(err, ENOENT, "cgroup hierarchy %s: this process's group is not listed in /proc/self/cgroup",
 			               hs[i].mnt ? hs[i].mnt : "?");
 		}
+	if (e) {
+		for (int i = 0; i < n; i++)
+			hier_clear(&hs[i]);
+		return hk_fail(err, e, "reading /proc/self/cgroup");
+	}
 	return n;
 }
 
@@ -495,6 +510,54 @@ static int set_limits(cg_group *g, const struct cg_limits *lim, hk_err *err)
 	return 0;
 }
 
+/* The group's directory in hierarchy h under bdir (a v1 cpuset's inherits
+ * its parent's CPUs and memory nodes): g->h[i].dir, or -1 with *err. */
+static int make_group_dir(struct cg_group_h *gh, const char *bdir, const char *name, hk_err *err)
+{
+	const struct hier *h = &gh->h;
+	char *dir = NULL;
+	if (asprintf(&dir, "%s/%s", bdir, name) < 0)
+		return hk_fail(err, ENOMEM, "cgroup");
+	if (mkdir(dir, 0755) < 0) {
+		hk_fail(err, errno, "creating cgroup %s", dir);
+		free(dir);
+		return -1;
+	}
+	gh->dir = dir;
+	if (!h->v2 && (h->ctrls & C_CPUSET)) {
+		static const char *files[] = { "cpuset.cpus", "cpuset.mems" };
+		for (int k = 0; k < 2; k++) {
+			cleanup_free char *pv = read_str(bdir, files[k]);
+			if (!pv || write_str(dir, files[k], pv) < 0)
+				return hk_fail(err, errno, "cgroup %s: copying %s from %s", dir, files[k], bdir);
+		}
+	}
+	return 0;
+}
+
+/* The group in every hierarchy: base prepared for it, its directory made. */
+static int make_groups(cg_group *g, const char *base, const char *name, hk_err *err)
+{
+	unsigned want = C_CPUSET | C_MEMORY | C_PIDS | C_CPU | C_IO;
+	bool any1 = false, any2 = false;
+	for (int i = 0; i < g->nh; i++) {
+		struct hier *h = &g->h[i].h;
+		char bdir[PATH_MAX];
+		if (holds(base, h->self))
+			return hk_fail(err, EPERM, "cgroup base %s holds husk's own cgroup %s (in %s): "
+				       "choose a group of its own", base, h->self, h->mnt);
+		snprintf(bdir, sizeof(bdir), "%s%s", h->mnt, base);
+		if (prepare_base(h, bdir, want, err) < 0 || make_group_dir(&g->h[i], bdir, name, err) < 0)
+			return -1;
+		if (h->v2)
+			any2 = true;
+		else
+			any1 = true;
+	}
+	g->backend = any1 && any2 ? "hybrid" : any2 ? "v2" : "v1";
+	return 0;
+}
+
 int cg_create(const char *base, const char *tag, const struct cg_limits *lim, cg_group **out, hk_err *err)
 {
 	static unsigned seq;
@@ -508,71 +571,22 @@ int cg_create(const char *base, const char *tag, const struct cg_limits *lim, cg
 		return hk_fail(err, ENOENT, "no cgroup file system is mounted");
 	if (!base)
 		base = dflt = default_base(hs, n);
-	if (check_base(base, err) < 0) {
-		for (int i = 0; i < n; i++)
-			hier_clear(&hs[i]);
-		return -1;
-	}
-	cg_group *g = calloc(1, sizeof(*g));
+	bool ok = check_base(base, err) == 0;
+	cg_group *g = ok ? calloc(1, sizeof(*g)) : NULL;
 	if (!g) {
 		for (int i = 0; i < n; i++)
 			hier_clear(&hs[i]);
-		return hk_fail(err, ENOMEM, "cgroup");
+		return ok ? hk_fail(err, ENOMEM, "cgroup") : -1;
 	}
 	for (int i = 0; i < n; i++) {
 		g->h[i].h = hs[i];
 		g->nh = i + 1;
 	}
-	bool any1 = false, any2 = false;
 	char name[128];
 	snprintf(name, sizeof(name), "husk-%d-%llu-%u%s%s", (int)getpid(), start_time(getpid()), seq++,
 	         tag ? "-" : "", tag ? tag : "");
 	snprintf(g->path, sizeof(g->path), "%s/%s", strcmp(base, "/") ? base : "", name);
-	unsigned want = C_CPUSET | C_MEMORY | C_PIDS | C_CPU | C_IO;
-	for (int i = 0; i < g->nh; i++) {
-		struct hier *h = &g->h[i].h;
-		char bdir[PATH_MAX];
-		if (holds(base, h->self)) {
-			hk_fail(err, EPERM, "cgroup base %s holds husk's own cgroup %s (in %s): choose a group of its own",
-			        base, h->self, h->mnt);
-			cg_destroy(g, NULL);
-			return -1;
-		}
-		snprintf(bdir, sizeof(bdir), "%s%s", h->mnt, base);
-		if (prepare_base(h, bdir, want, err) < 0) {
-			cg_destroy(g, NULL);
-			return -1;
-		}
-		char *dir = NULL;
-		if (asprintf(&dir, "%s/%s", bdir, name) < 0) {
-			cg_destroy(g, NULL);
-			return hk_fail(err, ENOMEM, "cgroup");
-		}
-		if (mkdir(dir, 0755) < 0) {
-			hk_fail(err, errno, "creating cgroup %s", dir);
-			free(dir);
-			cg_destroy(g, NULL);
-			return -1;
-		}
-		g->h[i].dir = dir;
-		if (!h->v2 && (h->ctrls & C_CPUSET)) {
-			static const char *files[] = { "cpuset.cpus", "cpuset.mems" };
-			for (int k = 0; k < 2; k++) {
-				cleanup_free char *pv = read_str(bdir, files[k]);
-				if (!pv || write_str(dir, files[k], pv) < 0) {
-					hk_fail(err, errno, "cgroup %s: copying %s from %s", dir, files[k], bdir);
-					cg_destroy(g, NULL);
-					return -1;
-				}
-			}
-		}
-		if (h->v2)
-			any2 = true;
-		else
-			any1 = true;
-	}
-	g->backend = any1 && any2 ? "hybrid" : any2 ? "v2" : "v1";
-	if (lim && set_limits(g, lim, err) < 0) {
+	if (make_groups(g, base, name, err) < 0 || (lim && set_limits(g, lim, err) < 0)) {
 		cg_destroy(g, NULL);
 		return -1;
 	}
