@@ -169,34 +169,22 @@ static void r_size(struct rd *r, struct hk_size *s)
 	s->pct = (unsigned)r_num(r);
 }
 
-static void keeper_pack(struct wire *w, const struct hk_container *c, const struct stat *want, int why)
+/* The container's binds and its CDI edits, in keeper_pack's order. */
+static void pack_binds(struct wire *w, const struct hk_bind *binds, size_t n)
 {
-	w_put(w, KEEPER_MAGIC, strlen(KEEPER_MAGIC));
-	w_num(w, (uint64_t)(int64_t)why);
-	w_num(w, want != NULL);
-	w_num(w, want ? (uint64_t)want->st_dev : 0);
-	w_num(w, want ? (uint64_t)want->st_ino : 0);
-	w_str(w, c->image);
-	w_num(w, c->root);
-	w_num(w, c->net_none);
-	w_num(w, c->read_only);
-	w_num(w, c->no_home);
-	w_num(w, (uint64_t)c->pid_mode);
-	w_str(w, c->hostname);
-	w_num(w, c->nbinds);
-	for (size_t i = 0; i < c->nbinds; i++) {
-		const struct hk_bind *b = &c->binds[i];
+	w_num(w, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct hk_bind *b = &binds[i];
 		w_str(w, b->src);
 		w_str(w, b->dst);
 		w_num(w, b->ro);
 		w_num(w, b->optional);
 		w_str(w, b->real);
 	}
-	w_strv(w, c->devices, c->ndevices);
-	w_num(w, c->device_paths != NULL);
-	for (size_t i = 0; c->device_paths && i < c->ndevices; i++)
-		w_str(w, c->device_paths[i]);
-	const struct cdi_edits *e = &c->cdi;
+}
+
+static void pack_cdi(struct wire *w, const struct cdi_edits *e)
+{
 	w_strv(w, e->env, e->nenv);
 	w_num(w, e->nnodes);
 	for (size_t i = 0; i < e->nnodes; i++) {
@@ -219,6 +207,28 @@ static void keeper_pack(struct wire *w, const struct hk_container *c, const stru
 	w_num(w, e->ngids);
 	for (size_t i = 0; i < e->ngids; i++)
 		w_num(w, e->gids[i]);
+}
+
+static void keeper_pack(struct wire *w, const struct hk_container *c, const struct stat *want, int why)
+{
+	w_put(w, KEEPER_MAGIC, strlen(KEEPER_MAGIC));
+	w_num(w, (uint64_t)(int64_t)why);
+	w_num(w, want != NULL);
+	w_num(w, want ? (uint64_t)want->st_dev : 0);
+	w_num(w, want ? (uint64_t)want->st_ino : 0);
+	w_str(w, c->image);
+	w_num(w, c->root);
+	w_num(w, c->net_none);
+	w_num(w, c->read_only);
+	w_num(w, c->no_home);
+	w_num(w, (uint64_t)c->pid_mode);
+	w_str(w, c->hostname);
+	pack_binds(w, c->binds, c->nbinds);
+	w_strv(w, c->devices, c->ndevices);
+	w_num(w, c->device_paths != NULL);
+	for (size_t i = 0; c->device_paths && i < c->ndevices; i++)
+		w_str(w, c->device_paths[i]);
+	pack_cdi(w, &c->cdi);
 	w_str(w, c->layer);
 	w_num(w, c->cg.memory);
 	w_num(w, c->linger);
@@ -235,6 +245,54 @@ static void keeper_pack(struct wire *w, const struct hk_container *c, const stru
 	w_str(w, c->cwd);
 	w_num(w, c->cwd_bound);
 	w_put(w, KEEPER_MAGIC, strlen(KEEPER_MAGIC)); /* the end */
+}
+
+/* pack_binds' and pack_cdi's, read back (r->bad on any mismatch). */
+static void unpack_binds(struct rd *r, struct hk_container *c)
+{
+	c->nbinds = r_count(r, 5 * sizeof(uint64_t));
+	c->binds = r_array(r, c->nbinds, sizeof(*c->binds));
+	for (size_t i = 0; c->binds && i < c->nbinds; i++) {
+		struct hk_bind *b = &c->binds[i];
+		b->src = r_str(r);
+		b->dst = r_str(r);
+		b->ro = r_num(r) != 0;
+		b->optional = r_num(r) != 0;
+		b->real = r_str(r);
+	}
+}
+
+static void unpack_cdi(struct rd *r, struct cdi_edits *e)
+{
+	e->env = r_strv(r, &e->nenv);
+	e->nnodes = r_count(r, 3 * sizeof(uint64_t));
+	e->nodes = r_array(r, e->nnodes, sizeof(*e->nodes));
+	for (size_t i = 0; e->nodes && i < e->nnodes; i++) {
+		e->nodes[i].path = r_str(r);
+		e->nodes[i].host_path = r_str(r);
+		e->nodes[i].perms = r_str(r);
+	}
+	e->nmounts = r_count(r, 3 * sizeof(uint64_t));
+	e->mounts = r_array(r, e->nmounts, sizeof(*e->mounts));
+	for (size_t i = 0; e->mounts && i < e->nmounts; i++) {
+		e->mounts[i].host_path = r_str(r);
+		e->mounts[i].ctr_path = r_str(r);
+		e->mounts[i].ro = r_num(r) != 0;
+	}
+	e->nhooks = r_count(r, 3 * sizeof(uint64_t));
+	e->hooks = r_array(r, e->nhooks, sizeof(*e->hooks));
+	for (size_t i = 0; e->hooks && i < e->nhooks; i++) {
+		uint64_t k = r_num(r);
+		if (k != CDI_HOOK_LDCACHE && k != CDI_HOOK_SYMLINKS && k != CDI_HOOK_CHMOD)
+			r->bad = true;
+		e->hooks[i].kind = (enum cdi_hook_kind)k;
+		e->hooks[i].mode = (mode_t)r_num(r);
+		e->hooks[i].paths = r_strv(r, &e->hooks[i].npaths);
+	}
+	e->ngids = r_count(r, sizeof(uint64_t));
+	e->gids = r_array(r, e->ngids, sizeof(*e->gids));
+	for (size_t i = 0; e->gids && i < e->ngids; i++)
+		e->gids[i] = (gid_t)r_num(r);
 }
 
 /* The other side: c zeroed by the caller. Returns 0, or -1 when the
@@ -259,52 +317,14 @@ static int keeper_unpack(const char *buf, size_t len, struct hk_container *c, st
 	uint64_t pm = r_num(&r);
 	c->pid_mode = pm == HK_PID_HOST ? HK_PID_HOST : pm == HK_PID_PRIVATE ? HK_PID_PRIVATE : HK_PID_AUTO;
 	c->hostname = r_str(&r);
-	c->nbinds = r_count(&r, 5 * sizeof(uint64_t));
-	c->binds = r_array(&r, c->nbinds, sizeof(*c->binds));
-	for (size_t i = 0; c->binds && i < c->nbinds; i++) {
-		struct hk_bind *b = &c->binds[i];
-		b->src = r_str(&r);
-		b->dst = r_str(&r);
-		b->ro = r_num(&r) != 0;
-		b->optional = r_num(&r) != 0;
-		b->real = r_str(&r);
-	}
+	unpack_binds(&r, c);
 	c->devices = r_strv(&r, &c->ndevices);
 	if (r_num(&r)) {
 		c->device_paths = r_array(&r, c->ndevices, sizeof(char *));
 		for (size_t i = 0; c->device_paths && i < c->ndevices; i++)
 			c->device_paths[i] = r_str(&r);
 	}
-	struct cdi_edits *e = &c->cdi;
-	e->env = r_strv(&r, &e->nenv);
-	e->nnodes = r_count(&r, 3 * sizeof(uint64_t));
-	e->nodes = r_array(&r, e->nnodes, sizeof(*e->nodes));
-	for (size_t i = 0; e->nodes && i < e->nnodes; i++) {
-		e->nodes[i].path = r_str(&r);
-		e->nodes[i].host_path = r_str(&r);
-		e->nodes[i].perms = r_str(&r);
-	}
-	e->nmounts = r_count(&r, 3 * sizeof(uint64_t));
-	e->mounts = r_array(&r, e->nmounts, sizeof(*e->mounts));
-	for (size_t i = 0; e->mounts && i < e->nmounts; i++) {
-		e->mounts[i].host_path = r_str(&r);
-		e->mounts[i].ctr_path = r_str(&r);
-		e->mounts[i].ro = r_num(&r) != 0;
-	}
-	e->nhooks = r_count(&r, 3 * sizeof(uint64_t));
-	e->hooks = r_array(&r, e->nhooks, sizeof(*e->hooks));
-	for (size_t i = 0; e->hooks && i < e->nhooks; i++) {
-		uint64_t k = r_num(&r);
-		if (k != CDI_HOOK_LDCACHE && k != CDI_HOOK_SYMLINKS && k != CDI_HOOK_CHMOD)
-			r.bad = true;
-		e->hooks[i].kind = (enum cdi_hook_kind)k;
-		e->hooks[i].mode = (mode_t)r_num(&r);
-		e->hooks[i].paths = r_strv(&r, &e->hooks[i].npaths);
-	}
-	e->ngids = r_count(&r, sizeof(uint64_t));
-	e->gids = r_array(&r, e->ngids, sizeof(*e->gids));
-	for (size_t i = 0; e->gids && i < e->ngids; i++)
-		e->gids[i] = (gid_t)r_num(&r);
+	unpack_cdi(&r, &c->cdi);
 	c->layer = r_str(&r);
 	c->cg.memory = r_num(&r);
 	c->linger = (unsigned)r_num(&r);

@@ -195,6 +195,120 @@ static int pmix_appdir_bind(spank_t sp, struct hk_container *c, uid_t uid)
 static bool srun_made_job(spank_t sp, uint32_t step);
 
 /* Once per node per step, as the job's user: start the container. */
+/* The image's path on the node: srun's pinned pull of a registry
+ * reference (HUSK_IMAGE_SQSH; nodes never pull), else the path given, a
+ * relative one in the job's working directory (never a registry name);
+ * checked against images= where the site set it (*want: what was
+ * checked). Returns 0, or -1 when the step fails (said). */
+static int step_image(spank_t sp, const struct hs_opts *o, const char *given, const char *cwd, char *image,
+		      size_t len, struct stat *want)
+{
+	char ref[PATH_MAX], pinned[PATH_MAX];
+	struct stat sb;
+	hk_err err = NULL;
+	if (spank_getenv(sp, "HUSK_IMAGE_REF", ref, sizeof(ref)) == ESPANK_SUCCESS && strcmp(ref, given) == 0 &&
+	    spank_getenv(sp, "HUSK_IMAGE_SQSH", pinned, sizeof(pinned)) == ESPANK_SUCCESS && pinned[0] == '/') {
+		given = pinned;
+	} else if (hs_image_is_ref(given, given[0] != '/' && fstatat(AT_FDCWD, given, &sb, 0) == 0)) {
+		hk_log(HK_LOG_ERROR, "--container-image %s: no such file, and no image srun pulled for it (a registry image is pulled by srun with spank_husk.so in its plugstack.conf)", given);
+		st.failed = true;
+		return -1; /* as fail_step */
+	}
+	int n = given[0] == '/' ? snprintf(image, len, "%s", given) : snprintf(image, len, "%s/%s", cwd, given);
+	if (n < 0 || n >= (int)len) {
+		hk_fail(&err, ENAMETOOLONG, "image %s", given);
+		fail_step("the job's container", &err);
+		return -1;
+	}
+	if (o->allowed && check_image(o, image, want) < 0) {
+		st.failed = true;
+		return -1; /* as fail_step */
+	}
+	return 0;
+}
+
+/* Append each of the comma-separated words of list to (*v, *n). */
+static int add_words(char ***v, size_t *n, const char *list)
+{
+	cleanup_free char *copy = list ? strdup(list) : NULL;
+	char *save = NULL;
+	if (list && !copy)
+		return -1;
+	for (char *d = copy ? strtok_r(copy, ",", &save) : NULL; d; d = strtok_r(NULL, ",", &save)) {
+		char **more = realloc(*v, (*n + 1) * sizeof(*more));
+		if (!more)
+			return -1;
+		*v = more;
+		if (!(more[*n] = strdup(d)))
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* The container the options describe: husk.conf, then the plugin's
+ * options, --container-mounts, the PMIx application directory, the site's
+ * and the user's devices (their CDI specs are read later, as the user),
+ * a named container's layer and the job's holder tag. */
+static int step_describe(spank_t sp, const struct hs_opts *o, struct hk_container *c, const char *image,
+			 uid_t uid, const char **what, hk_err *err)
+{
+	*what = "out of memory";
+	if (hk_config_load(c, err) < 0) {
+		*what = "configuration";
+		return -1;
+	}
+	if (o->linger >= 0)
+		c->linger = (unsigned)o->linger;
+	c->image = strdup(image);
+	c->root = o->remap_root;
+	c->read_only = o->readonly;
+	c->no_home = o->mount_home == 0;
+	c->workdir = o->workdir ? strdup(o->workdir) : NULL;
+	cleanup_free char *copy = o->mounts ? strdup(o->mounts) : NULL;
+	char *save = NULL;
+	for (char *m = copy ? strtok_r(copy, ",", &save) : NULL; m; m = strtok_r(NULL, ",", &save)) {
+		struct hk_bind *n = realloc(c->binds, (c->nbinds + 1) * sizeof(*n));
+		if (!n)
+			return -1;
+		c->binds = n;
+		if (hk_bind_parse(m, &c->binds[c->nbinds], err) < 0) {
+			*what = "the job's container";
+			return -1;
+		}
+		c->nbinds++;
+	}
+	if (pmix_appdir_bind(sp, c, uid) < 0 || add_words(&c->devices, &c->ndevices, o->site_devices) < 0 ||
+	    add_words(&c->devices, &c->ndevices, o->devices) < 0)
+		return -1;
+	uint32_t job = 0;
+	spank_get_item(sp, S_JOB_ID, &job);
+	if (o->name && !o->readonly) {
+		char dir[256];
+		hs_named_dir(dir, sizeof(dir), uid);
+		if (asprintf(&c->layer, "%s/%u-%s", dir, (unsigned)job, o->name) < 0)
+			return -1;
+	}
+	return asprintf(&c->holder_tag, "job%u", (unsigned)job) < 0 ? -1 : 0;
+}
+
+/* Start the step's keeper (launcher/step.c), timed for the step's record. */
+static int step_start(const struct hs_opts *o, struct hk_container *c, const struct stat *want, hk_err *err)
+{
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	long long t0 = hk_now_us();
+	char husk[PATH_MAX];
+	hs_tool_path("husk", BINDIR, husk, sizeof(husk));
+	if (hk_step_start_checked(c, o->allowed ? want : NULL, husk, &st.keeper, st.ns, err) < 0)
+		return -1;
+	hs_acct_step_started(hk_now_us() - t0, (long long)wall.tv_sec * 1000000 + wall.tv_nsec / 1000);
+	if (c->kernel_dirs)
+		hk_log(HK_LOG_DEBUG, "image %s: %s%s", c->image, c->kernel_why == 0 ? "" : "FUSE, ",
+		       hk_step_kernel_why(c->kernel_why));
+	return 0;
+}
+
 int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 {
 	char env[PATH_MAX], cwd[PATH_MAX] = "/", image[PATH_MAX];
@@ -220,97 +334,19 @@ int hs_stepd_user_init(spank_t sp, const struct hs_opts *o)
 	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS)
 		return fail_step("reading the job's user", &err);
 	step_cwd(sp, cwd, sizeof(cwd));
-	/* a registry reference: srun pulled it (srun.c) and names the pinned
-	 * image in HUSK_IMAGE_SQSH; nodes never pull */
-	char ref[PATH_MAX], pinned[PATH_MAX];
-	struct stat sb;
-	if (spank_getenv(sp, "HUSK_IMAGE_REF", ref, sizeof(ref)) == ESPANK_SUCCESS && strcmp(ref, given) == 0 &&
-	    spank_getenv(sp, "HUSK_IMAGE_SQSH", pinned, sizeof(pinned)) == ESPANK_SUCCESS && pinned[0] == '/') {
-		snprintf(env, sizeof(env), "%s", pinned);
-		given = env;
-	} else if (hs_image_is_ref(given, given[0] != '/' && fstatat(AT_FDCWD, given, &sb, 0) == 0)) {
-		hk_log(HK_LOG_ERROR, "--container-image %s: no such file, and no image srun pulled for it (a registry image is pulled by srun with spank_husk.so in its plugstack.conf)", given);
-		st.failed = true;
-		return 0; /* as fail_step */
-	}
-	/* a relative image path is the job's working directory's, never a
-	 * registry name */
-	int len = given[0] == '/' ? snprintf(image, sizeof(image), "%s", given)
-	                          : snprintf(image, sizeof(image), "%s/%s", cwd, given);
-	if (len < 0 || len >= (int)sizeof(image)) {
-		hk_fail(&err, ENAMETOOLONG, "image %s", given);
-		return fail_step("the job's container", &err);
-	}
 	struct stat want;
-	if (o->allowed && check_image(o, image, &want) < 0) {
-		st.failed = true;
-		return 0; /* as fail_step */
-	}
-
+	if (step_image(sp, o, given, cwd, image, sizeof(image), &want) < 0)
+		return 0; /* said, and st.failed */
 	struct hk_container *c = &st.c;
-	if (hk_config_load(c, &err) < 0)
-		return fail_step("configuration", &err);
-	if (o->linger >= 0)
-		c->linger = (unsigned)o->linger;
-	c->image = strdup(image);
-	c->root = o->remap_root;
-	c->read_only = o->readonly;
-	c->no_home = o->mount_home == 0;
-	c->workdir = o->workdir ? strdup(o->workdir) : NULL;
-	if (o->mounts) {
-		cleanup_free char *copy = strdup(o->mounts);
-		char *save = NULL;
-		for (char *m = strtok_r(copy, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
-			struct hk_bind *n = realloc(c->binds, (c->nbinds + 1) * sizeof(*n));
-			if (!n)
-				return fail_step("out of memory", &err);
-			c->binds = n;
-			if (hk_bind_parse(m, &c->binds[c->nbinds], &err) < 0)
-				return fail_step("the job's container", &err);
-			c->nbinds++;
-		}
-	}
-	if (pmix_appdir_bind(sp, c, uid) < 0)
-		return fail_step("out of memory", &err);
-	/* the site's devices, then the user's; CDI specs are read in
-	 * hk_container_resolve_for, as the user */
-	const char *devs[2] = { o->site_devices, o->devices };
-	for (int i = 0; i < 2; i++) {
-		cleanup_free char *copy = devs[i] ? strdup(devs[i]) : NULL;
-		char *save = NULL;
-		for (char *d = copy ? strtok_r(copy, ",", &save) : NULL; d; d = strtok_r(NULL, ",", &save)) {
-			char **n = realloc(c->devices, (c->ndevices + 1) * sizeof(*n));
-			if (!n || !(n[c->ndevices] = strdup(d)))
-				return fail_step("out of memory", &err);
-			c->devices = n;
-			c->ndevices++;
-		}
-	}
-	uint32_t job = 0;
-	spank_get_item(sp, S_JOB_ID, &job);
-	if (o->name && !o->readonly) {
-		char dir[256];
-		hs_named_dir(dir, sizeof(dir), uid);
-		if (asprintf(&c->layer, "%s/%u-%s", dir, (unsigned)job, o->name) < 0)
-			return fail_step("out of memory", &err);
-	}
-	if (asprintf(&c->holder_tag, "job%u", (unsigned)job) < 0)
-		return fail_step("out of memory", &err);
+	const char *what;
+	if (step_describe(sp, o, c, image, uid, &what, &err) < 0)
+		return fail_step(what, &err);
 	if (hk_container_resolve_for(c, uid, gid, NULL, cwd, &err) < 0)
 		return fail_step("the job's container", &err);
 	if (o->kernel)
 		kernel_policy(o, c);
-	struct timespec wall;
-	clock_gettime(CLOCK_REALTIME, &wall);
-	long long t0 = hk_now_us();
-	char husk[PATH_MAX];
-	hs_tool_path("husk", BINDIR, husk, sizeof(husk));
-	if (hk_step_start_checked(c, o->allowed ? &want : NULL, husk, &st.keeper, st.ns, &err) < 0)
+	if (step_start(o, c, &want, &err) < 0)
 		return fail_step("starting the container", &err);
-	hs_acct_step_started(hk_now_us() - t0, (long long)wall.tv_sec * 1000000 + wall.tv_nsec / 1000);
-	if (c->kernel_dirs)
-		hk_log(HK_LOG_DEBUG, "image %s: %s%s", image, c->kernel_why == 0 ? "" : "FUSE, ",
-		       hk_step_kernel_why(c->kernel_why));
 	st.owner = getpid();
 	if (o->mem_policy != CG_MPOL_NONE)
 		cg_numa_load(&st.numa); /* here, not in each task */
