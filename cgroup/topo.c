@@ -289,24 +289,18 @@ void cg_numa_nodes_of(const struct cg_numa *m, const cg_set *cpus, cg_set *nodes
 	}
 }
 
-static int load_sysfs(cg_topo *t, hk_err *err)
+/* Core and package of each online CPU we may run on, from
+ * .../cpuN/topology: t's cores and packages. 0, or -1 out of memory. */
+static int sysfs_cores(cg_topo *t, const cg_set *online, const cpu_set_t *aff)
 {
-	cpu_set_t aff;
 	char buf[CG_SET_STRLEN], path[128];
-	cg_set online;
-
-	if (sched_getaffinity(0, sizeof(aff), &aff) < 0)
-		return hk_fail(err, errno, "sched_getaffinity");
-	if (read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) < 0 ||
-	    cg_set_parse(buf, &online, NULL) < 0)
-		return hk_fail(err, errno ? errno : EINVAL, "reading /sys/devices/system/cpu/online");
 	/* (package id, core id) -> core index */
 	struct { long pkg, core; } *keys = NULL;
 	long *pkgs = NULL;
 	unsigned npkgs = 0;
 	int ret = -1;
-	for (int cpu = cg_set_next(&online, 0); cpu >= 0; cpu = cg_set_next(&online, (unsigned)cpu + 1)) {
-		if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &aff))
+	for (int cpu = cg_set_next(online, 0); cpu >= 0; cpu = cg_set_next(online, (unsigned)cpu + 1)) {
+		if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, aff))
 			continue;
 		long pkg = 0, core = cpu;
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/topology/physical_package_id", cpu);
@@ -321,7 +315,7 @@ static int load_sysfs(cg_topo *t, hk_err *err)
 		if (s == npkgs) {
 			long *np = realloc(pkgs, (npkgs + 1) * sizeof(*np));
 			if (!np)
-				goto oom;
+				goto out;
 			pkgs = np;
 			pkgs[npkgs++] = pkg;
 		}
@@ -331,7 +325,7 @@ static int load_sysfs(cg_topo *t, hk_err *err)
 		if (c == t->ncores) {
 			void *nk = realloc(keys, (t->ncores + 1) * sizeof(*keys));
 			if (!nk)
-				goto oom;
+				goto out;
 			keys = nk;
 			keys[c].pkg = pkg;
 			keys[c].core = core;
@@ -339,12 +333,24 @@ static int load_sysfs(cg_topo *t, hk_err *err)
 			cg_set_zero(&one);
 			cg_set_add(&one, (unsigned)cpu);
 			if (add_core(t, s, &one) < 0)
-				goto oom;
+				goto out;
 		} else {
 			cg_set_add(&t->cores[c].pus, (unsigned)cpu);
 			cg_set_add(&t->all_pus, (unsigned)cpu);
 		}
 	}
+	ret = 0;
+out:
+	free(keys);
+	free(pkgs);
+	return ret;
+}
+
+/* The NUMA nodes of /sys/devices/system/node (one node 0 without NUMA),
+ * by OS index. 0, or -1 out of memory. */
+static int sysfs_nodes(cg_topo *t)
+{
+	char buf[CG_SET_STRLEN], path[128];
 	DIR *d = opendir("/sys/devices/system/node");
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
@@ -358,7 +364,7 @@ static int load_sysfs(cg_topo *t, hk_err *err)
 		cg_set_and(&cpus, &t->all_pus);
 		if (add_node(t, (unsigned)id, &cpus) < 0) {
 			closedir(d);
-			goto oom;
+			return -1;
 		}
 	}
 	if (d)
@@ -372,14 +378,23 @@ static int load_sysfs(cg_topo *t, hk_err *err)
 			t->nodes[j] = t->nodes[j - 1];
 			t->nodes[j - 1] = x;
 		}
-	ret = 0;
-	goto out;
-oom:
-	hk_fail(err, ENOMEM, "reading the topology from /sys");
-out:
-	free(keys);
-	free(pkgs);
-	return ret;
+	return 0;
+}
+
+static int load_sysfs(cg_topo *t, hk_err *err)
+{
+	cpu_set_t aff;
+	char buf[CG_SET_STRLEN];
+	cg_set online;
+
+	if (sched_getaffinity(0, sizeof(aff), &aff) < 0)
+		return hk_fail(err, errno, "sched_getaffinity");
+	if (read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) < 0 ||
+	    cg_set_parse(buf, &online, NULL) < 0)
+		return hk_fail(err, errno ? errno : EINVAL, "reading /sys/devices/system/cpu/online");
+	if (sysfs_cores(t, &online, &aff) < 0 || sysfs_nodes(t) < 0)
+		return hk_fail(err, ENOMEM, "reading the topology from /sys");
+	return 0;
 }
 
 int cg_topo_load(const char *xml, cg_topo **out, hk_err *err)
