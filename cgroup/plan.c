@@ -3,6 +3,7 @@
  * way srun's task/affinity plugin hands them out (docs/cgroup.md). */
 #include "config.h"
 #include "topo.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -46,32 +47,11 @@ static int give(const cg_topo *tp, unsigned *used, unsigned t, unsigned need,
 	return got >= need ? 0 : -1;
 }
 
-int cg_plan(const cg_topo *tp, const struct cg_task *task, cg_set *cpus, cg_set *mems, hk_err *err)
+/* The CPUs a task of the plan gets (used: each core's task + 1, 0 for
+ * none), widened to its binding's unit: its cores, their sockets, their
+ * NUMA nodes, or all. */
+static cg_set bound_cpus(const cg_topo *tp, const struct cg_task *task, const unsigned *used)
 {
-	if (task->ntasks < 1 || task->rank >= task->ntasks)
-		return hk_fail(err, EINVAL, "task %u: not one of the %u tasks", task->rank, task->ntasks);
-	if (task->cpus_per_task < 1)
-		return hk_fail(err, EINVAL, "a task needs at least one CPU");
-	unsigned npus = cg_set_count(&tp->all_pus);
-	if ((unsigned long long)task->ntasks * task->cpus_per_task > npus)
-		return hk_fail(err, EINVAL, "%u tasks x %u CPUs do not fit in the %u CPUs of this node",
-		               task->ntasks, task->cpus_per_task, npus);
-
-	unsigned *used = calloc(tp->ncores ? tp->ncores : 1, sizeof(*used));
-	if (!used)
-		return hk_fail(err, ENOMEM, "binding plan");
-	unsigned next = 0;
-	/* Every task's share, not only ours: a plan that does not fit fails the
-	 * same way for every rank. */
-	for (unsigned t = 0; t < task->ntasks; t++)
-		if (give(tp, used, t, task->cpus_per_task, task->dist, &next) < 0) {
-			free(used);
-			return hk_fail(err, EINVAL,
-			               "%u tasks x %u CPUs do not fit in the %u cores of this node as whole cores "
-			               "(task %u finds none left)",
-			               task->ntasks, task->cpus_per_task, tp->ncores, t);
-		}
-
 	cg_set mine;
 	cg_set_zero(&mine);
 	for (unsigned c = 0; c < tp->ncores; c++)
@@ -106,7 +86,33 @@ int cg_plan(const cg_topo *tp, const struct cg_task *task, cg_set *cpus, cg_set 
 			out = mine;
 		break;
 	}
-	free(used);
+	return out;
+}
+
+int cg_plan(const cg_topo *tp, const struct cg_task *task, cg_set *cpus, cg_set *mems, hk_err *err)
+{
+	if (task->ntasks < 1 || task->rank >= task->ntasks)
+		return hk_fail(err, EINVAL, "task %u: not one of the %u tasks", task->rank, task->ntasks);
+	if (task->cpus_per_task < 1)
+		return hk_fail(err, EINVAL, "a task needs at least one CPU");
+	unsigned npus = cg_set_count(&tp->all_pus);
+	if ((unsigned long long)task->ntasks * task->cpus_per_task > npus)
+		return hk_fail(err, EINVAL, "%u tasks x %u CPUs do not fit in the %u CPUs of this node",
+		               task->ntasks, task->cpus_per_task, npus);
+
+	cleanup_free unsigned *used = calloc(tp->ncores ? tp->ncores : 1, sizeof(*used));
+	if (!used)
+		return hk_fail(err, ENOMEM, "binding plan");
+	unsigned next = 0;
+	/* Every task's share, not only ours: a plan that does not fit fails the
+	 * same way for every rank. */
+	for (unsigned t = 0; t < task->ntasks; t++)
+		if (give(tp, used, t, task->cpus_per_task, task->dist, &next) < 0)
+			return hk_fail(err, EINVAL,
+			               "%u tasks x %u CPUs do not fit in the %u cores of this node as whole cores "
+			               "(task %u finds none left)",
+			               task->ntasks, task->cpus_per_task, tp->ncores, t);
+	cg_set out = bound_cpus(tp, task, used);
 
 	cg_set m;
 	cg_set_zero(&m);
