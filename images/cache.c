@@ -292,8 +292,13 @@ static int holder_connect(int dirfd, const char *name, char req)
 	cleanup_close int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -1;
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || send(s, &req, 1, MSG_NOSIGNAL) != 1)
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -1; /* EAGAIN: its backlog is full, as good as not answering */
+	/* EPIPE: it answered and closed before our request got there (a holder
+	 * at its limit turns a connection away at once): its answer is there
+	 * to read, and it is alive */
+	if (send(s, &req, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE && errno != ECONNRESET)
+		return -1;
 	return steal_fd(s);
 }
 
