@@ -258,30 +258,53 @@ static void lzo_setup(void) { lzo_ok = lzo_init() == LZO_E_OK; }
 
 #define LZMA_MEMLIMIT (64u << 20)
 
+/* gzip (zlib) into out, the thread's stream reused. */
+static ssize_t unz_gzip(struct tstate *t, const unsigned char *in, size_t n, unsigned char *out, size_t cap)
+{
+	if (!t->z_ready) {
+		memset(&t->z, 0, sizeof(t->z));
+		if (inflateInit(&t->z) != Z_OK)
+			return -ENOMEM;
+		t->z_ready = true;
+	} else if (inflateReset(&t->z) != Z_OK) {
+		return -EIO;
+	}
+	t->z.next_in = (unsigned char *)in;
+	t->z.avail_in = (uInt)n;
+	t->z.next_out = out;
+	t->z.avail_out = (uInt)cap;
+	int r = inflate(&t->z, Z_FINISH);
+	if (r != Z_STREAM_END)
+		return -EIO; /* bad data, or more output than cap */
+	return (ssize_t)(cap - t->z.avail_out);
+}
+
+/* Legacy lzma (lzma_alone) into out. */
+static ssize_t unz_lzma(const unsigned char *in, size_t n, unsigned char *out, size_t cap)
+{
+	lzma_stream s = LZMA_STREAM_INIT;
+	if (lzma_alone_decoder(&s, LZMA_MEMLIMIT) != LZMA_OK)
+		return -ENOMEM;
+	s.next_in = in;
+	s.avail_in = n;
+	s.next_out = out;
+	s.avail_out = cap;
+	lzma_ret r = lzma_code(&s, LZMA_FINISH);
+	size_t got = cap - s.avail_out;
+	lzma_end(&s);
+	if (r != LZMA_STREAM_END)
+		return -EIO;
+	return (ssize_t)got;
+}
+
 /* Decompress n bytes of in into out (cap bytes): the output length, or
  * -EIO if the input is bad or its output would not fit in cap. */
 static ssize_t decompress(struct tstate *t, int comp, const unsigned char *in, size_t n,
 			  unsigned char *out, size_t cap)
 {
 	switch (comp) {
-	case C_GZIP: {
-		if (!t->z_ready) {
-			memset(&t->z, 0, sizeof(t->z));
-			if (inflateInit(&t->z) != Z_OK)
-				return -ENOMEM;
-			t->z_ready = true;
-		} else if (inflateReset(&t->z) != Z_OK) {
-			return -EIO;
-		}
-		t->z.next_in = (unsigned char *)in;
-		t->z.avail_in = (uInt)n;
-		t->z.next_out = out;
-		t->z.avail_out = (uInt)cap;
-		int r = inflate(&t->z, Z_FINISH);
-		if (r != Z_STREAM_END)
-			return -EIO; /* bad data, or more output than cap */
-		return (ssize_t)(cap - t->z.avail_out);
-	}
+	case C_GZIP:
+		return unz_gzip(t, in, n, out, cap);
 	case C_XZ: {
 		uint64_t limit = LZMA_MEMLIMIT;
 		size_t inpos = 0, outpos = 0;
@@ -289,21 +312,8 @@ static ssize_t decompress(struct tstate *t, int comp, const unsigned char *in, s
 			return -EIO;
 		return (ssize_t)outpos;
 	}
-	case C_LZMA: {
-		lzma_stream s = LZMA_STREAM_INIT;
-		if (lzma_alone_decoder(&s, LZMA_MEMLIMIT) != LZMA_OK)
-			return -ENOMEM;
-		s.next_in = in;
-		s.avail_in = n;
-		s.next_out = out;
-		s.avail_out = cap;
-		lzma_ret r = lzma_code(&s, LZMA_FINISH);
-		size_t got = cap - s.avail_out;
-		lzma_end(&s);
-		if (r != LZMA_STREAM_END)
-			return -EIO;
-		return (ssize_t)got;
-	}
+	case C_LZMA:
+		return unz_lzma(in, n, out, cap);
 	case C_LZO: {
 		pthread_once(&lzo_once, lzo_setup);
 		if (!lzo_ok)
@@ -412,6 +422,49 @@ static int mread(const struct img_sqfs *fs, struct img_mcur *c, void *out, uint6
 	return 0;
 }
 
+/* The data block at pos (its size word) from the block cache: n bytes
+ * from off into dst. 0 (copied), -EIO (shorter than need) or 1 (not in
+ * the cache). */
+static int dcache_get(struct dcache *dc, uint64_t pos, uint32_t word, uint32_t need, uint32_t off, void *dst,
+		      size_t n)
+{
+	int r = 1;
+	pthread_mutex_lock(&dc->lock);
+	for (int i = 0; i < DCACHE; i++) {
+		struct dblock *d = &dc->e[i];
+		if (d->data && d->pos == pos && d->word == word) {
+			r = d->len < need ? -EIO : 0;
+			if (r == 0)
+				memcpy(dst, d->data + off, n);
+			d->used = ++dc->clock;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dc->lock);
+	return r;
+}
+
+/* A block just read into the cache, over the least recently used one. */
+static void dcache_put(struct dcache *dc, uint32_t block_size, uint64_t pos, uint32_t word,
+		       const unsigned char *data, uint32_t len)
+{
+	pthread_mutex_lock(&dc->lock);
+	struct dblock *v = &dc->e[0];
+	for (int i = 1; i < DCACHE; i++)
+		if (dc->e[i].used < v->used)
+			v = &dc->e[i];
+	if (v->data == NULL)
+		v->data = malloc(block_size);
+	if (v->data) {
+		memcpy(v->data, data, len);
+		v->len = len;
+		v->pos = pos;
+		v->word = word;
+		v->used = ++dc->clock;
+	}
+	pthread_mutex_unlock(&dc->lock);
+}
+
 /* Copy n bytes from off of a data or fragment block (word: its size word
  * in the image) to dst; at least need bytes must come out of it. Blocks
  * are shared by the threads in the image's cache: the kernel's reads
@@ -430,21 +483,9 @@ static int data_copy(const struct img_sqfs *fs, uint64_t pos, uint32_t word, uin
 		return -EIO;
 	if (pos > fs->size || size > fs->size - pos)
 		return -EIO;
-	pthread_mutex_lock(&dc->lock);
-	for (int i = 0; i < DCACHE; i++) {
-		struct dblock *d = &dc->e[i];
-		if (d->data && d->pos == pos && d->word == word) {
-			int r = 0;
-			if (d->len < need)
-				r = -EIO;
-			else
-				memcpy(dst, d->data + off, n);
-			d->used = ++dc->clock;
-			pthread_mutex_unlock(&dc->lock);
-			return r;
-		}
-	}
-	pthread_mutex_unlock(&dc->lock);
+	int hit = dcache_get(dc, pos, word, need, off, dst, n);
+	if (hit != 1)
+		return hit;
 
 	if (t->out_cap < fs->block_size) {
 		unsigned char *p = realloc(t->out, fs->block_size);
@@ -472,22 +513,7 @@ static int data_copy(const struct img_sqfs *fs, uint64_t pos, uint32_t word, uin
 	atomic_fetch_add_explicit(&n_data_bytes, (unsigned long)len, memory_order_relaxed);
 	memcpy(dst, t->out + off, n);
 
-	/* into the cache, over the least recently used block */
-	pthread_mutex_lock(&dc->lock);
-	struct dblock *v = &dc->e[0];
-	for (int i = 1; i < DCACHE; i++)
-		if (dc->e[i].used < v->used)
-			v = &dc->e[i];
-	if (v->data == NULL)
-		v->data = malloc(fs->block_size);
-	if (v->data) {
-		memcpy(v->data, t->out, (size_t)len);
-		v->len = (uint32_t)len;
-		v->pos = pos;
-		v->word = word;
-		v->used = ++dc->clock;
-	}
-	pthread_mutex_unlock(&dc->lock);
+	dcache_put(dc, fs->block_size, pos, word, t->out, (uint32_t)len);
 	return 0;
 }
 
