@@ -82,8 +82,8 @@ test_salloc_steps_share() {
 	local out
 	nodes_idle || return 1
 	out=$(as salloc -Q -w "$node" bash -c "
-		srun --container-image=$img true; pgrep -u \$USER -x husk-holder
-		srun --container-image=$img true; pgrep -u \$USER -x husk-holder" 2>&1) || { echo "$out"; return 1; }
+		srun --container-image=$img true; pgrep -r D,R,S,T -u \$USER -x husk-holder
+		srun --container-image=$img true; pgrep -r D,R,S,T -u \$USER -x husk-holder" 2>&1) || { echo "$out"; return 1; }
 	[ "$(grep -c . <<<"$out")" = 2 ] && [ "$(sort -u <<<"$out" | wc -l)" = 1 ] ||
 		{ echo "expected one holder for both steps of the salloc: $out"; return 1; }
 }

@@ -6,6 +6,8 @@
 # cgroup of the job's)
 . "$(dirname "$0")/lib.sh"
 
+# (pgrep -r: live processes only; an earlier test's holder may be a zombie
+# that init has not reaped yet, and a zombie is in no cgroup)
 # in_job PID JID: every hierarchy where PID is under a job has it in job
 # JID's extern step, and the cpuset, memory and freezer ones do
 in_job() {
@@ -25,11 +27,11 @@ test_holder_in_job() {
 	uid=$(id -u "$user")
 	jid=$(as sbatch --parsable -o /dev/null --wrap "srun --container-image=$img sleep 300") || return 1
 	for _ in $(seq 60); do [ "$(live sleep)" -ge 1 ] && break; sleep 0.5; done
-	for pid in $(pgrep -u "$user" -x 'husk-holder|husk-keeper'); do
+	for pid in $(pgrep -r D,R,S,T -u "$user" -x 'husk-holder|husk-keeper'); do
 		in_job "$pid" "$jid" || { ps -o pid,lstart,args -p "$pid"; return 1; }
 	done
-	holder=$(pgrep -u "$user" -x husk-holder)
-	keeper=$(pgrep -u "$user" -x husk-keeper)
+	holder=$(pgrep -r D,R,S,T -u "$user" -x husk-holder)
+	keeper=$(pgrep -r D,R,S,T -u "$user" -x husk-keeper)
 	[ -n "$holder" ] && [ -n "$keeper" ] || { echo "no holder or keeper: $(ps -u "$user" -o pid=,comm=)"; return 1; }
 	# the attack: the user makes the holder or the keeper start a program
 	# of theirs; neither is dumpable, so gdb can not attach
@@ -56,8 +58,8 @@ test_holder_in_job() {
 test_holder_serves_the_job() {
 	local jid out
 	jid=$(as sbatch --parsable -o "$jobdir/0500.out" --wrap "
-		srun --container-image=$img true; pgrep -u \$USER -x husk-holder
-		srun --container-image=$img true; pgrep -u \$USER -x husk-holder") || return 1
+		srun --container-image=$img true; pgrep -r D,R,S,T -u \$USER -x husk-holder
+		srun --container-image=$img true; pgrep -r D,R,S,T -u \$USER -x husk-holder") || return 1
 	wait_job "$jid" || return 1
 	out=$(cat "$jobdir/0500.out")
 	[ "$(grep -c . <<<"$out")" = 2 ] && [ "$(sort -u <<<"$out" | wc -l)" = 1 ] ||

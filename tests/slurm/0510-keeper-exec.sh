@@ -39,8 +39,8 @@ test_keeper_is_husk() {
 	local jid keeper holder rc=0
 	jid=$(as sbatch --parsable -o /dev/null --wrap "srun --container-image=$img sleep 300") || return 1
 	for _ in $(seq 60); do [ "$(live sleep)" -ge 1 ] && break; sleep 0.5; done
-	keeper=$(pgrep -u "$user" -x husk-keeper)
-	holder=$(pgrep -u "$user" -x husk-holder)
+	keeper=$(pgrep -r D,R,S,T -u "$user" -x husk-keeper)
+	holder=$(pgrep -r D,R,S,T -u "$user" -x husk-holder)
 	if [ -z "$keeper" ] || [ -z "$holder" ]; then
 		echo "no keeper or holder: $(ps -u "$user" -o pid=,comm=)"; rc=1
 	else

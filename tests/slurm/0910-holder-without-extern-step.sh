@@ -8,7 +8,7 @@
 test_holder_without_extern_step() {
 	local jid holder cg
 	jid=$(as sbatch --parsable -o /dev/null --wrap "srun --container-image=$img sleep 4; sleep 300") || return 1
-	for _ in $(seq 60); do holder=$(pgrep -u "$user" -x husk-holder | head -1); [ -n "$holder" ] && break; sleep 0.2; done
+	for _ in $(seq 60); do holder=$(pgrep -r D,R,S,T -u "$user" -x husk-holder | head -1); [ -n "$holder" ] && break; sleep 0.2; done
 	sleep 0.5 # the step's first task is forked
 	[ -n "$holder" ] || { echo "no holder: $(ps -u "$user" -o pid=,comm=)"; return 1; }
 	cg=$(cat "/proc/$holder/cgroup")
