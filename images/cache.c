@@ -691,11 +691,12 @@ static void gc_stale(int dirfd, const char *key, const char *name, FILE *f)
 struct gc_args {
 	FILE *f;
 	const char *tag; /* NULL, or only the entries of keys "TAG-..." */
+	int live;        /* holders that answered */
 };
 
 static void gc_one(int dirfd, const char *name, void *arg)
 {
-	const struct gc_args *a = arg;
+	struct gc_args *a = arg;
 	FILE *f = a->f;
 	if (a->tag && (strncmp(name, a->tag, strlen(a->tag)) != 0 || name[strlen(a->tag)] != '-'))
 		return;
@@ -706,6 +707,7 @@ static void gc_one(int dirfd, const char *name, void *arg)
 		if (s < 0) {
 			gc_stale(dirfd, key, name, f);
 		} else {
+			a->live++;
 			int ok = answer(s, buf, sizeof(buf));
 			fprintf(f, "%s: %s", key, ok == 0 ? buf : "not answering (stopped? see husk ps)\n");
 		}
@@ -737,12 +739,12 @@ static int gc(bool make, struct gc_args *a, hk_err *err)
 
 int img_cache_gc(FILE *f, hk_err *err)
 {
-	struct gc_args a = { f, NULL };
+	struct gc_args a = { f, NULL, 0 };
 	return gc(true, &a, err);
 }
 
 int img_cache_gc_tag(const char *tag, FILE *f, hk_err *err)
 {
-	struct gc_args a = { f, tag };
-	return gc(false, &a, err);
+	struct gc_args a = { f, tag, 0 };
+	return gc(false, &a, err) < 0 ? -1 : a.live;
 }

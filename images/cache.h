@@ -83,7 +83,8 @@ int img_cache_gc(FILE *f, hk_err *err);
 
 /* husk gc for the entries of one tag only (img_cache_opts.tag), in a
  * runtime directory that exists already (none: nothing to do, 0): the
- * Slurm epilog's, for the job's holders that Slurm killed. */
+ * Slurm epilog's, for the job's holders that Slurm killed. Returns how
+ * many of the tag's holders answered (asked to go when idle), or -1. */
 int img_cache_gc_tag(const char *tag, FILE *f, hk_err *err);
 
 #endif

@@ -714,10 +714,17 @@ int hk_step_gc_job(unsigned job, hk_err *err)
 	char tag[32];
 	snprintf(tag, sizeof(tag), "job%u", job);
 	FILE *null = fopen("/dev/null", "we");
-	int r = img_cache_gc_tag(tag, null ? null : stderr, err);
+	int r;
+	/* a holder still there is ending: the step's slurmstepd ends the job's
+	 * holders at its last task, and srun (and so the job's end, and this
+	 * epilog) may come first; look again for up to 3 s */
+	for (int i = 0; (r = img_cache_gc_tag(tag, null ? null : stderr, err)) > 0 && i < 30; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 	if (null)
 		fclose(null);
-	return r;
+	return r < 0 ? -1 : 0;
 }
 
 const char *hk_step_kernel_why(int why)
