@@ -25,8 +25,8 @@ test_job_end_runtime_dir() {
 	[ "$(job_entries "$other")" -ge 1 ] || { echo "job $other's holder never made its entry"; scancel "$other"; return 1; }
 
 	# srun's own job, a batch job of two steps, a cancelled step
-	as srun -o /dev/null --container-image="$img" true || { scancel "$other"; return 1; }
-	jid=$(sacct -n -X -u "$user" -o JobID -S now-5minutes | awk '{print $1}' | sort -n | tail -1)
+	jid=$(as srun --container-image="$img" sh -c 'echo $SLURM_JOB_ID') && [ -n "$jid" ] ||
+		{ echo "srun's own job did not run"; scancel "$other"; return 1; }
 	entries_gone "$jid" "srun's own job" || { scancel "$other"; return 1; }
 
 	jid=$(as sbatch --parsable -o /dev/null --wrap "srun --container-image=$img true; srun --container-image=$img true") || return 1
