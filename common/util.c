@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -239,4 +240,49 @@ bool hk_has_word(const char *list, const char *w, char sep)
 		p = e ? e + 1 : NULL;
 	}
 	return false;
+}
+
+int hk_send_fds(int sock, char byte, const int *fds, size_t n)
+{
+	union { struct cmsghdr hdr; char buf[CMSG_SPACE(HK_FDS_MAX * sizeof(int))]; } u;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
+	if (n == 0 || n > HK_FDS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+ssize_t hk_recv_fds(int sock, void *buf, size_t len, int flags, int *fds, size_t *n)
+{
+	union { struct cmsghdr hdr; char buf[CMSG_SPACE(HK_FDS_MAX * sizeof(int))]; } u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	size_t want = *n < HK_FDS_MAX ? *n : HK_FDS_MAX;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = CMSG_SPACE(want * sizeof(int)) };
+	for (size_t i = 0; i < *n; i++)
+		fds[i] = -1;
+	*n = 0;
+	ssize_t r = recvmsg(sock, &m, flags | MSG_CMSG_CLOEXEC);
+	for (struct cmsghdr *cm = r >= 0 ? CMSG_FIRSTHDR(&m) : NULL; cm; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int got[HK_FDS_MAX];
+		memcpy(got, CMSG_DATA(cm), (k < HK_FDS_MAX ? k : HK_FDS_MAX) * sizeof(int));
+		for (size_t i = 0; i < k && i < HK_FDS_MAX; i++) {
+			if (*n < want)
+				fds[(*n)++] = got[i];
+			else
+				close(got[i]); /* more than asked for */
+		}
+	}
+	return r;
 }

@@ -25,6 +25,14 @@ int hk_write_file(const char *path, const char *buf, size_t len);
 /* Write all of buf to fd, retrying on EINTR. Returns 0 or -1 with errno. */
 int hk_write_all(int fd, const void *buf, size_t len);
 
+/* Descriptors over a Unix socket (SCM_RIGHTS). hk_send_fds sends one byte
+ * with fds[0..n) (n at most HK_FDS_MAX): 0, or -1 with errno. hk_recv_fds
+ * reads up to len bytes into buf and up to *n descriptors into fds
+ * (close-on-exec; *n: how many came, the rest -1): bytes read, or -1. */
+#define HK_FDS_MAX 8
+int hk_send_fds(int sock, char byte, const int *fds, size_t n);
+ssize_t hk_recv_fds(int sock, void *buf, size_t len, int flags, int *fds, size_t *n);
+
 /* Read a whole regular file (at most max bytes) opened by fd; NUL-terminated.
  * Returns a malloc'd buffer, or NULL with errno. *len gets the size. */
 char *hk_read_fd(int fd, size_t max, size_t *len);

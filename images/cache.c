@@ -332,22 +332,9 @@ static int try_join(struct img_cache_conn *cc, const char *name, int timeout_ms,
 	if (ready == 0)
 		return hk_fail(err, 0, "the image's mount holder (pid %d) did not answer in %d s "
 			       "(stopped? see husk ps)", (int)pid, timeout_ms / 1000);
-	int ns[2] = { -1, -1 };
-	union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(ns))]; } u;
-	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(rep) - 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
-	for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL; cm; cm = CMSG_NXTHDR(&m, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int got[2] = { -1, -1 };
-			memcpy(got, CMSG_DATA(cm), (k < 2 ? k : 2) * sizeof(int));
-			for (size_t i = 0; i < k && i < 2; i++) {
-				if (ns[i] >= 0)
-					close(ns[i]);
-				ns[i] = got[i];
-			}
-		}
+	int ns[2];
+	size_t nns = 2;
+	ssize_t n = hk_recv_fds(s, rep, sizeof(rep) - 1, 0, ns, &nns);
 	if (n >= 1 && rep[0] == REP_JOINED) {
 		int r = enter_holder(pid, ns, err);
 		if (r == 0) {

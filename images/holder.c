@@ -151,17 +151,7 @@ static bool serve_request(struct holder *h, size_t i)
 		/* the answer carries the namespaces: the holder is not dumpable,
 		 * so its clients can not setns on its pidfd (that needs ptrace
 		 * access) */
-		char rep = REP_JOINED;
-		union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(h->ns))]; } u;
-		struct iovec iov = { .iov_base = &rep, .iov_len = 1 };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-				    .msg_controllen = sizeof(u.buf) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(h->ns));
-		memcpy(CMSG_DATA(cm), h->ns, sizeof(h->ns));
-		if (sendmsg(c->fd, &m, MSG_NOSIGNAL) == 1) {
+		if (hk_send_fds(c->fd, REP_JOINED, h->ns, 2) == 0) {
 			c->joined = true;
 			h->njoined++;
 			return true;

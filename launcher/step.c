@@ -449,21 +449,13 @@ static const char *const step_ns[HK_STEP_NS] = { "user", "mnt", "ipc", "uts", "n
 static int send_ns(int nsock)
 {
 	int fds[HK_STEP_NS], n = 0, r = -1;
-	char path[32], one = 'n';
+	char path[32];
 	for (; n < HK_STEP_NS; n++) {
 		snprintf(path, sizeof(path), "/proc/self/ns/%s", step_ns[n]);
 		if ((fds[n] = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			goto out;
 	}
-	union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(fds))]; } u;
-	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	r = sendmsg(nsock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	r = hk_send_fds(nsock, 'n', fds, HK_STEP_NS);
 out:
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
@@ -648,16 +640,14 @@ int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err)
 static int recv_ns(int s, int ns[HK_STEP_NS], hk_err *err)
 {
 	char one;
-	union { struct cmsghdr hdr; char buf[CMSG_SPACE(HK_STEP_NS * sizeof(int))]; } u;
-	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	ssize_t n = recvmsg(s, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
-	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(HK_STEP_NS * sizeof(int)))
-		return hk_fail(err, n < 0 ? errno : 0, "the container's keeper sent no namespaces");
-	memcpy(ns, CMSG_DATA(cm), HK_STEP_NS * sizeof(int));
-	return 0;
+	size_t got = HK_STEP_NS;
+	ssize_t n = hk_recv_fds(s, &one, 1, MSG_DONTWAIT, ns, &got);
+	if (n == 1 && got == HK_STEP_NS)
+		return 0;
+	int e = n < 0 ? errno : 0;
+	for (size_t i = 0; i < got; i++)
+		close(ns[i]);
+	return hk_fail(err, e, "the container's keeper sent no namespaces");
 }
 
 int hk_step_start_checked(struct hk_container *c, const struct stat *want, const char *husk, pid_t *keeper,
