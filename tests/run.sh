@@ -63,8 +63,21 @@ fi
 export HUSK_VERBOSE=$verbose HUSK_KEEP=$keep
 start=$(date +%s)
 
+# phase NAME: ends the phase before it, whose wall time goes into the
+# "== wall time" line at the end (where CI's time goes, suite by suite).
+phase_name="" phase_start=$start phase_times=""
+phase()
+{
+	local now
+	now=$(date +%s)
+	[ -z "$phase_name" ] || phase_times+="${phase_times:+, }$phase_name $((now - phase_start))s"
+	phase_name=$1 phase_start=$now
+}
+
 summary()
 {
+	phase ""
+	[ -z "$phase_times" ] || echo "== wall time: $phase_times (total $(($(date +%s) - start))s)"
 	[ "$keep" = 0 ] || [ -z "${HUSK_WORK:-}" ] || echo "(kept $HUSK_WORK: images, logs/)"
 	suite_summary
 	exit $?
@@ -73,11 +86,13 @@ summary()
 # --- dependencies and build -------------------------------------------------
 
 if [ "$build" = 1 ]; then
+	phase deps
 	echo "== dependencies"
 	if ! scripts/install-deps.sh; then
 		suite_result FAIL install-deps
 		summary
 	fi
+	phase build
 	echo "== build (--enable-werror)"
 	if ! scripts/build.sh --enable-werror; then
 		suite_result FAIL build
@@ -110,6 +125,7 @@ unit_counts()
 }
 
 if [ "$unit" = 1 ] && [ -f Makefile ]; then
+	phase unit
 	echo "== unit tests (make check)"
 	unit_log=$(mktemp)
 	# results of an earlier run would be counted again
@@ -169,6 +185,7 @@ if ! setpriv --reuid="$user_uid" --regid="$(id -g "$HUSK_USER")" --init-groups t
 	chmod -R a+rX "$HUSK_WORK/bin"
 fi
 
+phase images
 echo "== test images"
 if ! tests/images/mkimages.sh "$HUSK_WORK/images"; then
 	suite_result FAIL "test images"
@@ -196,6 +213,7 @@ suite_select tests/integration "${selected[@]}"
 # next test starts clean.
 suite_after_fail() { suite_clean_user; }
 
+phase integration
 echo "== integration tests (as $HUSK_USER, $HUSK)"
 suite_run "${suite_tests[@]}"
 
@@ -205,10 +223,10 @@ if [ ${#selected[@]} -eq 0 ]; then
 	for suite in tests/*/run-suite.sh; do
 		[ -x "$suite" ] || continue
 		dir=$(basename "$(dirname "$suite")")
+		phase "$dir"
 		echo "== suite $dir"
 		suite_nested "$suite" "$dir"
 	done
 fi
 
-echo "== done in $(($(date +%s) - start))s"
 summary
