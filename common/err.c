@@ -94,14 +94,33 @@ hk_log_fn *hk_log_handler(hk_log_fn *fn)
 	return old;
 }
 
+/* msg as one line in out: a newline or carriage return in it (a path or
+ * value the user typed, an image's name under Slurm) shown as \n or \r,
+ * any other control character as '?', so that no message can add a line
+ * of its own to husk's stderr or to Slurm's log. */
+static const char *one_line(const char *msg, char *out, size_t len)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 2 < len; p++) {
+		if (*p == '\n' || *p == '\r') {
+			out[o++] = '\\';
+			out[o++] = *p == '\n' ? 'n' : 'r';
+		} else {
+			out[o++] = (*p < 0x20 && *p != '\t') || *p == 0x7f ? '?' : (char)*p;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 void hk_vlog(enum hk_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	char buf[1024], line[1024];
 
 	if (level == HK_LOG_DEBUG && !hk_verbose)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	handler(level, buf);
+	handler(level, one_line(buf, line, sizeof(line)));
 }
 
 void hk_log(enum hk_level level, const char *fmt, ...)
