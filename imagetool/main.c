@@ -22,7 +22,7 @@
 	"  pull REF [-o IMG.sqsh]        [REGISTRY/]REPO[:TAG|@DIGEST] (or REGISTRY#REPO:TAG) from a registry\n" \
 	"  inspect IMG.sqsh [--json]     the image's source, digest, creation time and configuration\n" \
 	"  ls                            the images and blobs in the caller's image cache\n" \
-	"  rm REF|IMG                    remove an image from the cache\n" \
+	"  rm REF                        remove a tag (and its image) from the cache\n" \
 	"  gc [--max-size SIZE]          remove unused blobs, then oldest images past SIZE\n\n" \
 	"Options of import, build and pull:\n" \
 	"  -o, --output IMG.sqsh         the image to write (replaced atomically)\n" \
@@ -174,6 +174,11 @@ int main(int argc, char **argv)
 		return inspect_image(path, json, &err) < 0 ? fail(&err) : 0;
 	}
 	if (strcmp(cmd, "ls") == 0 || strcmp(cmd, "rm") == 0 || strcmp(cmd, "gc") == 0) {
+		for (int i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+				fputs(USAGE, stdout);
+				return 0;
+			}
 		char *cache = cache_dir(&err);
 		int r = -1;
 		if (!cache)
@@ -200,11 +205,14 @@ int main(int argc, char **argv)
 					mul = 1ULL << 30, end++;
 				else if (*end == 'T' || *end == 't')
 					mul = 1ULL << 40, end++;
-				if (end == argv[3] || *end || v < 0) {
+				if (end == argv[3] || *end || !(v >= 0) || v * (double)mul >= 0x1p64) {
 					free(cache);
 					return usage_error("gc --max-size %s: expected a size such as 500M or 20G", argv[3]);
 				}
 				max = (uint64_t)(v * (double)mul);
+			} else if (argc == 3 && strcmp(argv[2], "--max-size") == 0) {
+				free(cache);
+				return usage_error("gc --max-size: missing SIZE (500M, 20G)");
 			} else if (argc != 2) {
 				free(cache);
 				return usage_error("gc: unexpected argument '%s' (gc [--max-size SIZE])", argv[2]);
