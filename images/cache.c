@@ -687,16 +687,35 @@ static void gc_one(int dirfd, const char *name, void *arg)
 	FILE *f = a->f;
 	if (a->tag && (strncmp(name, a->tag, strlen(a->tag)) != 0 || name[strlen(a->tag)] != '-'))
 		return;
-	char key[ENTRY_NAME], buf[64] = "";
+	char key[ENTRY_NAME], buf[64] = "", what[4200];
 	size_t n = strlen(name);
 	if (is_sock(name, key)) {
+		/* husk gc names the image and its holder, as husk ps does (the
+		 * epilog's gc of a job's entries needs no names) */
+		snprintf(what, sizeof(what), "%s", key);
+		if (a->tag == NULL) {
+			char st[8192], image[4096];
+			int pid;
+			const char *p;
+			cleanup_close int q = holder_connect(dirfd, name, REQ_STATUS);
+			if (q >= 0 && answer(q, st, sizeof(st)) < 0) {
+				a->live++; /* stopped: the gc request would wait as long */
+				fprintf(f, "%s: not answering (stopped? see husk ps)\n", key);
+				return;
+			}
+			if (q >= 0 && sscanf(st, "pid=%d", &pid) == 1 && (p = strstr(st, "image=")) &&
+			    sscanf(p, "image=%4095s", image) == 1)
+				snprintf(what, sizeof(what), "%s (holder %d)", image, pid);
+		}
 		cleanup_close int s = holder_connect(dirfd, name, REQ_GC);
 		if (s < 0) {
 			gc_stale(dirfd, key, name, f);
 		} else {
 			a->live++;
 			int ok = answer(s, buf, sizeof(buf));
-			fprintf(f, "%s: %s", key, ok == 0 ? buf : "not answering (stopped? see husk ps)\n");
+			if (ok == 0 && strcmp(buf, "busy\n") == 0)
+				snprintf(buf, sizeof(buf), "busy (in use: see husk ps)\n");
+			fprintf(f, "%s: %s", what, ok == 0 ? buf : "not answering (stopped? see husk ps)\n");
 		}
 	} else if (n > 4 && strcmp(name + n - 4, ".new") == 0) {
 		/* KEY.TOKEN.new: being prepared, or left by a failed start */
