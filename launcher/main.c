@@ -115,10 +115,15 @@ static void print_man(void)
 #define X(n, h) printf(".TP\n.B %d\n", n); man_escape(h); printf("\n");
 	HUSK_EXIT_STATUS
 #undef X
+	printf(".SH ENVIRONMENT\n");
+#define X(v, h) printf(".TP\n.B "); man_escape(v); printf("\n"); man_escape(h); printf("\n");
+	HUSK_ENVIRONMENT
+#undef X
 	printf(".SH FILES\n");
 	man_escape(HUSK_FILES);
 	printf("\n.SH EXAMPLES\n.nf\nhusk run image.sqsh \\-\\- python3 train.py\nhusk run \\-b /scratch:/data:ro \\-\\-net=none image.sqsh \\-\\- ls /data\n.fi\n");
-	printf(".SH SEE ALSO\nunshare(1), bwrap(1), ch\\-run(1)\n");
+	printf(".SH SEE ALSO\nunshare(1), bwrap(1), ch\\-run(1); README.md and docs/ in husk's sources: images.md (husk image), "
+	       "slurm.md (srun \\-\\-container\\-image), mount\\-cache.md (husk ps, husk gc), accounting\\-schema.md (husk report)\n");
 }
 
 #define bad_usage(...) hk_usage_error("husk run --help", __VA_ARGS__)

@@ -67,7 +67,18 @@
 
 #define HUSK_FILES \
 	"$XDG_RUNTIME_DIR/husk, else /tmp/husk-UID: the caller's runtime directory (mode 0700, owned by the caller) with one lock file and one socket per live image mount. " \
-	"SYSCONFDIR/husk/husk.conf (or $HUSK_CONFIG): site defaults, \"key = value\" lines; keys: linger (seconds), holder_timeout (seconds), max_holders, overlay_size, tmp_size, shm_size (SIZE or N%)."
+	SYSCONFDIR "/husk/husk.conf (or $HUSK_CONFIG): site defaults, \"key = value\" lines; keys: linger (seconds), holder_timeout (seconds), max_holders, overlay_size, tmp_size, shm_size (SIZE or N%)."
+
+/* X(variable, what) */
+#define HUSK_ENVIRONMENT \
+	X("XDG_RUNTIME_DIR", "Where the runtime directory is made ($XDG_RUNTIME_DIR/husk), when it is a directory of the caller's; else /tmp/husk-UID.") \
+	X("HUSK_CONFIG", "The configuration file to read instead of " SYSCONFDIR "/husk/husk.conf.") \
+	X("HUSK_FUSE_THREADS", "Threads of the FUSE server that serves an image (default: the number of CPUs, at most 4).") \
+	X("HUSK_CDI_SPEC_DIRS", "Where --device reads CDI specs, DIR:DIR, lowest priority first (default /etc/cdi:/var/run/cdi).") \
+	X("HUSK_IMAGE_CACHE", "husk image's cache of pulled images (default $XDG_CACHE_HOME/husk/images, else ~/.cache/husk/images).") \
+	X("REGISTRY_AUTH_FILE, SSL_CERT_FILE", "husk image pull's credentials (an auth.json) and CA certificates (docs/images.md).") \
+	X("HUSK_PULL_TIMEOUT, HUSK_PULL_RETRIES", "husk image pull's timeout of an attempt in seconds (default 30) and its retries (default 4).") \
+	X("SOURCE_DATE_EPOCH", "husk image's time for the image's super block and for files that have none (default 0).")
 
 #define HUSK_EXIT_STATUS \
 	X(0, "COMMAND's own exit status.") \

@@ -33,7 +33,7 @@ if [ ! -f "$man_page" ]; then
 else
 	text=$(MANWIDTH=200 man -l "$man_page" 2>&1)
 	check "man -l husk.1 fails" man -l "$man_page" >/dev/null 2>&1
-	for want in NAME SYNOPSIS OPTIONS "EXIT STATUS" "husk run" --bind --read-only --net 125 126 127; do
+	for want in NAME SYNOPSIS OPTIONS "EXIT STATUS" ENVIRONMENT XDG_RUNTIME_DIR HUSK_IMAGE_CACHE "husk run" --bind --read-only --net 125 126 127; do
 		[[ $text == *"$want"* ]] || fail "man page lacks '$want'"
 	done
 	# every option of --help is in the man page
