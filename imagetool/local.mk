@@ -10,3 +10,4 @@ husk_image_CPPFLAGS = $(AM_CPPFLAGS) $(INC_COMMON)
 husk_image_CFLAGS = $(AM_CFLAGS) $(IMAGETOOL_CFLAGS)
 husk_image_LDADD = $(IMAGETOOL_LIBS)
 husk_image_LDFLAGS = $(AM_LDFLAGS) $(HARDEN_PIE_LDFLAGS)
+EXTRA_DIST += docs/images.md

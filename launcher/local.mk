@@ -17,6 +17,7 @@ man1_MANS = husk.1
 husk.1: husk$(EXEEXT)
 	$(AM_V_GEN)./husk$(EXEEXT) --man > $@
 CLEANFILES += husk.1
+EXTRA_DIST += docs/architecture.md docs/SECURITY.md docs/mpi.md
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_launcher

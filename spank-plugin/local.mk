@@ -16,6 +16,8 @@ spank_husk_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared
 spank_husk_la_LIBADD = libhusk.la $(PLUGIN_LIBS)
 endif
 
+EXTRA_DIST += docs/slurm.md
+
 # The parts that need no Slurm: option parsing, AdminComment entries.
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_spank
