@@ -88,9 +88,19 @@ int hk_env_file(struct hk_container *c, const char *path, hk_err *err)
 	cleanup_close int fd = hk_open_regular(AT_FDCWD, path, O_RDONLY, false, path, err);
 	if (fd < 0)
 		return hk_about(err, HK_IN_ENV_FILE);
-	cleanup_free char *buf = hk_read_fd(fd, 1 << 20, NULL);
+	size_t len = 0;
+	cleanup_free char *buf = hk_read_fd(fd, 1 << 20, &len);
 	if (buf == NULL)
 		return hk_fail_in(err, HK_IN_ENV_FILE, errno, "%s", path);
+	/* a NUL would end the text there: the lines after it lost unsaid */
+	const char *nul = memchr(buf, '\0', len);
+	if (nul) {
+		int line = 1;
+		for (const char *p = buf; p < nul; p++)
+			line += *p == '\n';
+		return hk_fail_in(err, HK_IN_ENV_FILE, 0, "%s: line %d: a NUL byte, which no variable can hold", path,
+				  line);
+	}
 	int lineno = 0;
 	char *save = NULL;
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
