@@ -180,14 +180,16 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* flock, bounded: the lock is free nearly always (one syscall); held, it
- * is polled every few milliseconds while stop signals are watched. */
-static int flock_bounded(int fd, int timeout_ms, const char *what, int *signo)
+/* Retry try(arg) while it fails with EWOULDBLOCK (EAGAIN), every few
+ * milliseconds, at most timeout_ms, while stop signals are watched, telling
+ * the user after a while what it waits for. The first try is one call, as
+ * without a wait. Returns try's result, or -1 with errno EWOULDBLOCK (timed
+ * out) or EINTR (a stop signal: *signo). */
+static int retry_bounded(int (*try)(void *), void *arg, int timeout_ms, const char *what, int *signo)
 {
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno != EWOULDBLOCK || timeout_ms == 0)
-		return -1;
+	int r = try(arg);
+	if (r >= 0 || errno != EWOULDBLOCK || timeout_ms == 0)
+		return r;
 	long long start = mono_ms();
 	bool told = false;
 	for (long ms = 1;; ms = ms < 16 ? ms * 2 : ms) {
@@ -209,9 +211,22 @@ static int flock_bounded(int fd, int timeout_ms, const char *what, int *signo)
 		}
 		struct timespec ts = { 0, ms * 1000000 };
 		nanosleep(&ts, NULL);
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
+		r = try(arg);
+		if (r >= 0 || errno != EWOULDBLOCK)
+			return r;
 	}
+}
+
+static int try_flock(void *fd)
+{
+	return flock(*(int *)fd, LOCK_EX | LOCK_NB);
+}
+
+/* flock, bounded: the lock is free nearly always (one syscall); held, it
+ * is polled every few milliseconds while stop signals are watched. */
+static int flock_bounded(int fd, int timeout_ms, const char *what, int *signo)
+{
+	return retry_bounded(try_flock, &fd, timeout_ms, what, signo);
 }
 
 int entry_lock(int dirfd, const char *name, int timeout_ms, const char *what, int *signo)
@@ -283,23 +298,27 @@ static void entry_key(const struct hk_image *img, bool root, const char *tag, ch
 }
 
 /* Connect to the holder behind name and send req. Returns the socket, or
- * -1 with errno (ECONNREFUSED, ENOENT: no holder there). */
+ * -1 with connect's errno: ENOENT or ECONNREFUSED (nobody listens there,
+ * and nobody ever will: a listener can not come back on an existing file),
+ * EAGAIN (its backlog is full: it is alive, and busy or stopped), or
+ * another (we can not tell). Whatever send says, what is there to read
+ * tells: a holder at its limit answers and closes a connection at once,
+ * before our request gets there (EPIPE), and it is alive. */
 static int holder_connect(int dirfd, const char *name, char req)
 {
 	struct sockaddr_un sa;
 	if (entry_addr(&sa, dirfd, name) < 0)
 		return -1;
 	cleanup_close int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s < 0)
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -1;
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -1; /* EAGAIN: its backlog is full, as good as not answering */
-	/* EPIPE: it answered and closed before our request got there (a holder
-	 * at its limit turns a connection away at once): its answer is there
-	 * to read, and it is alive */
-	if (send(s, &req, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE && errno != ECONNRESET)
-		return -1;
+	if (send(s, &req, 1, MSG_NOSIGNAL) != 1) { /* its answer, or its close, is read */ }
 	return steal_fd(s);
+}
+
+static bool nobody_listens(int e)
+{
+	return e == ENOENT || e == ECONNREFUSED;
 }
 
 static pid_t peer_pid(int s)
@@ -311,17 +330,98 @@ static pid_t peer_pid(int s)
 	return cred.pid;
 }
 
+struct connect_args {
+	int dirfd;
+	const char *name;
+	char req;
+};
+
+static int try_connect(void *arg)
+{
+	const struct connect_args *a = arg;
+	return holder_connect(a->dirfd, a->name, a->req);
+}
+
+/* The holder's backlog is full (EAGAIN): it is alive, but has not taken the
+ * connections before ours (thousands at once, or it is stopped). Try again
+ * for at most timeout_ms. Returns the socket, -1 with errno ENOENT or
+ * ECONNREFUSED (it left meanwhile), or -2 with *err. */
+static int connect_busy(struct img_cache_conn *cc, const char *image, const char *name, int timeout_ms,
+			hk_err *err)
+{
+	char what[PATH_MAX + 128];
+	snprintf(what, sizeof(what), "the image's mount holder to take the connection (%s/%s: its backlog is full)",
+		 cc->stage, name);
+	struct connect_args a = { cc->dirfd, name, REQ_JOIN };
+	int s = retry_bounded(try_connect, &a, timeout_ms, what, &cc->signo);
+	if (s >= 0 || nobody_listens(errno))
+		return s;
+	if (errno == EINTR)
+		hk_fail(err, 0, "interrupted by %s while waiting for %s", strsignal(cc->signo), what);
+	else if (errno == EWOULDBLOCK)
+		hk_fail(err, 0, "image %s: its mount holder took no connection in %d s: its backlog %s/%s is full "
+			"(stopped? see husk ps)", image, timeout_ms / 1000, cc->stage, name);
+	else
+		hk_fail(err, errno, "image %s: connecting to its mount holder %s/%s", image, cc->stage, name);
+	return -2;
+}
+
+/* Does a holder listen at name, as pid? Asked by a connection without a
+ * request (the holder drops it). 0: nobody listens there; 1: pid does (or
+ * its backlog is full, or we can not tell); 2: another holder does. */
+static int listens_as(int dirfd, const char *name, pid_t pid)
+{
+	struct sockaddr_un sa;
+	cleanup_close int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0 || entry_addr(&sa, dirfd, name) < 0)
+		return 1;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return nobody_listens(errno) ? 0 : 1;
+	return peer_pid(s) == pid ? 1 : 2;
+}
+
+/* The holder pid at name closed our connection without a word, or said
+ * nothing we know. A holder that leaves closes its listening socket first,
+ * one that died has none; one that still listens is alive and turned us
+ * away (its answer failed: out of memory, or the descriptors it passes
+ * refused, ETOOMANYREFS), and is never replaced: that would make a second
+ * mount of the image and orphan the first. Its pid (SO_PEERCRED: the
+ * process that listens) is checked on a new connection to the same file,
+ * a few times over 0.2 s (a dying holder's descriptors close one by one);
+ * a reused pid can not pass: no process listens on a file whose listener
+ * closed. 0: nobody listens at name (start afresh); 2: another holder
+ * listens there now (join it); -1 with *err: pid still listens. */
+static int holder_gone(struct img_cache_conn *cc, const char *image, const char *name, pid_t pid,
+		       hk_err *err)
+{
+	for (int i = 0; i < 10; i++) {
+		int r = listens_as(cc->dirfd, name, pid);
+		if (r != 1)
+			return r;
+		struct timespec ts = { 0, 20 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return hk_fail(err, 0, "image %s: its mount holder (pid %d) closed the connection without answering "
+		       "and still listens (%s/%s): not starting a second mount of the image (see husk ps)",
+		       image, (int)pid, cc->stage, name);
+}
+
 static int enter_holder(pid_t pid, int ns[2], hk_err *err);
 
-/* Join the holder listening at name and enter its namespaces. Returns 1
- * (joined: cc->fd and cc->holder set), 0 (no holder there, or it is leaving: start afresh) or
- * -1 with *err (it refused, did not answer in time, or we were stopped). */
-static int try_join(struct img_cache_conn *cc, const char *name, int timeout_ms, hk_err *err)
+/* Join the holder listening at name and enter its namespaces (image: what
+ * the user named, for messages). Returns 1 (joined: cc->fd and cc->holder
+ * set), 0 (nobody listens there: start afresh), 2 (another holder listens
+ * there now: try again) or -1 with *err (it refused, did not answer in
+ * time, is alive but turned us away, or we were stopped). */
+static int try_join(struct img_cache_conn *cc, const char *image, const char *name, int timeout_ms, hk_err *err)
 {
 	char rep[512], what[96];
 	cleanup_close int s = holder_connect(cc->dirfd, name, REQ_JOIN);
+	if (s < 0 && errno == EAGAIN && (s = connect_busy(cc, image, name, timeout_ms, err)) == -2)
+		return -1;
 	if (s < 0)
-		return 0;
+		return nobody_listens(errno) ? 0 : hk_fail(err, errno, "image %s: connecting to its mount holder %s/%s",
+							  image, cc->stage, name);
 	pid_t pid = peer_pid(s);
 	if (pid < 0)
 		return 0; /* not ours: never joined */
@@ -348,9 +448,9 @@ static int try_join(struct img_cache_conn *cc, const char *name, int timeout_ms,
 			close(ns[i]);
 	if (n > 1 && rep[0] == REP_REFUSED) {
 		rep[n] = '\0';
-		return hk_fail(err, 0, "%s", rep + 1);
+		return hk_fail(err, 0, "image %s: %s", image, rep + 1);
 	}
-	return 0; /* it closed without a word: leaving */
+	return holder_gone(cc, image, name, pid, err);
 }
 
 /* Enter the holder's user and mount namespaces: the descriptors its
@@ -477,9 +577,10 @@ static bool holder_room(int dirfd, const char *key, unsigned max)
 
 /* ---- starting a holder ---- */
 
-/* Under the entry's lock, no holder answering: start one, join it at its
- * KEY.TOKEN.new, prepare the stage, publish it as KEY.sock. Returns 1
- * (joined), 0 (it went away before we joined: try again) or -1. */
+/* Under the entry's lock, nobody listening at KEY.sock: start a holder,
+ * join it at its KEY.TOKEN.new, prepare the stage, publish it as KEY.sock.
+ * Returns 1 (joined), 0 or 2 (it went away before we joined: try again)
+ * or -1. */
 static int start_and_join(struct hk_image *img, const struct img_cache_opts *o, struct img_cache_conn *cc,
 			  hk_err *err)
 {
@@ -487,7 +588,9 @@ static int start_and_join(struct hk_image *img, const struct img_cache_opts *o, 
 	int tmo = (int)o->timeout * 1000;
 	snprintf(token, sizeof(token), "%d.new", (int)getpid());
 	entry_name(newname, cc->key, token);
-	unlinkat(cc->dirfd, entry_name(sockname, cc->key, "sock"), 0); /* refusing: its holder died */
+	/* refusing (its holder died or is leaving), or not ours; never one that
+	 * still listens (try_join) */
+	unlinkat(cc->dirfd, entry_name(sockname, cc->key, "sock"), 0);
 	if (img_check(img, err) < 0)
 		return -1;
 	img_watch(img);
@@ -497,7 +600,7 @@ static int start_and_join(struct hk_image *img, const struct img_cache_opts *o, 
 	pid_t holder = holder_start(img, &a, tmo, &cc->signo, err);
 	if (holder < 0)
 		return -1;
-	int r = try_join(cc, newname, tmo, err);
+	int r = try_join(cc, img->arg, newname, tmo, err);
 	if (r == 1 && (o->prepare(o->arg, cc->stage, err) < 0 ||
 		       renameat(cc->dirfd, newname, cc->dirfd, sockname) < 0)) {
 		if (!*err)
@@ -514,7 +617,7 @@ static int start_and_join(struct hk_image *img, const struct img_cache_opts *o, 
 }
 
 /* Start a holder under the entry's lock, unless one was published while
- * we waited for it. 1, 0 or -1 as start_and_join. */
+ * we waited for it. 1, 0, 2 or -1 as start_and_join. */
 static int join_locked(struct hk_image *img, const struct img_cache_opts *o, struct img_cache_conn *cc,
 		       hk_err *err)
 {
@@ -531,7 +634,7 @@ static int join_locked(struct hk_image *img, const struct img_cache_opts *o, str
 	if (lock < 0)
 		return hk_fail(err, errno, "locking %s/%s", cc->stage, lockname);
 	/* published while we waited for the lock? */
-	int r = try_join(cc, entry_name(sockname, cc->key, "sock"), tmo, err);
+	int r = try_join(cc, img->arg, entry_name(sockname, cc->key, "sock"), tmo, err);
 	if (r == 0)
 		r = start_and_join(img, o, cc, err);
 	if (r != 1)
@@ -553,7 +656,7 @@ int img_cache_join(struct hk_image *img, const struct img_cache_opts *opts, stru
 		return -1;
 	entry_key(img, o->root, o->tag, cc->key, sizeof(cc->key));
 	for (int attempt = 0; attempt < 5; attempt++) {
-		int r = try_join(cc, entry_name(sockname, cc->key, "sock"), (int)o->timeout * 1000, err);
+		int r = try_join(cc, img->arg, entry_name(sockname, cc->key, "sock"), (int)o->timeout * 1000, err);
 		if (r == 0)
 			r = join_locked(img, o, cc, err);
 		if (r == 1)
@@ -624,6 +727,11 @@ static void ps_one(int dirfd, const char *name, void *arg)
 	if (!is_sock(name, key))
 		return;
 	cleanup_close int s = holder_connect(dirfd, name, REQ_STATUS);
+	if (s < 0 && errno == EAGAIN) {
+		fprintf(f, "%-8s %-10s %7s %-7s %-12s %s (not taking connections: its backlog is full; stopped?)\n",
+			"?", "?", "?", "?", "?", key);
+		return;
+	}
 	if (s < 0)
 		return; /* stale: gc removes it */
 	if (answer(s, buf, sizeof(buf)) < 0) {
