@@ -84,6 +84,8 @@ struct tree {
 	struct ino *all;
 	struct ino *target;           /* data goes here next */
 	bool finished;
+	int tmpfd;                    /* the output while it is made: unnamed (O_TMPFILE), or -1 */
+	char tmpl[4096];              /* then its name's template, DIR/.NAME.husk-tmp-XXXXXX */
 	unsigned long devices;        /* device nodes skipped */
 	char first_device[256];
 	unsigned long xattr_skipped;
@@ -263,6 +265,7 @@ struct tree *tree_create(const char *path, const struct tree_opts *o, hk_err *er
 		return NULL;
 	}
 	t->o = *o;
+	t->tmpfd = -1;
 	if (strlen(path) >= sizeof(t->final)) {
 		hk_fail(err, ENAMETOOLONG, "%s", path);
 		goto fail;
@@ -279,22 +282,34 @@ struct tree *tree_create(const char *path, const struct tree_opts *o, hk_err *er
 	tree_tmp_path[dl] = '.';
 	strcpy(tree_tmp_path + dl + 1, slash ? slash + 1 : path);
 	strcat(tree_tmp_path, ".husk-tmp-XXXXXX");
-	int fd = mkstemp(tree_tmp_path);
-	if (fd < 0) {
+	mode_t um = umask(0);
+	umask(um);
+	/* unnamed until it is complete (O_TMPFILE): a build killed by
+	 * SIGKILL (OOM, a batch job's time limit) leaves no file of the
+	 * image's size behind; where the file system has none (NFS), a named
+	 * one, which the other signals remove */
+	char dir[sizeof(tree_tmp_path)], fdpath[32];
+	snprintf(dir, sizeof(dir), "%.*s", dl ? dl : 1, dl ? path : ".");
+	t->tmpfd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644 & ~um);
+	int fd = t->tmpfd >= 0 ? -1 : mkstemp(tree_tmp_path);
+	if (t->tmpfd < 0 && fd < 0) {
 		int e = errno;
 		tree_tmp_path[0] = '\0';
 		hk_fail(err, e, "output %s", path);
 		goto fail;
 	}
-	mode_t um = umask(0);
-	umask(um);
-	fchmod(fd, 0644 & ~um);
-	close(fd);
+	if (fd >= 0) {
+		fchmod(fd, 0644 & ~um);
+		close(fd);
+	} else {
+		strcpy(t->tmpl, tree_tmp_path);
+		tree_tmp_path[0] = '\0'; /* nothing to remove */
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, on_signal);
-	t->file = sqfs_open_file(tree_tmp_path, SQFS_FILE_OPEN_OVERWRITE);
+	t->file = sqfs_open_file(t->tmpfd >= 0 ? hk_fd_path(fdpath, t->tmpfd) : tree_tmp_path, SQFS_FILE_OPEN_OVERWRITE);
 	if (!t->file) {
 		hk_fail(err, errno, "output %s", path);
 		goto fail;
@@ -363,6 +378,8 @@ void tree_free(struct tree *t)
 	sqfs_destroy(t->xwr);
 	sqfs_destroy(t->cmp);
 	sqfs_destroy(t->file);
+	if (t->tmpfd >= 0)
+		close(t->tmpfd);
 	if (t->root)
 		node_remove(t, t->root, false);
 	for (struct ino *i = t->all, *n; i; i = n) {
@@ -374,6 +391,48 @@ void tree_free(struct tree *t)
 	}
 	free(t->hash);
 	free(t);
+}
+
+/* The complete output under its final name, replaced atomically: an
+ * unnamed one is linked beside it first (signals blocked from the link
+ * to the rename, so that none leaves the name behind), then renamed. */
+static int publish(struct tree *t, hk_err *err)
+{
+	if (t->tmpfd >= 0) {
+		char fdpath[32];
+		sigset_t stop, old;
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGHUP);
+		sigprocmask(SIG_BLOCK, &stop, &old);
+		strcpy(tree_tmp_path, t->tmpl);
+		size_t n = strlen(tree_tmp_path) - 6; /* the XXXXXX */
+		int r = -1;
+		for (int i = 0; i < 100 && r < 0; i++) {
+			unsigned v = (unsigned)random() ^ (unsigned)getpid() ^ (unsigned)i;
+			snprintf(tree_tmp_path + n, 7, "%06x", v & 0xffffff);
+			r = linkat(AT_FDCWD, hk_fd_path(fdpath, t->tmpfd), AT_FDCWD, tree_tmp_path, AT_SYMLINK_FOLLOW);
+			if (r < 0 && errno != EEXIST)
+				break;
+		}
+		if (r < 0) {
+			int e = errno;
+			tree_tmp_path[0] = '\0';
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			return hk_fail(err, e, "output %s", t->final);
+		}
+		r = rename(tree_tmp_path, t->final);
+		int e = errno;
+		if (r < 0)
+			unlink(tree_tmp_path);
+		tree_tmp_path[0] = '\0';
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return r < 0 ? hk_fail(err, e, "output %s", t->final) : 0;
+	}
+	if (rename(tree_tmp_path, t->final) < 0)
+		return hk_fail(err, errno, "output %s", t->final);
+	return 0;
 }
 
 /* --- applying entries --- */
@@ -1090,10 +1149,8 @@ int tree_finish(struct tree *t, hk_err *err)
 		goto wrap;
 	sqfs_destroy(t->file);
 	t->file = NULL;
-	if (rename(tree_tmp_path, t->final) < 0) {
-		hk_fail(err, errno, "output %s", t->final);
+	if (publish(t, err) < 0)
 		goto out;
-	}
 	tree_tmp_path[0] = '\0';
 	t->finished = true;
 	if (t->devices)
