@@ -178,19 +178,22 @@ husk_bg()
 {
 	_husk_cmd "$@"
 	: >"$_lib_tmp/bg.out"
+	: >"$_lib_tmp/bg.err"
 	_as_user_exec "${_cmd[@]}" >"$_lib_tmp/bg.out" 2>"$_lib_tmp/bg.err" </dev/null &
 	bg_pid=$!
 	_last_cmd="husk $*"
 }
 
 # bg_wait_output STRING [SECONDS]: wait until the background husk printed
-# STRING on stdout. Returns 1 on timeout.
-bg_wait_output()
+# STRING on stdout (bg_wait_stderr: on stderr). Returns 1 on timeout.
+bg_wait_output() { _bg_wait "$_lib_tmp/bg.out" "$@"; }
+bg_wait_stderr() { _bg_wait "$_lib_tmp/bg.err" "$@"; }
+_bg_wait()
 {
-	local i limit=$(( ${2:-10} * 20 ))
+	local i limit=$(( ${3:-10} * 20 ))
 	for ((i = 0; i < limit; i++)); do
-		grep -q -- "$1" "$_lib_tmp/bg.out" 2>/dev/null && return 0
-		kill -0 "$bg_pid" 2>/dev/null || { grep -q -- "$1" "$_lib_tmp/bg.out" && return 0; return 1; }
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$bg_pid" 2>/dev/null || { grep -q -- "$2" "$1" && return 0; return 1; }
 		sleep 0.05
 	done
 	return 1
@@ -213,6 +216,38 @@ bg_finish()
 	status=$?
 	out=$(cat "$_lib_tmp/bg.out")
 	err=$(cat "$_lib_tmp/bg.err")
+}
+
+# --- processes and waiting ---------------------------------------------------
+
+# user_pids PGREP-ARGS...: the test user's live processes that pgrep's
+# ARGS select (-x NAME, -f PATTERN), one pid a line. Zombies are left out:
+# an earlier test's holder or program, killed, may wait as one for init to
+# reap it (and is in no cgroup, serves no mount).
+user_pids() { pgrep -r D,R,S,T,t -u "$USER_UID" "$@"; }
+# no_user_pids PGREP-ARGS...: none (user_pids); gone PID: not alive
+no_user_pids() { ! user_pids "$@" >/dev/null; }
+gone() { ! alive "$1"; }
+
+# alive PID: PID is a live process; kill -0 is true of a zombie too.
+alive()
+{
+	local s
+	s=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
+}
+
+# wait_until SECONDS CMD...: until CMD succeeds, checked every 0.1 s; 1 if
+# it still fails SECONDS later (by the clock: on a loaded machine each check
+# takes a while too). A condition that a loaded machine takes a while to
+# reach gets a generous bound, not a fixed sleep.
+wait_until()
+{
+	local end=$((SECONDS + $1))
+	until "${@:2}"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
 }
 
 # --- containers that overlap ------------------------------------------------

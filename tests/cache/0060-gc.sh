@@ -8,7 +8,7 @@ test_gc() {
 	run --linger 60 "$img" -- true || return 1
 	run --linger 60 "$img" -- sleep 3 &
 	local bg=$!
-	sleep 1
+	wait_until 30 program_up sleep || { echo "the container did not start"; return 1; }
 	local out; out=$(as "$user" "$husk" gc)
 	echo "$out" | grep -q busy || { echo "gc released a mount in use: $out"; return 1; }
 	local pid; pid=$(holder_pids "$user")

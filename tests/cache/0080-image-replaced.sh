@@ -7,9 +7,9 @@
 test_image_replaced() {
 	local im=$work/replace.sqsh
 	cp "$img" "$im"; chmod 644 "$im"
-	run --linger 30 "$im" -- sh -c 'sleep 2; cat /etc/image-marker' > "$work/old.out" 2>&1 &
+	run --linger 30 "$im" -- sh -c 'sleep 3; cat /etc/image-marker' > "$work/old.out" 2>&1 &
 	local bg=$!
-	sleep 0.7
+	wait_until 30 program_up sleep || { echo "the container did not start"; return 1; }
 	local p1; p1=$(holder_pids "$user")
 	cp "$img" "$im.new"; chmod 644 "$im.new"; mv "$im.new" "$im"
 	run --linger 30 "$im" -- true || { echo "run on the replaced image failed"; return 1; }

@@ -5,9 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 
 test_holder_killed() {
-	run --linger 30 "$img" -- sh -c 'sleep 2; cat /etc/image-marker' > "$work/k.out" 2>&1 &
+	run --linger 30 "$img" -- sh -c 'sleep 3; cat /etc/image-marker' > "$work/k.out" 2>&1 &
 	local bg=$!
-	sleep 0.7
+	wait_until 30 program_up sleep || { echo "the container did not start"; return 1; }
 	pkill -KILL -u "$user" -x husk-holder
 	local rc=0
 	timeout 20 bash -c "wait $bg" 2>/dev/null; wait $bg; rc=$?

@@ -29,6 +29,11 @@ wait_until() {
 	while ! "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.2; done
 }
 no_holders() { [ "$(holders "$user")" = 0 ]; }
+# program_up NAME: a container's program NAME runs (its container has
+# started, its mount is in use): what a test waits for (wait_until, 30 s:
+# a loaded machine may take seconds) before it acts on a running container
+program_up() { [ "$(live "$user" "$1")" -ge 1 ]; }
+program_gone() { [ "$(live "$user" "$1")" = 0 ]; }
 rt_empty() { [ -z "$(ls -A "$(rtdir "$user")" 2>/dev/null)" ]; }
 
 # cleanup_user USER: release USER's image mounts (husk gc), end its holders

@@ -183,22 +183,46 @@ case_no_delegation_limit() {
 	fi
 }
 
+# alive PID: a live process, not a zombie (which a process killed, its
+# parent gone, is until init reaps it)
+alive() {
+	st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+# child_of PPID NAME: the pid of PPID's child named NAME (from /proc: the
+# VM's busybox has no pgrep)
+child_of() {
+	for s in /proc/[0-9]*/stat; do
+		read -r cp cc _ cpp _ 2>/dev/null <"$s" || continue
+		[ "$cpp" = "$1" ] && [ "$cc" = "($2)" ] && { echo "$cp"; return 0; }
+	done
+	return 1
+}
+
 # a killed husk's group is removed by the next run
 case_stale_group() {
 	# shellcheck disable=SC2086
 	"$cgt" run $as $b --tag stale --report /dev/null -- sleep 299 >/dev/null 2>&1 &
 	sup=$!
-	i=0
-	while [ $i -lt 50 ] && ! pgrep -f '^sleep 299' >/dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
-	sleep 0.2
+	# its program, by pid: cgtest's child once it runs sleep (in its
+	# group by then); not any "sleep 299" on the machine, another suite's
+	i=0 prog=""
+	while [ $i -lt 300 ] && [ -z "$prog" ]; do
+		prog=$(child_of $sup sleep)
+		[ -n "$prog" ] || sleep 0.1
+		i=$((i + 1))
+	done
 	kill -9 $sup
 	wait $sup 2>/dev/null
 	# shellcheck disable=SC2086
 	n=$("$cgt" stale $as $b 2>&1)
-	if [ "$n" -ge 1 ] 2>/dev/null && ! pgrep -f '^sleep 299' >/dev/null 2>&1; then
+	if [ -z "$prog" ]; then
+		fail "stale group" "the program did not start in 30 s"
+	elif [ "$n" -ge 1 ] 2>/dev/null && ! alive "$prog"; then
 		ok "stale group of a killed husk removed ($n), its process killed"
 	else
-		fail "stale group" "removed '$n', sleep still running: $(pgrep -f '^sleep 299')"
+		fail "stale group" "removed '$n', sleep (pid $prog) still running"
+		kill -9 "$prog" 2>/dev/null
 	fi
 }
 

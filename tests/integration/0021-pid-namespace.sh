@@ -28,16 +28,15 @@ expect_status 0
 run_husk run "$IMG/demo.sqsh" -- sh -c 'sleep 1000 & echo started'
 expect_status 0
 expect_stdout_is started
-sleep 0.3
-if pgrep -u "$USER_UID" -x sleep >/dev/null; then
+# (the sleep of an earlier test, killed, may wait as a zombie: live ones only)
+if ! wait_until 5 no_user_pids -x sleep; then
 	fail "the container's background 'sleep 1000' outlived husk run"
 	pgrep -u "$USER_UID" -x sleep | xargs -r kill -KILL
 fi
 # a daemonized (setsid) child does not outlive it either
 run_husk run "$IMG/demo.sqsh" -- sh -c 'setsid sleep 1001 </dev/null >/dev/null 2>&1 & echo ok'
 expect_status 0
-sleep 0.3
-if pgrep -u "$USER_UID" -f 'sleep 1001' >/dev/null; then
+if ! wait_until 5 no_user_pids -f '^sleep 1001$'; then
 	fail "a setsid child of the container outlived husk run"
-	pgrep -u "$USER_UID" -f 'sleep 1001' | xargs -r kill -KILL
+	user_pids -f '^sleep 1001$' | xargs -r kill -KILL
 fi

@@ -10,14 +10,13 @@ for linger in 0 30; do
 	_as_user_exec script -qec "exec $HUSK run --linger $linger $IMG/demo.sqsh -- sleep 30" /dev/null \
 		>/dev/null 2>&1 </dev/null &
 	term=$!
-	for ((i = 0; i < 100; i++)); do pgrep -u "$USER_UID" -x sleep >/dev/null && break; sleep 0.1; done
-	prog=$(pgrep -u "$USER_UID" -x sleep)
+	wait_until 10 user_pids -x sleep >/dev/null
+	prog=$(user_pids -x sleep)
 	[ -n "$prog" ] || { fail "--linger $linger: the program did not start"; continue; }
 	# the terminal goes away: script's end closes the pty's master side
 	kill -KILL "$term"
 	wait "$term" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do kill -0 "$prog" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$prog" 2>/dev/null; then
+	if ! wait_until 5 gone "$prog"; then
 		fail "--linger $linger: the program (pid $prog) outlived its terminal by 5 s"
 		kill -KILL "$prog"
 	fi

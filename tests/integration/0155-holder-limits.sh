@@ -9,7 +9,7 @@
 # cpu_ticks PID: utime + stime of PID
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # the user's live holder (not one that exited and waits to be reaped)
-holder_pid() { pgrep -u "$USER_UID" -x -r S,R husk-holder; }
+holder_pid() { user_pids -x husk-holder; }
 
 # containers N [CMD]: start N containers at once; each holds the mount at
 # the gate (tests/lib.sh) until all are up or have ended (60 s at most), so

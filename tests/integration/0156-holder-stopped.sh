@@ -12,7 +12,7 @@ conf=HUSK_CONFIG=$PWD/husk.conf
 
 run_husk "$conf" run --linger 60 "$IMG/demo.sqsh" -- true
 expect_status 0
-holder=$(pgrep -u "$USER_UID" -x -r S,R husk-holder)
+holder=$(user_pids -x husk-holder)
 [ -n "$holder" ] || fail "no holder"
 kill -STOP "$holder"
 
@@ -34,7 +34,9 @@ expect_stdout_contains "not answering"
 # stopped by a signal while it waits
 for sig in INT:130 TERM:143; do
 	husk_bg "$conf" run --linger 60 "$IMG/demo.sqsh" -- true
-	sleep 1.5
+	# once it says it waits (half-way through its 2 s), however long a
+	# loaded machine took to get it there
+	bg_wait_stderr "waiting for the image's mount holder" 30 || fail "husk run did not say it waits for the stopped holder"
 	kill -"${sig%:*}" "$bg_pid"
 	bg_finish 5
 	expect_status "${sig#*:}"

@@ -39,10 +39,10 @@ _as_user_exec strace -qq -f -o /dev/null -e trace=execve -e inject=execve:delay_
 	"$HUSK" run --linger 30 "$IMG/demo.sqsh" -- true >"$_lib_tmp/bg.out" 2>"$_lib_tmp/bg.err" </dev/null &
 bg_pid=$!
 for ((i = 0; i < 100; i++)); do
-	init=$(pgrep -u "$USER_UID" -x husk-init) && [ -n "$(pgrep -P "$init")" ] && break
+	init=$(user_pids -x husk-init) && [ -n "$(pgrep -P "$init")" ] && break
 	sleep 0.05
 done
-kill -KILL "$(pgrep -u "$USER_UID" -x -r S,R husk-holder)"
+kill -KILL "$(user_pids -x husk-holder)"
 # the kernel may still hold the program in its caches (long FUSE timeouts):
 # drop them, so the exec needs the dead server
 echo 3 >/proc/sys/vm/drop_caches

@@ -11,7 +11,7 @@ conf=HUSK_CONFIG=$PWD/husk.conf
 for i in a b c; do cp "$IMG/demo.sqsh" $i.sqsh; done
 chmod 0644 ./*.sqsh
 
-holders() { pgrep -u "$USER_UID" -x -r S,R husk-holder | wc -l; }
+holders() { user_pids -x husk-holder | wc -l; }
 holder_of() { husk_as_user ps | awk -v img="$PWD/$1.sqsh" '$NF == img { print $1 }'; }
 
 for i in a b; do
@@ -22,8 +22,9 @@ done
 [ "$(holders)" = 2 ] || fail "expected 2 holders, found $(holders)"
 run_husk "$conf" run --linger 60 "$PWD/c.sqsh" -- true
 expect_status 0
-sleep 0.5
-[ "$(holders)" = 2 ] || fail "max_holders = 2, but $(holders) holders live"
+# (the released holder takes a moment to end: until it has, 10 s at most)
+two_holders() { [ "$(holders)" = 2 ]; }
+wait_until 10 two_holders || fail "max_holders = 2, but $(holders) holders live"
 [ -z "$(holder_of a)" ] || fail "the oldest idle holder (a.sqsh) was not the one released"
 [ -n "$(holder_of b)" ] && [ -n "$(holder_of c)" ] || fail "holders of b.sqsh and c.sqsh expected: $(husk_as_user ps)"
 
@@ -36,8 +37,8 @@ gate_up 2 60 || fail "the containers of b.sqsh and c.sqsh did not start: $gate_u
 run_husk "$conf" run --linger 60 "$PWD/a.sqsh" -- cat /etc/image-marker
 expect_status 0
 expect_stdout_is "this file is in the image"
-sleep 0.5
-[ -z "$(holder_of a)" ] || fail "a holder beyond max_holders lingers after its container"
+no_holder_of() { [ -z "$(holder_of "$1")" ]; }
+wait_until 10 no_holder_of a || fail "a holder beyond max_holders lingers after its container"
 gate_release
 bg_finish 10
 wait

@@ -34,10 +34,10 @@ for how in dir symlink file; do
 
 	NO_XDG=1 run_husk run --linger 30 "$IMG/demo.sqsh" -- true
 	expect_status 0
-	holder=$(pgrep -u "$USER_UID" -x -r S,R husk-holder)
+	holder=$(user_pids -x husk-holder)
 	NO_XDG=1 run_husk run --linger 30 "$IMG/demo.sqsh" -- true
 	expect_status 0
-	[ "$(pgrep -u "$USER_UID" -x -r S,R husk-holder)" = "$holder" ] || fail "$how: the second run did not find the first one's holder"
+	[ "$(user_pids -x husk-holder)" = "$holder" ] || fail "$how: the second run did not find the first one's holder"
 	NO_XDG=1 run_husk ps
 	expect_stdout_matches "^$holder "
 	own=$(find /tmp -maxdepth 1 -name "husk-$USER_UID.*" -user "$USER_UID" -perm 0700 -type d)

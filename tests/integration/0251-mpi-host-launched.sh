@@ -26,8 +26,7 @@ expect_error "--pid=bogus: expected host or private"
 # without a pid namespace, husk-init still ends what the program left
 run_husk run --pid=host "$IMG/demo.sqsh" -- sh -c 'sleep 300 & sleep 300 & exit 3'
 expect_status 3
-sleep 0.2
-pgrep -u "$USER_UID" -x sleep >/dev/null && fail "--pid=host left the program's background processes running"
+wait_until 5 no_user_pids -x sleep || fail "--pid=host left the program's background processes running"
 
 # one container, both ranks in it: the reference
 pingpong() { # LOG: latency and bandwidth lines of the last run, from LOG
