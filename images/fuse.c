@@ -257,6 +257,8 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info
 	fuse_reply_err(req, 0);
 }
 
+static void ra_want(fuse_ino_t node, const struct img_inode *in, uint64_t off, uint64_t n);
+
 static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct img_inode in;
@@ -278,6 +280,8 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off, str
 		fuse_reply_err(req, (int)-n);
 	else
 		reply_buf(req, buf, (size_t)n);
+	if (n > 0)
+		ra_want(node, &in, (uint64_t)off, (uint64_t)n);
 }
 
 /* Directory offsets: 0 the start, 1 after ".", 2 after "..", and 2 + a
@@ -412,6 +416,128 @@ static const struct fuse_lowlevel_ops ops = {
 	 * stops asking (overlayfs asks on every lookup) */
 };
 
+/* ---- read-ahead into the page cache ---- */
+
+/* The kernel reads a FUSE file 128 KiB at a time at most (the mount's
+ * read_ahead_kb, which only root can raise), and a page fault reads
+ * around the faulting page, not along the image's blocks: a cold
+ * `import numpy` sent ~440 READs, most for pages of a few big libraries,
+ * each waiting for its blocks to be read and decompressed. So after a
+ * READ of a file bigger than a block, one more thread decompresses the
+ * rest of the blocks that READ touched and up to HUSK_FUSE_READAHEAD_KB
+ * (default 1024; 0: none) after it, and stores them in the kernel's page
+ * cache (FUSE_NOTIFY_STORE): the faults that follow find their pages
+ * there, and the decompressing runs while the program does. The READ
+ * threads only hand it work and never wait for it (a store waits for
+ * pages that an unanswered READ holds locked). */
+#define RA_JOBS 8
+#define RA_DEFAULT_KB 1024
+
+struct ra_job {
+	fuse_ino_t node;
+	uint64_t lo, next, end;   /* stored from lo, next to store, end */
+	uint64_t skip_lo, skip_hi; /* the READ's own bytes: the kernel has them */
+	uint64_t stamp;           /* newest first */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct ra_job job[RA_JOBS];
+	uint64_t stamp, window;
+	bool on;
+} ra = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER };
+static atomic_ulong stored_bytes;
+
+static void ra_want(fuse_ino_t node, const struct img_inode *in, uint64_t off, uint64_t n)
+{
+	uint64_t bs = img_sqfs_block_size(srv.fs);
+	if (!ra.on || in->size <= bs)
+		return; /* a READ has had the whole of a small file */
+	uint64_t lo = off / bs * bs, hi = off + n + ra.window;
+	hi = hi > in->size ? in->size : (hi + bs - 1) / bs * bs;
+	if (hi > in->size)
+		hi = in->size;
+	pthread_mutex_lock(&ra.lock);
+	struct ra_job *j = NULL, *old = &ra.job[0];
+	for (int i = 0; i < RA_JOBS; i++) {
+		if (ra.job[i].node == node && ra.job[i].lo <= off && off + n <= ra.job[i].end) {
+			j = &ra.job[i];
+			break;
+		}
+		if (ra.job[i].stamp < old->stamp)
+			old = &ra.job[i];
+	}
+	if (j) {
+		/* inside what is stored or coming: go on from there */
+		if (hi > j->end)
+			j->end = hi;
+	} else {
+		j = old;
+		*j = (struct ra_job){ .node = node, .lo = lo, .next = lo, .end = hi, .skip_lo = off, .skip_hi = off + n };
+	}
+	j->stamp = ++ra.stamp;
+	pthread_cond_signal(&ra.more);
+	pthread_mutex_unlock(&ra.lock);
+}
+
+static void ra_store(fuse_ino_t node, const char *buf, uint64_t off, uint64_t n)
+{
+	if (n == 0)
+		return;
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(n);
+	bv.buf[0].mem = (void *)buf;
+	if (fuse_lowlevel_notify_store(srv.se, node, (off_t)off, &bv, 0) == 0)
+		atomic_fetch_add_explicit(&stored_bytes, n, memory_order_relaxed);
+}
+
+static void note_activity(void);
+
+static void *readahead_thread(void *arg)
+{
+	uint64_t bs = img_sqfs_block_size(srv.fs);
+	for (;;) {
+		pthread_mutex_lock(&ra.lock);
+		struct ra_job *j;
+		for (;;) {
+			j = NULL;
+			for (int i = 0; i < RA_JOBS; i++)
+				if (ra.job[i].next < ra.job[i].end && (j == NULL || ra.job[i].stamp > j->stamp))
+					j = &ra.job[i];
+			if (j)
+				break;
+			pthread_cond_wait(&ra.more, &ra.lock);
+		}
+		fuse_ino_t node = j->node;
+		uint64_t at = j->next, to = (at / bs + 1) * bs;
+		if (to > j->end)
+			to = j->end;
+		uint64_t skip_lo = j->skip_lo, skip_hi = j->skip_hi;
+		j->next = to;
+		pthread_mutex_unlock(&ra.lock);
+
+		img_sqfs_begin();
+		struct img_inode in;
+		char *buf = img_sqfs_scratch(bs);
+		ssize_t n = buf == NULL || get(node, &in) < 0 ? -EIO : img_file_read(srv.fs, &in, buf, to - at, at);
+		if (n > 0 && !img_changed()) {
+			/* around the READ's own bytes, which the kernel has */
+			uint64_t e = at + (uint64_t)n;
+			uint64_t a = skip_lo < at ? at : skip_lo > e ? e : skip_lo;
+			uint64_t b = skip_hi < at ? at : skip_hi > e ? e : skip_hi;
+			if (b <= a) {
+				ra_store(node, buf, at, e - at);
+			} else {
+				ra_store(node, buf, at, a - at);
+				ra_store(node, buf + (b - at), b, e - b);
+			}
+		}
+		img_sqfs_end();
+		note_activity();
+	}
+	return NULL;
+}
+
 /* ---- threads ---- */
 
 /* An idle server gives its memory back: once no request came for
@@ -424,6 +550,14 @@ static atomic_ulong served;      /* requests so far */
 static atomic_bool dirty = true; /* something to free (the set-up's too) */
 static pthread_t janitor_thread;
 static bool have_janitor;
+
+static void note_activity(void)
+{
+	atomic_fetch_add_explicit(&served, 1, memory_order_relaxed);
+	if (!atomic_load_explicit(&dirty, memory_order_relaxed) && !atomic_exchange(&dirty, true) &&
+	    have_janitor)
+		pthread_kill(janitor_thread, SIGUSR2);
+}
 
 static void *serve(void *arg)
 {
@@ -438,10 +572,7 @@ static void *serve(void *arg)
 		img_sqfs_begin();
 		fuse_session_process_buf(srv.se, &buf);
 		img_sqfs_end();
-		atomic_fetch_add_explicit(&served, 1, memory_order_relaxed);
-		if (!atomic_load_explicit(&dirty, memory_order_relaxed) && !atomic_exchange(&dirty, true) &&
-		    have_janitor)
-			pthread_kill(janitor_thread, SIGUSR2);
+		note_activity();
 	}
 	free(buf.mem);
 	fuse_session_exit(srv.se);
@@ -460,8 +591,9 @@ void img_fuse_write_stats(int fd)
 			      atomic_load(&srv.count[i]));
 	unsigned long meta, data, bytes;
 	img_sqfs_counters(&meta, &data, &bytes);
-	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "read-bytes %lu\nmetadata-blocks %lu\ndata-blocks %lu\ndata-bytes %lu\n",
-		      atomic_load(&read_bytes), meta, data, bytes);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+		      "read-bytes %lu\nmetadata-blocks %lu\ndata-blocks %lu\ndata-bytes %lu\nstored-bytes %lu\n",
+		      atomic_load(&read_bytes), meta, data, bytes, atomic_load(&stored_bytes));
 	hk_write_all(fd, buf, (size_t)n);
 }
 
@@ -515,6 +647,18 @@ static int threads_wanted(void)
 	return cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
 }
 
+static uint64_t readahead_wanted(void)
+{
+	const char *s = getenv("HUSK_FUSE_READAHEAD_KB");
+	if (s && *s) {
+		char *end;
+		long n = strtol(s, &end, 10);
+		if (*end == '\0' && n >= 0)
+			return n > (1L << 20) ? 1ull << 30 : (uint64_t)n << 10;
+	}
+	return (uint64_t)RA_DEFAULT_KB << 10;
+}
+
 int img_fuse_start(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_err *err)
 {
 	char *argv[] = { "husk-fuse", NULL };
@@ -562,6 +706,8 @@ int img_fuse_start(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_er
 	 * no counters and no trimming) */
 	have_janitor = pthread_create(&janitor_thread, &attr, janitor, NULL) == 0;
 	pthread_t t;
+	ra.window = readahead_wanted();
+	ra.on = ra.window > 0 && pthread_create(&t, &attr, readahead_thread, NULL) == 0;
 	int n = threads_wanted(), started = 0, e = 0;
 	for (int i = 0; i < n; i++) {
 		if ((e = pthread_create(&t, &attr, serve, NULL)) != 0)

@@ -84,7 +84,13 @@ static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p
 /* ---- the calling thread's state ---- */
 
 #define MCACHE 64  /* metadata blocks, direct-mapped by disk offset */
-#define DCACHE 16  /* data and fragment blocks, shared, least recently used out */
+/* data and fragment blocks, shared, least recently used out: 8 MiB of
+ * them (64 of 128 KiB), at least 16 (of 1 MiB); a cold numpy import's
+ * faults go back and forth over a few MiB of each library, and 16 blocks
+ * decompressed one block in four again (issue 15) */
+#define DCACHE_BYTES (8u << 20)
+#define DCACHE_MIN 16
+#define DCACHE 64
 
 struct mblock {
 	uint64_t gen, pos, next;
@@ -98,9 +104,20 @@ struct dblock {
 	unsigned char *data;
 };
 
+struct dloading {
+	bool on;
+	uint64_t pos;
+	uint32_t word;
+};
+
+#define DLOADING 32 /* blocks being decompressed at once (one a thread) */
+
 struct dcache {
 	pthread_mutex_t lock;
+	pthread_cond_t loaded; /* a loading block is in the cache, or given up */
+	struct dloading loading[DLOADING];
 	uint64_t clock;
+	int n;              /* entries in use: DCACHE_MIN..DCACHE */
 	struct dblock e[DCACHE];
 };
 
@@ -214,7 +231,7 @@ void img_sqfs_trim(const struct img_sqfs *fs)
 	}
 	struct dcache *dc = fs->dc;
 	pthread_mutex_lock(&dc->lock);
-	for (int i = 0; i < DCACHE; i++) {
+	for (int i = 0; i < dc->n; i++) {
 		free(dc->e[i].data);
 		dc->e[i] = (struct dblock){ 0 };
 	}
@@ -424,33 +441,70 @@ static int mread(const struct img_sqfs *fs, struct img_mcur *c, void *out, uint6
 
 /* The data block at pos (its size word) from the block cache: n bytes
  * from off into dst. 0 (copied), -EIO (shorter than need) or 1 (not in
- * the cache). */
+ * the cache: the caller decompresses it and calls dcache_put, which
+ * *claim says). A block that another thread is decompressing is waited
+ * for, not decompressed twice: the kernel's read-around and readahead
+ * ask for the same block from two threads at once. */
 static int dcache_get(struct dcache *dc, uint64_t pos, uint32_t word, uint32_t need, uint32_t off, void *dst,
-		      size_t n)
+		      size_t n, int *claim)
 {
 	int r = 1;
+	*claim = -1;
 	pthread_mutex_lock(&dc->lock);
-	for (int i = 0; i < DCACHE; i++) {
-		struct dblock *d = &dc->e[i];
-		if (d->data && d->pos == pos && d->word == word) {
-			r = d->len < need ? -EIO : 0;
-			if (r == 0)
-				memcpy(dst, d->data + off, n);
-			d->used = ++dc->clock;
-			break;
+	for (;;) {
+		for (int i = 0; i < dc->n; i++) {
+			struct dblock *d = &dc->e[i];
+			if (d->data && d->pos == pos && d->word == word) {
+				r = d->len < need ? -EIO : 0;
+				if (r == 0)
+					memcpy(dst, d->data + off, n);
+				d->used = ++dc->clock;
+				goto out;
+			}
 		}
+		int busy = -1, free_slot = -1;
+		for (int i = 0; i < DLOADING; i++) {
+			if (!dc->loading[i].on)
+				free_slot = free_slot < 0 ? i : free_slot;
+			else if (dc->loading[i].pos == pos && dc->loading[i].word == word)
+				busy = i;
+		}
+		if (busy < 0) {
+			if (free_slot >= 0) {
+				dc->loading[free_slot] = (struct dloading){ .on = true, .pos = pos, .word = word };
+				*claim = free_slot;
+			}
+			goto out; /* r == 1 */
+		}
+		pthread_cond_wait(&dc->loaded, &dc->lock);
 	}
+out:
 	pthread_mutex_unlock(&dc->lock);
 	return r;
 }
 
+/* The claim of dcache_get given up (the block could not be read). */
+static void dcache_unclaim(struct dcache *dc, int claim)
+{
+	if (claim < 0)
+		return;
+	pthread_mutex_lock(&dc->lock);
+	dc->loading[claim].on = false;
+	pthread_cond_broadcast(&dc->loaded);
+	pthread_mutex_unlock(&dc->lock);
+}
+
 /* A block just read into the cache, over the least recently used one. */
 static void dcache_put(struct dcache *dc, uint32_t block_size, uint64_t pos, uint32_t word,
-		       const unsigned char *data, uint32_t len)
+		       const unsigned char *data, uint32_t len, int claim)
 {
 	pthread_mutex_lock(&dc->lock);
+	if (claim >= 0) {
+		dc->loading[claim].on = false;
+		pthread_cond_broadcast(&dc->loaded);
+	}
 	struct dblock *v = &dc->e[0];
-	for (int i = 1; i < DCACHE; i++)
+	for (int i = 1; i < dc->n; i++)
 		if (dc->e[i].used < v->used)
 			v = &dc->e[i];
 	if (v->data == NULL)
@@ -463,6 +517,28 @@ static void dcache_put(struct dcache *dc, uint32_t block_size, uint64_t pos, uin
 		v->used = ++dc->clock;
 	}
 	pthread_mutex_unlock(&dc->lock);
+}
+
+/* Read and decompress the block at pos (size bytes in the image) into
+ * t->out: its length, or -errno. */
+static ssize_t data_load(const struct img_sqfs *fs, struct tstate *t, uint64_t pos, uint32_t word, uint32_t size)
+{
+	if (t->out_cap < fs->block_size) {
+		unsigned char *p = realloc(t->out, fs->block_size);
+		if (p == NULL)
+			return -ENOMEM;
+		t->out = p;
+		t->out_cap = fs->block_size;
+	}
+	int r;
+	if (word & DATA_RAW) {
+		if ((r = pread_at(fs, t->out, size, pos)) < 0)
+			return r;
+		return size;
+	}
+	if ((r = need_in(t, fs->block_size)) < 0 || (r = pread_at(fs, t->in, size, pos)) < 0)
+		return r;
+	return decompress(t, fs->comp, t->in, size, t->out, fs->block_size);
 }
 
 /* Copy n bytes from off of a data or fragment block (word: its size word
@@ -483,41 +559,33 @@ static int data_copy(const struct img_sqfs *fs, uint64_t pos, uint32_t word, uin
 		return -EIO;
 	if (pos > fs->size || size > fs->size - pos)
 		return -EIO;
-	int hit = dcache_get(dc, pos, word, need, off, dst, n);
+	int claim;
+	int hit = dcache_get(dc, pos, word, need, off, dst, n, &claim);
 	if (hit != 1)
 		return hit;
-
-	if (t->out_cap < fs->block_size) {
-		unsigned char *p = realloc(t->out, fs->block_size);
-		if (p == NULL)
-			return -ENOMEM;
-		t->out = p;
-		t->out_cap = fs->block_size;
+	ssize_t len = data_load(fs, t, pos, word, size);
+	if (len >= 0 && (uint64_t)len < need)
+		len = -EIO;
+	if (len < 0) {
+		dcache_unclaim(dc, claim);
+		return (int)len;
 	}
-	int r;
-	ssize_t len;
-	if (word & DATA_RAW) {
-		if ((r = pread_at(fs, t->out, size, pos)) < 0)
-			return r;
-		len = size;
-	} else {
-		if ((r = need_in(t, fs->block_size)) < 0 || (r = pread_at(fs, t->in, size, pos)) < 0)
-			return r;
-		len = decompress(t, fs->comp, t->in, size, t->out, fs->block_size);
-		if (len < 0)
-			return (int)len;
-	}
-	if ((uint64_t)len < need)
-		return -EIO;
 	atomic_fetch_add_explicit(&n_data, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&n_data_bytes, (unsigned long)len, memory_order_relaxed);
 	memcpy(dst, t->out + off, n);
 
-	dcache_put(dc, fs->block_size, pos, word, t->out, (uint32_t)len);
+	dcache_put(dc, fs->block_size, pos, word, t->out, (uint32_t)len, claim);
 	return 0;
 }
 
 /* ---- opening ---- */
+
+static int dcache_size(struct img_sqfs *fs)
+{
+	uint32_t n = DCACHE_BYTES / fs->block_size; /* block_size is checked by now */
+	fs->dc->n = n < DCACHE_MIN ? DCACHE_MIN : n > DCACHE ? DCACHE : (int)n;
+	return 0;
+}
 
 static int bad(char *why, size_t len, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int bad(char *why, size_t len, int e, const char *fmt, ...)
@@ -671,10 +739,12 @@ int img_sqfs_open(int fd, uint64_t filesize, struct img_sqfs **out, char *why, s
 		return bad(why, whylen, -ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&fs->dc->lock, NULL);
+	pthread_cond_init(&fs->dc->loaded, NULL);
 	fs->size = filesize;
 	int r;
 	if ((r = super_read(fs, filesize, &s, why, whylen)) < 0 ||
 	    (r = super_check(fs, filesize, &s, why, whylen)) < 0 ||
+	    (r = dcache_size(fs)) < 0 ||
 	    (r = load_frags(fs, s.nfrags, why, whylen)) < 0 ||
 	    (r = load_ids(fs, s.id_table, why, whylen)) < 0) {
 		img_sqfs_free(fs);
@@ -691,9 +761,10 @@ void img_sqfs_free(struct img_sqfs *fs)
 	free(fs->ids);
 	free(fs->frag_blocks);
 	if (fs->dc) {
-		for (int i = 0; i < DCACHE; i++)
+		for (int i = 0; i < fs->dc->n; i++)
 			free(fs->dc->e[i].data);
 		pthread_mutex_destroy(&fs->dc->lock);
+		pthread_cond_destroy(&fs->dc->loaded);
 		free(fs->dc);
 	}
 	free(fs);

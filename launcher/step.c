@@ -513,7 +513,8 @@ enum { KEEPER_FD_REPORT = 3, KEEPER_FD_DESC = 4, KEEPER_FD_NS = 5, KEEPER_FD_KMO
 
 /* The environment a keeper gets: none of its starter's (slurmstepd's), but
  * the variables husk's own code reads in it and its holder. */
-static const char *const keeper_env_vars[] = { "XDG_RUNTIME_DIR", "HUSK_FUSE_THREADS", "HUSK_FUSE_STATS" };
+static const char *const keeper_env_vars[] = { "XDG_RUNTIME_DIR", "HUSK_FUSE_THREADS", "HUSK_FUSE_READAHEAD_KB",
+						       "HUSK_FUSE_STATS" };
 
 /* The keeper, forked by the starter (under Slurm slurmstepd, root with
  * the user's effective ids): the kernel mount as root where the site

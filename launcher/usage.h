@@ -74,6 +74,7 @@
 	X("XDG_RUNTIME_DIR", "Where the runtime directory is made ($XDG_RUNTIME_DIR/husk), when it is a directory of the caller's; else /tmp/husk-UID.") \
 	X("HUSK_CONFIG", "The configuration file to read instead of " SYSCONFDIR "/husk/husk.conf.") \
 	X("HUSK_FUSE_THREADS", "Threads of the FUSE server that serves an image (default: the number of CPUs, at most 4).") \
+	X("HUSK_FUSE_READAHEAD_KB", "KiB of a file that the FUSE server decompresses into the page cache after each read of it (default 1024; 0: none).") \
 	X("HUSK_CDI_SPEC_DIRS", "Where --device reads CDI specs, DIR:DIR, lowest priority first (default /etc/cdi:/var/run/cdi).") \
 	X("HUSK_IMAGE_CACHE", "husk image's cache of pulled images (default $XDG_CACHE_HOME/husk/images, else ~/.cache/husk/images).") \
 	X("REGISTRY_AUTH_FILE, SSL_CERT_FILE", "husk image pull's credentials (an auth.json) and CA certificates (docs/images.md).") \
