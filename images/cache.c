@@ -485,15 +485,28 @@ struct live {
 
 /* Read a holder's whole answer on s into buf (NUL-terminated), each
  * read bounded in time. 0, or -1 if it said nothing. */
-static int answer(int s, char *buf, size_t len)
+/* The answer on s: ASK_TIMEOUT_MS in all (a peer that sends a byte at a
+ * time gets no longer than one that sends nothing), and not past deadline
+ * (hk_now_us; 0: none). */
+static int answer_by(int s, char *buf, size_t len, long long deadline)
 {
+	long long end = hk_now_us() + ASK_TIMEOUT_MS * 1000LL;
 	size_t used = 0;
 	ssize_t n;
-	while (used < len - 1 && hk_wait_fd(s, POLLIN, ASK_TIMEOUT_MS, -1, NULL, NULL) > 0 &&
-	       (n = read(s, buf + used, len - 1 - used)) > 0)
+	if (deadline > 0 && deadline < end)
+		end = deadline;
+	for (long long left; used < len - 1 && (left = (end - hk_now_us()) / 1000) > 0;) {
+		if (hk_wait_fd(s, POLLIN, (int)left, -1, NULL, NULL) <= 0 || (n = read(s, buf + used, len - 1 - used)) <= 0)
+			break;
 		used += (size_t)n;
+	}
 	buf[used] = '\0';
 	return used > 0 ? 0 : -1;
+}
+
+static int answer(int s, char *buf, size_t len)
+{
+	return answer_by(s, buf, len, 0);
 }
 
 /* Send req to the holder at name and read its answer. 0 or -1. */
@@ -702,15 +715,17 @@ bool img_cache_holder_died(struct img_cache_conn *cc)
 
 /* ---- husk ps, husk gc ---- */
 
-/* Call fn for each file of the runtime directory. */
-static int for_each_file(int dirfd, void (*fn)(int dirfd, const char *name, void *arg), void *arg)
+/* Call fn for each file of the runtime directory, until deadline
+ * (hk_now_us; 0: none). */
+static int for_each_file(int dirfd, void (*fn)(int dirfd, const char *name, void *arg), void *arg,
+			 long long deadline)
 {
 	cleanup_close int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(steal_fd(fd)) : NULL;
 	if (d == NULL)
 		return -1;
 	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
+	while ((e = readdir(d)) != NULL && (deadline == 0 || hk_now_us() < deadline))
 		if (e->d_name[0] != '.')
 			fn(dirfd, e->d_name, arg);
 	closedir(d);
@@ -762,7 +777,7 @@ int img_cache_ps(FILE *f, hk_err *err)
 	if (dirfd < 0)
 		return -1;
 	fprintf(f, "%-8s %-10s %7s %-7s %-12s %s\n", "PID", "USER", "AGE", "LINGER", "CONTAINERS", "IMAGE");
-	if (for_each_file(dirfd, ps_one, f) < 0)
+	if (for_each_file(dirfd, ps_one, f, 0) < 0)
 		return hk_fail(err, errno, "reading %s", dir);
 	return 0;
 }
@@ -785,8 +800,9 @@ static void gc_stale(int dirfd, const char *key, const char *name, FILE *f)
 
 struct gc_args {
 	FILE *f;
-	const char *tag; /* NULL, or only the entries of keys "TAG-..." */
-	int live;        /* holders that answered */
+	const char *tag;    /* NULL, or only the entries of keys "TAG-..." */
+	int live;           /* holders that answered */
+	long long deadline; /* hk_now_us, or 0: none */
 };
 
 static void gc_one(int dirfd, const char *name, void *arg)
@@ -820,7 +836,7 @@ static void gc_one(int dirfd, const char *name, void *arg)
 			gc_stale(dirfd, key, name, f);
 		} else {
 			a->live++;
-			int ok = answer(s, buf, sizeof(buf));
+			int ok = answer_by(s, buf, sizeof(buf), a->deadline);
 			if (ok == 0 && strcmp(buf, "busy\n") == 0)
 				snprintf(buf, sizeof(buf), "busy (in use: see husk ps)\n");
 			fprintf(f, "%s: %s", what, ok == 0 ? buf : "not answering (stopped? see husk ps)\n");
@@ -846,19 +862,19 @@ static int gc(bool make, struct gc_args *a, hk_err *err)
 	cleanup_close int dirfd = runtime_dir(dir, sizeof(dir), make, err);
 	if (dirfd < 0)
 		return !make && errno == ENOENT && *err == NULL ? 0 : -1;
-	if (for_each_file(dirfd, gc_one, a) < 0)
+	if (for_each_file(dirfd, gc_one, a, a->deadline) < 0)
 		return hk_fail(err, errno, "reading %s", dir);
 	return 0;
 }
 
 int img_cache_gc(FILE *f, hk_err *err)
 {
-	struct gc_args a = { f, NULL, 0 };
+	struct gc_args a = { f, NULL, 0, 0 };
 	return gc(true, &a, err);
 }
 
-int img_cache_gc_tag(const char *tag, FILE *f, hk_err *err)
+int img_cache_gc_tag(const char *tag, FILE *f, long long deadline, hk_err *err)
 {
-	struct gc_args a = { f, tag, 0 };
+	struct gc_args a = { f, tag, 0, deadline };
 	return gc(false, &a, err) < 0 ? -1 : a.live;
 }

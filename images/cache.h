@@ -83,8 +83,11 @@ int img_cache_gc(FILE *f, hk_err *err);
 
 /* husk gc for the entries of one tag only (img_cache_opts.tag), in a
  * runtime directory that exists already (none: nothing to do, 0): the
- * Slurm epilog's, for the job's holders that Slurm killed. Returns how
- * many of the tag's holders answered (asked to go when idle), or -1. */
-int img_cache_gc_tag(const char *tag, FILE *f, hk_err *err);
+ * Slurm epilog's, for the job's holders that Slurm killed. Nothing is
+ * begun after deadline (hk_now_us; 0: none), and no answer is waited for
+ * past it: the directory and its sockets are the user's, who may have
+ * filled it or listen there without answering. Returns how many of the
+ * tag's holders answered (asked to go when idle), or -1. */
+int img_cache_gc_tag(const char *tag, FILE *f, long long deadline, hk_err *err);
 
 #endif
