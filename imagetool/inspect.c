@@ -65,7 +65,7 @@ static void print_list(const char *label, json_t *a)
 	json_t *v;
 	if (!json_is_array(a))
 		return;
-	printf("%-12s", label);
+	printf("%-13s", label);
 	json_array_foreach(a, i, v) {
 		char *s = json_dumps(v, JSON_ENCODE_ANY);
 		printf(" %s", s ? s : "?");
@@ -167,23 +167,23 @@ int inspect_image(const char *path, bool as_json, hk_err *err)
 		for (int i = 0; top[i]; i++) {
 			const char *v = json_string_value(json_object_get(out, top[i]));
 			if (v)
-				printf("%-12s %s\n", top[i], v);
+				printf("%-13s %s\n", top[i], v);
 		}
-		printf("%-12s %lld bytes, %u inodes\n", "size", (long long)st.st_size, m.super.inode_count);
+		printf("%-13s %lld bytes, %u inodes\n", "size", (long long)st.st_size, m.super.inode_count);
 		print_list("env", json_object_get(co, "Env"));
 		print_list("entrypoint", json_object_get(co, "Entrypoint"));
 		print_list("cmd", json_object_get(co, "Cmd"));
 		const char *wd = json_string_value(json_object_get(co, "WorkingDir"));
 		const char *user = json_string_value(json_object_get(co, "User"));
 		if (wd && *wd)
-			printf("%-12s %s\n", "workdir", wd);
+			printf("%-13s %s\n", "workdir", wd);
 		if (user && *user)
-			printf("%-12s %s\n", "user", user);
+			printf("%-13s %s\n", "user", user);
 		json_t *labels = json_object_get(co, "Labels");
 		const char *k;
 		json_t *v;
 		json_object_foreach(labels, k, v)
-			printf("%-12s %s=%s\n", "label", k, json_string_value(v) ? json_string_value(v) : "");
+			printf("%-13s %s=%s\n", "label", k, json_string_value(v) ? json_string_value(v) : "");
 	}
 	ret = 0;
 out:

@@ -403,9 +403,13 @@ static int get(struct http *h, const char *url, const char *accept, struct resp 
 						: (r->code == 429 || r->code >= 500);
 		if (!transient || attempt >= h->retries) {
 			char why[400];
+			/* a registry that speaks plain HTTP (docker-registry's
+			 * default) answers the TLS hello with an HTTP error */
+			bool plain = rc == CURLE_SSL_CONNECT_ERROR && strstr(cerr, "wrong version number");
 			if (rc != CURLE_OK)
-				return hk_fail(err, 0, "%s: registry %s: %s%s", what, h->ref->registry,
+				return hk_fail(err, 0, "%s: registry %s: %s%s%s", what, h->ref->registry,
 					       cerr[0] ? cerr : curl_easy_strerror(rc),
+					       plain ? " (it does not speak TLS: husk pulls over HTTPS only; give the registry a certificate, docs/images.md)" : "",
 					       transient ? " (gave up after retries)" : "");
 			reason(r, why, sizeof(why));
 			const char *hint = "";
