@@ -39,4 +39,6 @@ launcher_seccomp_gen_LDADD = $(SECCOMP_LIBS)
 launcher/seccomp-default.h: launcher/seccomp-gen$(EXEEXT)
 	$(AM_V_GEN)./launcher/seccomp-gen$(EXEEXT) > $@.tmp && mv $@.tmp $@
 BUILT_SOURCES = launcher/seccomp-default.h
+# generated in the build tree, which is not the source tree's in make distcheck
+libhusk_la_CPPFLAGS += -I$(top_builddir)/launcher
 CLEANFILES += launcher/seccomp-default.h
