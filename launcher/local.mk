@@ -4,7 +4,8 @@ libhusk_la_SOURCES += \
 	launcher/run.c launcher/rootfs.c launcher/rootfs.h \
 	launcher/exec.c launcher/exec.h \
 	launcher/devices.c launcher/devices.h \
-	launcher/step.c launcher/step.h
+	launcher/step.c launcher/step.h \
+	launcher/keeperdesc.c launcher/keeperdesc.h
 
 bin_PROGRAMS += husk
 husk_SOURCES = launcher/main.c launcher/usage.h

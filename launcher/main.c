@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,37 +243,36 @@ static int cmd_report(int argc, char **argv)
 
 enum { OPT_OTHER = 1 };
 
-/* Flags, and values kept as they are typed. */
+/* Flags, and values kept as they are typed: the field of c each sets
+ * (a bool set to true, or a pointer to the value). */
 static int opt_plain(struct hk_container *c, const char *name, char *arg, hk_err *err)
 {
+#define FLAG(n, f) { n, offsetof(struct hk_container, f), true }
+#define VALUE(n, f) { n, offsetof(struct hk_container, f), false }
+	static const struct { const char *name; size_t off; bool flag; } plain[] = {
+		FLAG("clean-env", clean_env), FLAG("no-entrypoint", no_entrypoint), FLAG("root", root),
+		FLAG("read-only", read_only), FLAG("no-home", no_home),
+		VALUE("workdir", workdir), VALUE("cpus", cg.cpus), VALUE("mems", cg.mems),
+		VALUE("topology", cg.topo_xml), VALUE("report", report), VALUE("seccomp", seccomp),
+	};
+#undef FLAG
+#undef VALUE
 	(void)err;
-	if (strcmp(name, "verbose") == 0)
+	if (strcmp(name, "verbose") == 0) {
 		hk_verbose = 1;
-	else if (strcmp(name, "clean-env") == 0)
-		c->clean_env = true;
-	else if (strcmp(name, "no-entrypoint") == 0)
-		c->no_entrypoint = true;
-	else if (strcmp(name, "root") == 0)
-		c->root = true;
-	else if (strcmp(name, "read-only") == 0)
-		c->read_only = true;
-	else if (strcmp(name, "no-home") == 0)
-		c->no_home = true;
-	else if (strcmp(name, "workdir") == 0)
-		c->workdir = arg;
-	else if (strcmp(name, "cpus") == 0)
-		c->cg.cpus = arg;
-	else if (strcmp(name, "mems") == 0)
-		c->cg.mems = arg;
-	else if (strcmp(name, "topology") == 0)
-		c->cg.topo_xml = arg;
-	else if (strcmp(name, "report") == 0)
-		c->report = arg;
-	else if (strcmp(name, "seccomp") == 0)
-		c->seccomp = arg;
-	else
-		return OPT_OTHER;
-	return 0;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		if (strcmp(name, plain[i].name) != 0)
+			continue;
+		char *field = (char *)c + plain[i].off;
+		if (plain[i].flag)
+			*(bool *)field = true;
+		else
+			memcpy(field, &arg, sizeof(arg)); /* a char * or const char * */
+		return 0;
+	}
+	return OPT_OTHER;
 }
 
 /* The repeatable ones: --bind, --device, --env, --env-file. */

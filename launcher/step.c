@@ -6,6 +6,7 @@
 #include "chan.h"
 #include "exec.h"
 #include "img.h"
+#include "keeperdesc.h"
 #include "kmount.h"
 #include "rootfs.h"
 #include "util.h"
@@ -38,310 +39,6 @@ static int become_user(const struct hk_container *c, hk_err *err)
 		return 0;
 	if (setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0)
 		return hk_fail(err, errno, "becoming uid %u", (unsigned)c->uid);
-	return 0;
-}
-
-/* The keeper's description across its exec: what keeper_run reads of the
- * container (no environment, no seccomp profile, no options it does not
- * use), as a byte string in a memfd: "husk-keeper/1\n", then numbers
- * (8 bytes each, native order) and strings (their length + 1, 0 for NULL,
- * then the bytes). */
-#define KEEPER_MAGIC "husk-keeper/1\n"
-#define KEEPER_DESC_MAX (16u << 20)
-
-struct wire {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-};
-
-static void w_put(struct wire *w, const void *p, size_t n)
-{
-	if (w->oom)
-		return;
-	if (w->len + n > w->cap) {
-		size_t cap = w->cap ? w->cap : 4096;
-		while (cap < w->len + n)
-			cap *= 2;
-		char *b = realloc(w->buf, cap);
-		if (b == NULL) {
-			w->oom = true;
-			return;
-		}
-		w->buf = b;
-		w->cap = cap;
-	}
-	memcpy(w->buf + w->len, p, n);
-	w->len += n;
-}
-
-static void w_num(struct wire *w, uint64_t v)
-{
-	w_put(w, &v, sizeof(v));
-}
-
-static void w_str(struct wire *w, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	w_num(w, s ? n + 1 : 0);
-	if (s)
-		w_put(w, s, n);
-}
-
-static void w_strv(struct wire *w, char *const *v, size_t n)
-{
-	w_num(w, n);
-	for (size_t i = 0; i < n; i++)
-		w_str(w, v[i]);
-}
-
-struct rd {
-	const char *p;
-	size_t left;
-	bool bad;
-};
-
-static uint64_t r_num(struct rd *r)
-{
-	uint64_t v = 0;
-	if (r->bad || r->left < sizeof(v)) {
-		r->bad = true;
-		return 0;
-	}
-	memcpy(&v, r->p, sizeof(v));
-	r->p += sizeof(v);
-	r->left -= sizeof(v);
-	return v;
-}
-
-static char *r_str(struct rd *r)
-{
-	uint64_t n = r_num(r);
-	if (n == 0 || r->bad)
-		return NULL;
-	if (n - 1 > r->left || memchr(r->p, '\0', n - 1)) {
-		r->bad = true;
-		return NULL;
-	}
-	char *s = strndup(r->p, n - 1);
-	if (s == NULL)
-		r->bad = true;
-	r->p += n - 1;
-	r->left -= n - 1;
-	return s;
-}
-
-/* A count of items of at least size bytes each: no more than are left. */
-static size_t r_count(struct rd *r, size_t size)
-{
-	uint64_t n = r_num(r);
-	if (n > r->left / size)
-		r->bad = true;
-	return r->bad ? 0 : (size_t)n;
-}
-
-static void *r_array(struct rd *r, size_t n, size_t size)
-{
-	void *a = n ? calloc(n, size) : NULL;
-	if (n && a == NULL)
-		r->bad = true;
-	return a;
-}
-
-static char **r_strv(struct rd *r, size_t *n)
-{
-	*n = r_count(r, sizeof(uint64_t));
-	char **v = r_array(r, *n, sizeof(char *));
-	for (size_t i = 0; v && i < *n; i++)
-		v[i] = r_str(r);
-	return v;
-}
-
-static void w_size(struct wire *w, const struct hk_size *s)
-{
-	w_num(w, s->bytes);
-	w_num(w, s->pct);
-}
-
-static void r_size(struct rd *r, struct hk_size *s)
-{
-	s->bytes = r_num(r);
-	s->pct = (unsigned)r_num(r);
-}
-
-/* The container's binds and its CDI edits, in keeper_pack's order. */
-static void pack_binds(struct wire *w, const struct hk_bind *binds, size_t n)
-{
-	w_num(w, n);
-	for (size_t i = 0; i < n; i++) {
-		const struct hk_bind *b = &binds[i];
-		w_str(w, b->src);
-		w_str(w, b->dst);
-		w_num(w, b->ro);
-		w_num(w, b->optional);
-		w_str(w, b->real);
-	}
-}
-
-static void pack_cdi(struct wire *w, const struct cdi_edits *e)
-{
-	w_strv(w, e->env, e->nenv);
-	w_num(w, e->nnodes);
-	for (size_t i = 0; i < e->nnodes; i++) {
-		w_str(w, e->nodes[i].path);
-		w_str(w, e->nodes[i].host_path);
-		w_str(w, e->nodes[i].perms);
-	}
-	w_num(w, e->nmounts);
-	for (size_t i = 0; i < e->nmounts; i++) {
-		w_str(w, e->mounts[i].host_path);
-		w_str(w, e->mounts[i].ctr_path);
-		w_num(w, e->mounts[i].ro);
-	}
-	w_num(w, e->nhooks);
-	for (size_t i = 0; i < e->nhooks; i++) {
-		w_num(w, (uint64_t)e->hooks[i].kind);
-		w_num(w, e->hooks[i].mode);
-		w_strv(w, e->hooks[i].paths, e->hooks[i].npaths);
-	}
-	w_num(w, e->ngids);
-	for (size_t i = 0; i < e->ngids; i++)
-		w_num(w, e->gids[i]);
-}
-
-static void keeper_pack(struct wire *w, const struct hk_container *c, const struct stat *want, int why)
-{
-	w_put(w, KEEPER_MAGIC, strlen(KEEPER_MAGIC));
-	w_num(w, (uint64_t)(int64_t)why);
-	w_num(w, want != NULL);
-	w_num(w, want ? (uint64_t)want->st_dev : 0);
-	w_num(w, want ? (uint64_t)want->st_ino : 0);
-	w_str(w, c->image);
-	w_num(w, c->root);
-	w_num(w, c->net_none);
-	w_num(w, c->read_only);
-	w_num(w, c->no_home);
-	w_num(w, (uint64_t)c->pid_mode);
-	w_str(w, c->hostname);
-	pack_binds(w, c->binds, c->nbinds);
-	w_strv(w, c->devices, c->ndevices);
-	w_num(w, c->device_paths != NULL);
-	for (size_t i = 0; c->device_paths && i < c->ndevices; i++)
-		w_str(w, c->device_paths[i]);
-	pack_cdi(w, &c->cdi);
-	w_str(w, c->layer);
-	w_num(w, c->cg.memory);
-	w_num(w, c->linger);
-	w_num(w, c->holder_timeout);
-	w_num(w, c->max_holders);
-	w_size(w, &c->overlay_size);
-	w_size(w, &c->tmp_size);
-	w_size(w, &c->shm_size);
-	w_str(w, c->holder_tag);
-	w_num(w, c->uid);
-	w_num(w, c->gid);
-	w_str(w, c->user);
-	w_str(w, c->home);
-	w_str(w, c->cwd);
-	w_num(w, c->cwd_bound);
-	w_put(w, KEEPER_MAGIC, strlen(KEEPER_MAGIC)); /* the end */
-}
-
-/* pack_binds' and pack_cdi's, read back (r->bad on any mismatch). */
-static void unpack_binds(struct rd *r, struct hk_container *c)
-{
-	c->nbinds = r_count(r, 5 * sizeof(uint64_t));
-	c->binds = r_array(r, c->nbinds, sizeof(*c->binds));
-	for (size_t i = 0; c->binds && i < c->nbinds; i++) {
-		struct hk_bind *b = &c->binds[i];
-		b->src = r_str(r);
-		b->dst = r_str(r);
-		b->ro = r_num(r) != 0;
-		b->optional = r_num(r) != 0;
-		b->real = r_str(r);
-	}
-}
-
-static void unpack_cdi(struct rd *r, struct cdi_edits *e)
-{
-	e->env = r_strv(r, &e->nenv);
-	e->nnodes = r_count(r, 3 * sizeof(uint64_t));
-	e->nodes = r_array(r, e->nnodes, sizeof(*e->nodes));
-	for (size_t i = 0; e->nodes && i < e->nnodes; i++) {
-		e->nodes[i].path = r_str(r);
-		e->nodes[i].host_path = r_str(r);
-		e->nodes[i].perms = r_str(r);
-	}
-	e->nmounts = r_count(r, 3 * sizeof(uint64_t));
-	e->mounts = r_array(r, e->nmounts, sizeof(*e->mounts));
-	for (size_t i = 0; e->mounts && i < e->nmounts; i++) {
-		e->mounts[i].host_path = r_str(r);
-		e->mounts[i].ctr_path = r_str(r);
-		e->mounts[i].ro = r_num(r) != 0;
-	}
-	e->nhooks = r_count(r, 3 * sizeof(uint64_t));
-	e->hooks = r_array(r, e->nhooks, sizeof(*e->hooks));
-	for (size_t i = 0; e->hooks && i < e->nhooks; i++) {
-		uint64_t k = r_num(r);
-		if (k != CDI_HOOK_LDCACHE && k != CDI_HOOK_SYMLINKS && k != CDI_HOOK_CHMOD)
-			r->bad = true;
-		e->hooks[i].kind = (enum cdi_hook_kind)k;
-		e->hooks[i].mode = (mode_t)r_num(r);
-		e->hooks[i].paths = r_strv(r, &e->hooks[i].npaths);
-	}
-	e->ngids = r_count(r, sizeof(uint64_t));
-	e->gids = r_array(r, e->ngids, sizeof(*e->gids));
-	for (size_t i = 0; e->gids && i < e->ngids; i++)
-		e->gids[i] = (gid_t)r_num(r);
-}
-
-/* The other side: c zeroed by the caller. Returns 0, or -1 when the
- * description is not one keeper_pack made (or memory ran out). */
-static int keeper_unpack(const char *buf, size_t len, struct hk_container *c, struct stat *want,
-			 bool *has_want, int *why)
-{
-	size_t m = strlen(KEEPER_MAGIC);
-	if (len < 2 * m || memcmp(buf, KEEPER_MAGIC, m) != 0 || memcmp(buf + len - m, KEEPER_MAGIC, m) != 0)
-		return -1;
-	struct rd r = { .p = buf + m, .left = len - 2 * m };
-	*why = (int)(int64_t)r_num(&r);
-	*has_want = r_num(&r) != 0;
-	memset(want, 0, sizeof(*want));
-	want->st_dev = (dev_t)r_num(&r);
-	want->st_ino = (ino_t)r_num(&r);
-	c->image = r_str(&r);
-	c->root = r_num(&r) != 0;
-	c->net_none = r_num(&r) != 0;
-	c->read_only = r_num(&r) != 0;
-	c->no_home = r_num(&r) != 0;
-	uint64_t pm = r_num(&r);
-	c->pid_mode = pm == HK_PID_HOST ? HK_PID_HOST : pm == HK_PID_PRIVATE ? HK_PID_PRIVATE : HK_PID_AUTO;
-	c->hostname = r_str(&r);
-	unpack_binds(&r, c);
-	c->devices = r_strv(&r, &c->ndevices);
-	if (r_num(&r)) {
-		c->device_paths = r_array(&r, c->ndevices, sizeof(char *));
-		for (size_t i = 0; c->device_paths && i < c->ndevices; i++)
-			c->device_paths[i] = r_str(&r);
-	}
-	unpack_cdi(&r, &c->cdi);
-	c->layer = r_str(&r);
-	c->cg.memory = r_num(&r);
-	c->linger = (unsigned)r_num(&r);
-	c->holder_timeout = (unsigned)r_num(&r);
-	c->max_holders = (unsigned)r_num(&r);
-	r_size(&r, &c->overlay_size);
-	r_size(&r, &c->tmp_size);
-	r_size(&r, &c->shm_size);
-	c->holder_tag = r_str(&r);
-	c->uid = (uid_t)r_num(&r);
-	c->gid = (gid_t)r_num(&r);
-	c->user = r_str(&r);
-	c->home = r_str(&r);
-	c->cwd = r_str(&r);
-	c->cwd_bound = r_num(&r) != 0;
-	if (r.bad || r.left != 0 || c->image == NULL)
-		return -1;
 	return 0;
 }
 
@@ -516,6 +213,24 @@ enum { KEEPER_FD_REPORT = 3, KEEPER_FD_DESC = 4, KEEPER_FD_NS = 5, KEEPER_FD_KMO
 static const char *const keeper_env_vars[] = { "XDG_RUNTIME_DIR", "HUSK_FUSE_THREADS", "HUSK_FUSE_READAHEAD_KB",
 						       "HUSK_FUSE_STATS" };
 
+/* The keeper's description (keeperdesc.h) in a memfd, at offset 0; -1
+ * with *err. */
+static int keeper_desc(const struct hk_container *c, const struct stat *want, int why, hk_err *err)
+{
+	size_t len;
+	cleanup_free char *buf = hk_keeper_pack(c, want, why, &len, err);
+	if (buf == NULL)
+		return -1;
+	int fd = (int)syscall(SYS_memfd_create, "husk-keeper", MFD_CLOEXEC);
+	if (fd < 0 || hk_write_all(fd, buf, len) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return hk_fail(err, e, "the keeper's description");
+	}
+	return fd;
+}
+
 /* The keeper, forked by the starter (under Slurm slurmstepd, root with
  * the user's effective ids): the kernel mount as root where the site
  * allows it, then the user for good, and exec husk step-keeper, so that
@@ -528,7 +243,6 @@ __attribute__((noreturn)) static void keeper_exec(struct hk_container *c, const 
 						  const char *husk, int nsock, struct hk_chan *report)
 {
 	struct img_kmount km = IMG_KMOUNT_INIT;
-	struct wire w = { 0 };
 	int why = -1;
 	hk_err err = NULL;
 
@@ -539,12 +253,9 @@ __attribute__((noreturn)) static void keeper_exec(struct hk_container *c, const 
 		why = (int)keeper_kernel(c, want, &km);
 	if (become_user(c, &err) < 0)
 		goto fail;
-	keeper_pack(&w, c, want, why);
-	int desc = w.oom ? -1 : (int)syscall(SYS_memfd_create, "husk-keeper", MFD_CLOEXEC);
-	if (desc < 0 || hk_write_all(desc, w.buf, w.len) < 0 || lseek(desc, 0, SEEK_SET) != 0) {
-		hk_fail(&err, w.oom ? ENOMEM : errno, "the keeper's description");
+	int desc = keeper_desc(c, want, why, &err);
+	if (desc < 0)
 		goto fail;
-	}
 	/* to 3, 4, 5, 6: first above them all, then down (dup2 clears
 	 * CLOEXEC); an absent one (-1) stays so */
 	int from[4] = { report->wr, desc, nsock, km.use };
@@ -593,43 +304,65 @@ static int keeper_fd(const char *s, int want)
 	return (int)v;
 }
 
+/* step-keeper's descriptors, as keeper_exec passes them: the report
+ * channel (a pipe), the description, the namespaces' socket or "-", the
+ * kernel mount's use. 0, or -1 (someone else started it). */
+static int keeper_fds(int argc, char **argv, struct hk_chan *report, int *desc, int *nsock, struct img_kmount *km)
+{
+	struct stat st;
+	if ((argc != 4 && argc != 5) || (report->wr = keeper_fd(argv[1], KEEPER_FD_REPORT)) < 0 ||
+	    fstat(report->wr, &st) < 0 || !S_ISFIFO(st.st_mode) || (*desc = keeper_fd(argv[2], KEEPER_FD_DESC)) < 0)
+		return -1;
+	if (strcmp(argv[3], "-") != 0 &&
+	    ((*nsock = keeper_fd(argv[3], KEEPER_FD_NS)) < 0 || fstat(*nsock, &st) < 0 || !S_ISSOCK(st.st_mode)))
+		return -1;
+	if (argc == 5 && (km->use = keeper_fd(argv[4], KEEPER_FD_KMOUNT)) < 0)
+		return -1;
+	return 0;
+}
+
+/* A description step-keeper refuses: whoever ran it by hand is told on
+ * stderr, a starter on the channel (which a full pipe or a gone reader
+ * does not hold up); the kernel mount's use is let go of untouched. */
+static int keeper_refuse(struct hk_chan *report, struct img_kmount *km, hk_err err)
+{
+	sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe, NULL);
+	hk_wrap(&err, "step-keeper: the container's description (descriptor %d) is not one husk made", KEEPER_FD_DESC);
+	hk_err_print(err);
+	fcntl(report->wr, F_SETFL, O_NONBLOCK);
+	hk_chan_fail(report, err, "starting the container failed");
+	hk_err_free(&err);
+	if (km->use >= 0)
+		close(km->use);
+	return HK_EXIT_FAIL;
+}
+
 int hk_step_keeper_main(int argc, char **argv)
 {
-	struct hk_container c = { 0 };
-	struct stat want, st;
+	struct hk_keeper_desc d;
 	struct img_kmount km = IMG_KMOUNT_INIT;
 	struct hk_chan report = HK_CHAN_INIT;
-	bool has_want;
-	int why;
+	int desc = -1, nsock = -1;
 	hk_err err = NULL;
 
-	/* started by keeper_exec only: its descriptors, checked */
-	int desc = -1, nsock = -1;
-	if ((argc == 4 || argc == 5) && (report.wr = keeper_fd(argv[1], KEEPER_FD_REPORT)) >= 0 &&
-	    fstat(report.wr, &st) == 0 && S_ISFIFO(st.st_mode))
-		desc = keeper_fd(argv[2], KEEPER_FD_DESC);
-	if (desc >= 0 && strcmp(argv[3], "-") != 0 &&
-	    ((nsock = keeper_fd(argv[3], KEEPER_FD_NS)) < 0 || fstat(nsock, &st) < 0 || !S_ISSOCK(st.st_mode)))
-		desc = -1;
-	if (desc < 0 || (argc == 5 && (km.use = keeper_fd(argv[4], KEEPER_FD_KMOUNT)) < 0)) {
+	if (keeper_fds(argc, argv, &report, &desc, &nsock, &km) < 0) {
 		hk_log(HK_LOG_ERROR, "step-keeper: started by husk only (its report, description, namespaces and kernel mount descriptors, 3 4 5|- [6])");
 		return HK_EXIT_FAIL;
 	}
-	cleanup_free char *buf = NULL;
-	ssize_t len = -1;
-	if (fstat(desc, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size <= KEEPER_DESC_MAX &&
-	    (buf = malloc((size_t)st.st_size)) != NULL)
-		len = pread(desc, buf, (size_t)st.st_size, 0);
+	int r = hk_keeper_read(desc, &d, &err);
 	close(desc);
-	if (len != (ssize_t)st.st_size ||
-	    keeper_unpack(buf, (size_t)len, &c, &want, &has_want, &why) < 0 ||
-	    (why == IMG_KM_MOUNTED) != (km.use >= 0)) {
-		hk_fail(&err, 0, "step-keeper: the container's description (descriptor %d) is not one husk made", KEEPER_FD_DESC);
-		hk_chan_fail(&report, err, "starting the container failed");
-		img_kmount_put(&km);
-		return HK_EXIT_FAIL;
+	if (r < 0)
+		return keeper_refuse(&report, &km, err);
+	if ((d.why == IMG_KM_MOUNTED) != (km.use >= 0)) {
+		hk_fail(&err, 0, km.use >= 0 ? "a kernel mount's use (descriptor %d) for a FUSE mount"
+					      : "a kernel mount without its use (descriptor %d)", KEEPER_FD_KMOUNT);
+		hk_keeper_desc_free(&d);
+		return keeper_refuse(&report, &km, err);
 	}
-	keeper_run(&c, has_want ? &want : NULL, why, &km, nsock, &report);
+	keeper_run(&d.c, d.has_want ? &d.want : NULL, d.why, &km, nsock, &report);
 }
 
 int hk_step_start(struct hk_container *c, pid_t *keeper, hk_err *err)

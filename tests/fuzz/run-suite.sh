@@ -10,11 +10,13 @@
 #   config   husk.conf ($HUSK_CONFIG) and --env-file
 #   meta     the image's /.husk files (env, workdir, entrypoint, cmd)
 #   cgroup   --topology XML and cgroup CPU lists
+#   keeper   the Slurm step keeper's description (husk step-keeper's
+#            descriptor 4), seeded with descriptions it packs ($FUZZ_SEEDS)
 #
 #   bash tests/fuzz/run-suite.sh [NAME...]     as root or not, after the build
 #
-# Each harness runs FUZZ_TIME seconds (default 20; CI: all five in about
-# 100 s plus the build), then every corpus input once more; a crash, leak,
+# Each harness runs FUZZ_TIME seconds (default 20; CI: all six in about
+# 120 s plus the build), then every corpus input once more; a crash, leak,
 # sanitizer report or timeout fails it, and its input is kept in the
 # scratch directory (printed). For hours: FUZZ_TIME=3600 FUZZ_KEEP=1.
 # Ends with "N passed, N failed".
@@ -22,7 +24,7 @@ set -uo pipefail
 . "$(dirname "$0")/../suite.sh"
 suite_name=fuzz
 cd "$top" || exit 1
-all=(image options config meta cgroup)
+all=(image options config meta cgroup keeper)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${all[@]}")
 time=${FUZZ_TIME:-20}
@@ -78,7 +80,7 @@ fuzz()
 	mkdir -p "$run" "$work/crash-$n"
 	[ -d "$corpus" ] && cp -r "$corpus"/. "$run"/
 	local t0=$SECONDS
-	TMPDIR=$work UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$top/tests/fuzz/lsan.supp \
+	FUZZ_SEEDS=$run TMPDIR=$work UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$top/tests/fuzz/lsan.supp \
 		"$exe" -max_total_time="$time" -timeout=10 -rss_limit_mb=1024 -max_len=65536 \
 		-artifact_prefix="$work/crash-$n/" -print_final_stats=1 "$run" >>"$log" 2>&1
 	local rc=$?

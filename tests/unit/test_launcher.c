@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "keeperdesc.h"
+#include "../fuzz/keeper_samples.h"
 #include "util.h"
 #include "unit.h"
 
@@ -207,11 +209,182 @@ START_TEST(parse_uint)
 }
 END_TEST
 
+/* ---- the step keeper's description (launcher/keeperdesc.c) ---- */
+
+static void same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		ck_assert_ptr_eq(a, b);
+	else
+		ck_assert_str_eq(a, b);
+}
+
+static void same_strv(char **a, size_t na, char **b, size_t nb)
+{
+	ck_assert_uint_eq(na, nb);
+	for (size_t i = 0; i < na; i++)
+		same_str(a[i], b[i]);
+}
+
+static void same_cdi(const struct cdi_edits *a, const struct cdi_edits *b)
+{
+	same_strv(a->env, a->nenv, b->env, b->nenv);
+	ck_assert_uint_eq(a->nnodes, b->nnodes);
+	for (size_t i = 0; i < a->nnodes; i++) {
+		same_str(a->nodes[i].path, b->nodes[i].path);
+		same_str(a->nodes[i].host_path, b->nodes[i].host_path);
+		same_str(a->nodes[i].perms, b->nodes[i].perms);
+	}
+	ck_assert_uint_eq(a->nmounts, b->nmounts);
+	for (size_t i = 0; i < a->nmounts; i++) {
+		same_str(a->mounts[i].host_path, b->mounts[i].host_path);
+		same_str(a->mounts[i].ctr_path, b->mounts[i].ctr_path);
+		ck_assert_int_eq(a->mounts[i].ro, b->mounts[i].ro);
+	}
+	ck_assert_uint_eq(a->nhooks, b->nhooks);
+	for (size_t i = 0; i < a->nhooks; i++) {
+		ck_assert_int_eq(a->hooks[i].kind, b->hooks[i].kind);
+		ck_assert_uint_eq(a->hooks[i].mode, b->hooks[i].mode);
+		same_strv(a->hooks[i].paths, a->hooks[i].npaths, b->hooks[i].paths, b->hooks[i].npaths);
+	}
+	ck_assert_uint_eq(a->ngids, b->ngids);
+	for (size_t i = 0; i < a->ngids; i++)
+		ck_assert_uint_eq(a->gids[i], b->gids[i]);
+}
+
+/* every field keeper_run reads, as the starter had it */
+static void same_container(const struct hk_container *a, const struct hk_container *b)
+{
+	same_str(a->image, b->image);
+	ck_assert(a->root == b->root && a->net_none == b->net_none && a->read_only == b->read_only &&
+		  a->no_home == b->no_home && a->cwd_bound == b->cwd_bound);
+	ck_assert_int_eq(a->pid_mode, b->pid_mode);
+	same_str(a->hostname, b->hostname);
+	ck_assert_uint_eq(a->nbinds, b->nbinds);
+	for (size_t i = 0; i < a->nbinds; i++) {
+		same_str(a->binds[i].src, b->binds[i].src);
+		same_str(a->binds[i].dst, b->binds[i].dst);
+		same_str(a->binds[i].real, b->binds[i].real);
+		ck_assert(a->binds[i].ro == b->binds[i].ro && a->binds[i].optional == b->binds[i].optional);
+	}
+	same_strv(a->devices, a->ndevices, b->devices, b->ndevices);
+	ck_assert_int_eq(a->device_paths == NULL, b->device_paths == NULL);
+	if (a->device_paths)
+		same_strv(a->device_paths, a->ndevices, b->device_paths, b->ndevices);
+	same_cdi(&a->cdi, &b->cdi);
+	same_str(a->layer, b->layer);
+	ck_assert(a->cg.memory == b->cg.memory);
+	ck_assert(a->linger == b->linger && a->holder_timeout == b->holder_timeout && a->max_holders == b->max_holders);
+	ck_assert(a->overlay_size.bytes == b->overlay_size.bytes && a->overlay_size.pct == b->overlay_size.pct);
+	ck_assert(a->tmp_size.bytes == b->tmp_size.bytes && a->tmp_size.pct == b->tmp_size.pct);
+	ck_assert(a->shm_size.bytes == b->shm_size.bytes && a->shm_size.pct == b->shm_size.pct);
+	same_str(a->holder_tag, b->holder_tag);
+	ck_assert(a->uid == b->uid && a->gid == b->gid);
+	same_str(a->user, b->user);
+	same_str(a->home, b->home);
+	same_str(a->cwd, b->cwd);
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (((const unsigned char *)p)[i])
+			return false;
+	return true;
+}
+
+START_TEST(keeper_desc_round_trip)
+{
+	for (size_t k = 0; k < KEEPER_NSAMPLES; k++) {
+		const struct keeper_sample *s = &keeper_samples[k];
+		hk_err err = NULL;
+		size_t len, len2;
+		char *buf = hk_keeper_pack(&s->c, s->want, s->why, &len, &err);
+		ck_assert_msg(buf != NULL, "%s: %s", s->name, err ? err->msg : "");
+		struct hk_keeper_desc d;
+		ck_assert_msg(hk_keeper_unpack(buf, len, &d, &err) == 0, "%s: %s", s->name, err ? err->msg : "");
+		same_container(&s->c, &d.c);
+		ck_assert_int_eq(d.why, s->why);
+		ck_assert_int_eq(d.has_want, s->want != NULL);
+		if (s->want)
+			ck_assert(d.want.st_dev == s->want->st_dev && d.want.st_ino == s->want->st_ino);
+		char *again = hk_keeper_pack(&d.c, d.has_want ? &d.want : NULL, d.why, &len2, &err);
+		ck_assert_ptr_nonnull(again);
+		ck_assert(len2 == len && memcmp(again, buf, len) == 0);
+		/* every shorter prefix is refused, leaving nothing */
+		for (size_t n = 0; n < len; n++) {
+			ck_assert_int_eq(hk_keeper_unpack(buf, n, &d, &err), -1);
+			ck_assert(all_zero(&d, sizeof(d)));
+			ck_assert_ptr_nonnull(err);
+			hk_err_free(&err);
+		}
+		free(again);
+		free(buf);
+	}
+}
+END_TEST
+
+/* what a hand-made description gets: refused, with one line that says why */
+START_TEST(keeper_desc_refused)
+{
+	static const struct { const char *in, *why; } bad[] = {
+		{ "", "not JSON" },
+		{ "husk-keeper/1\n", "not JSON" },
+		{ "[]", "Expected object" },
+		{ "{\"format\": \"husk-keeper/1\"}", "its format is husk-keeper/1, not husk-keeper/2" },
+		{ "{\"format\": \"husk-keeper/2\", \"format\": \"husk-keeper/2\"}", "duplicate object key" },
+		{ "{\"format\": \"husk-keeper/2\"}", "Object item not found: why" },
+		{ "{\"format\": \"husk-keeper/2\"} x", "end of file expected" },
+		{ "{\"format\": \"husk\\u0000\"}", "is not allowed" },
+		{ "{\"format\": \"\\n\\n\"}", "its format is ??, not" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hk_keeper_desc d;
+		hk_err err = NULL;
+		ck_assert_int_eq(hk_keeper_unpack(bad[i].in, strlen(bad[i].in), &d, &err), -1);
+		ck_assert_ptr_nonnull(err);
+		ck_assert_msg(strstr(err->msg, bad[i].why) && !strchr(err->msg, '\n'), "%s: %s", bad[i].in, err->msg);
+		hk_err_free(&err);
+	}
+	/* a real one with one thing wrong: each refused, nothing kept */
+	size_t len;
+	hk_err err = NULL;
+	char *buf = hk_keeper_pack(&keeper_samples[0].c, keeper_samples[0].want, keeper_samples[0].why, &len, &err);
+	ck_assert_ptr_nonnull(buf);
+	static const char *const edits[][3] = {
+		{ "\"why\":2", "\"why\":4", "why: 4 is not in [-1, 3]" },
+		{ "\"pid_mode\":2", "\"pid_mode\":3", "pid_mode" },
+		{ "\"kind\":2", "\"kind\":7", "kind" },
+		{ "\"mode\":493", "\"mode\":4096", "mode" },
+		{ "\"uid\":4294967294", "\"uid\":4294967295", "uid" },
+		{ "\"holder_tag\":\"job4242\"", "\"holder_tag\":\"job4242\",\"x\":1", "left unpacked: x" },
+		{ "\"device_paths\":[\"/dev/infiniband\",", "\"device_paths\":[", "device_paths: 1 for 2 devices" },
+		{ "\"home\":\"/home/u\"", "\"home\":null", "expected a string, got another type" },
+		{ "\"ro\":true", "\"ro\":1", "Expected true or false" },
+		{ "\"src\":\"/home/u\"", "\"src\":[47,0]", "byte 1 is not a number in [1, 255]" },
+		{ "\"src\":\"/home/u\"", "\"src\":[]", "an empty array" },
+	};
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		char *at = strstr(buf, edits[i][0]);
+		ck_assert_msg(at != NULL, "%s", edits[i][0]);
+		char *in;
+		ck_assert_int_ge(asprintf(&in, "%.*s%s%s", (int)(at - buf), buf, edits[i][1], at + strlen(edits[i][0])), 0);
+		struct hk_keeper_desc d;
+		ck_assert_int_eq(hk_keeper_unpack(in, strlen(in), &d, &err), -1);
+		ck_assert_msg(strstr(err->msg, edits[i][2]) != NULL, "%s: %s", edits[i][1], err->msg);
+		ck_assert(all_zero(&d, sizeof(d)));
+		hk_err_free(&err);
+		free(in);
+	}
+	free(buf);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("launcher");
 	unit_case(s, "core", unit_dir_setup, unit_dir_teardown,
 		  (const TTest *[]){ bind_ok, bind_bad, env_add_and_file, config_file, open_in_root_stays_inside,
-				     parse_uint, log_handler, NULL });
+				     parse_uint, log_handler, keeper_desc_round_trip, keeper_desc_refused, NULL });
 	return unit_run(s);
 }
