@@ -213,8 +213,8 @@ enum { KEEPER_FD_REPORT = 3, KEEPER_FD_DESC = 4, KEEPER_FD_NS = 5, KEEPER_FD_KMO
 static const char *const keeper_env_vars[] = { "XDG_RUNTIME_DIR", "HUSK_FUSE_THREADS", "HUSK_FUSE_READAHEAD_KB",
 						       "HUSK_FUSE_STATS" };
 
-/* The keeper's description (keeperdesc.h) in a memfd, at offset 0; -1
- * with *err. */
+/* The keeper's description (keeperdesc.h) in a memfd, which the keeper
+ * reads from offset 0 (pread); -1 with *err. */
 static int keeper_desc(const struct hk_container *c, const struct stat *want, int why, hk_err *err)
 {
 	size_t len;
