@@ -84,3 +84,74 @@ pull_setup() {
 	rm -rf "$ucache"
 }
 regenv() { as env SSL_CERT_FILE="$CA" REGISTRY_AUTH_FILE="$AUTH" HUSK_PULL_TIMEOUT=5 HUSK_PULL_RETRIES=1 "$@"; }
+
+# --- a job's end (0231-0233): how long its nodes stay COMPLETING, and what
+# it leaves behind
+now() { date +%s%N; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# nodes_idle: until both nodes are idle, nothing completing (the last job's end)
+nodes_idle() {
+	for _ in $(seq 200); do
+		[ "$(sinfo -h -N -o %T | grep -cvx idle)" = 0 ] && return 0
+		sleep 0.1
+	done
+	echo "the nodes are not idle: $(sinfo -h -N -o '%N %T')"; return 1
+}
+# idle_after T0 NODE: milliseconds from T0 (ns) until NODE is IDLE (at most 10 s)
+idle_after() {
+	local s
+	for _ in $(seq 1000); do
+		s=$(scontrol -o show node "$2" | grep -o 'State=[^ ]*' | cut -d= -f2)
+		[ "$s" = IDLE ] && { echo $((($(now) - $1) / 1000000)); return 0; }
+		sleep 0.01
+	done
+	echo "$2 still $s after 10 s" >&2; return 1
+}
+# ratio A B: A/B to two places
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# left_behind JID: what job JID left of the user's once its nodes are idle
+# (said; returns 1): a live holder or keeper, an image mount, an entry in
+# the user's runtime directory, a cgroup of the job
+left_behind() {
+	local uid out=""
+	uid=$(id -u "$user")
+	[ "$(live husk-holder)" = 0 ] || out+="a holder: $(pgrep -a -r D,R,S,T -u "$user" -x husk-holder)"$'\n'
+	[ "$(live husk-keeper)" = 0 ] || out+="a keeper: $(pgrep -a -r D,R,S,T -u "$user" -x husk-keeper)"$'\n'
+	grep -qs "fuse.husk .*user_id=$uid," /proc/[0-9]*/mounts && out+="an image mount: $(grep -ls "fuse.husk .*user_id=$uid," /proc/[0-9]*/mounts | head -3 | tr '\n' ' ')"$'\n'
+	[ -z "$(find "/tmp/husk-$uid" -maxdepth 1 -name "job$1-*" 2>/dev/null)" ] ||
+		out+="runtime entries: $(find "/tmp/husk-$uid" -maxdepth 1 -name "job$1-*" | tr '\n' ' ')"$'\n'
+	[ -z "$(find /sys/fs/cgroup/*/slurm_*/ -maxdepth 3 -type d -name "job_$1" 2>/dev/null)" ] ||
+		out+="cgroups: $(find /sys/fs/cgroup/*/slurm_*/ -maxdepth 3 -type d -name "job_$1" | tr '\n' ' ')"$'\n'
+	[ -z "$out" ] && return 0
+	printf 'job %s left, once its nodes were idle:\n%s' "$1" "$out"
+	return 1
+}
+# job_end_compare HOW: three alternating pairs of `HOW` and `HOW
+# --container-image=$img` (HOW OPTION... prints "JID MS..." : the job and
+# the ms from its end until each of its nodes was idle); after each
+# container job nothing may be left (left_behind); says the medians and
+# their ratios (container/bare) on the test's log, asserts no time
+job_end_compare() {
+	local how=$1 i k r out bare=() cont=() n
+	for i in 1 2 3; do
+		for k in 0 1; do
+			if [ $(((i + k) % 2)) = 1 ]; then
+				out=$("$how") || { echo "$how: $out"; return 1; }
+				bare+=("${out#* }")
+			else
+				out=$("$how" "--container-image=$img") || { echo "$how --container-image: $out"; return 1; }
+				cont+=("${out#* }")
+				left_behind "${out%% *}" || return 1
+			fi
+		done
+	done
+	n=$(wc -w <<<"${bare[0]}")
+	for k in $(seq "$n"); do
+		local mb mc
+		mb=$(printf '%s\n' "${bare[@]}" | awk -v k="$k" '{ print $k }' | median)
+		mc=$(printf '%s\n' "${cont[@]}" | awk -v k="$k" '{ print $k }' | median)
+		r="$how: node $k idle after the job's end: bare $(printf '%s\n' "${bare[@]}" | awk -v k="$k" '{ printf "%s ", $k }')ms"
+		r+=" (median $mb), container $(printf '%s\n' "${cont[@]}" | awk -v k="$k" '{ printf "%s ", $k }')ms (median $mc)"
+		echo "$r: container/bare $(ratio "$mc" "$mb")x ($(printf '%+d' $((mc - mb))) ms)"
+	done
+}
