@@ -438,21 +438,14 @@ int hk_step_gc_job(unsigned job, hk_err *err)
 	char tag[32];
 	snprintf(tag, sizeof(tag), "job%u", job);
 	FILE *null = fopen("/dev/null", "we");
-	int r;
-	/* a holder still there is ending: the step's slurmstepd ends the job's
-	 * holders at its last task, and srun (and so the job's end, and this
-	 * epilog) may come first; look again, for up to 3 s in all: the node
-	 * waits for this epilog, and the directory is the user's (thousands of
-	 * files, or a socket of theirs that answers a byte at a time, must not
-	 * keep it longer) */
-	long long end = hk_now_us() + 3000 * 1000LL;
-	while ((r = img_cache_gc_tag(tag, null ? null : stderr, end, err)) > 0 && hk_now_us() < end) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
+	/* one pass, at most 3 s: the node waits for this (the epilog, or the
+	 * job's end in slurmstepd), and the directory is the user's (thousands
+	 * of files, or a socket of theirs that answers a byte at a time, must
+	 * not keep it longer) */
+	int r = img_cache_gc_tag(tag, null ? null : stderr, hk_now_us() + 3000 * 1000LL, err);
 	if (null)
 		fclose(null);
-	return r < 0 ? -1 : 0;
+	return r;
 }
 
 const char *hk_step_kernel_why(int why)

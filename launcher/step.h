@@ -53,9 +53,12 @@ char *hk_step_image_env(void);
 int hk_step_release_kernel_mounts(unsigned linger, unsigned *left);
 const char *hk_step_kernel_why(int why);
 
-/* The job's end (its epilog, as the job's user): remove what the job's
- * holders left in the user's runtime directory when Slurm killed them (the
- * entries of tag "jobJ": their stale sockets and lock files). */
+/* The job's end, as the job's user, once its holders have ended (in
+ * slurmstepd, after the plugin ended them; in the epilog, after Slurm
+ * killed them): remove what they left in the user's runtime directory (the
+ * entries of tag "jobJ": their stale sockets and lock files), in one pass;
+ * a holder that still answers keeps its entry. Returns how many answered,
+ * or -1. */
 int hk_step_gc_job(unsigned job, hk_err *err);
 
 /* End the container: the keeper exits, releasing its namespaces and its

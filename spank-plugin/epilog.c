@@ -157,7 +157,11 @@ int hs_epilog(spank_t sp, const struct hs_opts *o)
 	}
 	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
 		_exit(1);
-	/* the job's holders, killed by Slurm, could not remove their entries */
+	/* the job's holders, killed by Slurm, could not remove their entries;
+	 * slurmd runs this once the job's steps, the extern step too, have
+	 * ended, and Slurm's wait for their groups was for these holders: one
+	 * pass (the ones the plugin ended in slurmstepd, it removed there,
+	 * after them: gc_entries in stepd.c) */
 	hk_err err = NULL;
 	if (hk_step_gc_job(job, &err) < 0)
 		hk_log(HK_LOG_DEBUG, "job %u: the runtime directory's entries: %s", (unsigned)job, err->msg);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -505,11 +507,34 @@ static bool find_group(const char *ctl, const char *path, void *arg)
 #define END_WAIT_MS 2000 /* a holder dies in milliseconds; Slurm's own wait takes over after */
 #define END_BATCH 64     /* processes ended at a time (more: the next round) */
 
+/* Once the holders it ended have all exited (their pidfds said so: their
+ * sockets are closed), remove their entries from the user's runtime
+ * directory, as the user (root must not walk a directory the user can
+ * change under it), in one pass: the job's epilog may run before this
+ * (srun's own job), and then leaves the entries of holders that still
+ * answered; it needs no wait of its own for them. */
+static void gc_entries(uint32_t job, uid_t uid, gid_t gid)
+{
+	long long t0 = hk_now_us();
+	pid_t pid = fork();
+	if (pid == 0) {
+		hk_err err = NULL;
+		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+			_exit(1);
+		_exit(hk_step_gc_job(job, &err) == 0 ? 0 : 2);
+	}
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return;
+	hk_log(HK_LOG_DEBUG, "job %u: the ended holders' entries removed in %lld us%s", (unsigned)job,
+	       hk_now_us() - t0, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "" : " (some left: the epilog's)");
+}
+
 /* This step's keeper gets SIGTERM (it leaves its holder and exits;
  * hs_stepd_exit reaps it), the others SIGKILL, all at once, and the wait
- * is for the last of them. alone: leave the group as it is when it holds
- * another step's keeper. */
-static void end_ours(uint32_t job, uid_t uid, const char *sub, bool alone)
+ * is for the last of them; then their entries go (gc_entries). alone:
+ * leave the group as it is when it holds another step's keeper. */
+static void end_ours(uint32_t job, uid_t uid, gid_t gid, const char *sub, bool alone)
 {
 	struct group_procs g = { .sub = sub };
 	char line[64];
@@ -571,6 +596,8 @@ static void end_ours(uint32_t job, uid_t uid, const char *sub, bool alone)
 			hk_log(HK_LOG_DEBUG, "job %u: %s: %d of the user's holders and keepers ended in %lld us%s%s",
 			       (unsigned)job, sub, ended - left, hk_now_us() - t0, left ? ", some still there" : "",
 			       alone && other ? ", another step's keeper there: left alone" : "");
+			if (ended > left && left == 0 && !(alone && other))
+				gc_entries(job, uid, gid);
 			return;
 		}
 	}
@@ -592,25 +619,27 @@ void hs_stepd_task_exit(spank_t sp)
 	static uint32_t ended;
 	uint32_t job, step, ntasks = 0;
 	uid_t uid;
+	gid_t gid;
 	char sub[32];
 	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS || spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) != ESPANK_SUCCESS || ++ended < ntasks)
 		return;
 	if (step == SLURM_BATCH_SCRIPT) { /* the job's end on this node */
-		end_ours(job, uid, "step_extern", false);
+		end_ours(job, uid, gid, "step_extern", false);
 		return;
 	}
 	if (!hs_step_here())
 		return;
 	if (st.in_extern) {
 		if (st.ends_job)
-			end_ours(job, uid, "step_extern", true);
+			end_ours(job, uid, gid, "step_extern", true);
 		return;
 	}
 	/* no extern step: the keeper and the holder are in the step's groups */
 	snprintf(sub, sizeof(sub), "step_%u", (unsigned)step);
-	end_ours(job, uid, sub, false);
+	end_ours(job, uid, gid, sub, false);
 }
 
 /* The end of the step in slurmstepd: stop the container (then the records). */
