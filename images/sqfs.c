@@ -84,11 +84,11 @@ static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p
 /* ---- the calling thread's state ---- */
 
 #define MCACHE 64  /* metadata blocks, direct-mapped by disk offset */
-/* data and fragment blocks, shared, least recently used out: 8 MiB of
- * them (64 of 128 KiB), at least 16 (of 1 MiB); a cold numpy import's
- * faults go back and forth over a few MiB of each library, and 16 blocks
- * decompressed one block in four again (issue 15) */
-#define DCACHE_BYTES (8u << 20)
+/* data and fragment blocks, shared, least recently used out: 2 MiB of
+ * them (16 of 128 KiB), at least 16 (of 1 MiB). 64 blocks decompressed
+ * 13% fewer blocks in a cold numpy import but made it slower (probably
+ * each entry's fresh mmap of 128 KiB and its page faults; issue 15) */
+#define DCACHE_BYTES (2u << 20)
 #define DCACHE_MIN 16
 #define DCACHE 64
 
