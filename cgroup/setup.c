@@ -108,6 +108,22 @@ int cg_prepare(const struct cg_opts *o, cg_ctx **out, hk_err *err)
 		} else {
 			*sets[k] = s;
 		}
+		/* CPUs that this process can never run on (--cpus 99 on a
+		 * 2-CPU node) fail here, named, rather than as EINVAL from
+		 * sched_setaffinity or the cpuset in the container's pid 1
+		 * (not under --topology: a plan for another machine's) */
+		cg_set allowed;
+		char buf[CG_SET_STRLEN];
+		memset(&allowed, 0, sizeof(allowed)); /* the kernel fills only its mask's size */
+		if (k == 0 && !o->topo_xml && sched_getaffinity(0, sizeof(allowed.w), (cpu_set_t *)(void *)allowed.w) == 0) {
+			cg_set both = *sets[k];
+			cg_set_and(&both, &allowed);
+			if (cg_set_empty(&both)) {
+				ctx_free(c);
+				return hk_fail_in(err, input[k], 0, "%s: no CPU husk may run on here (it may use %s)",
+				                  lists_in[k], cg_set_format(&allowed, buf, sizeof(buf)));
+			}
+		}
 	}
 	c->mpol = o->mem_policy;
 	if (c->mpol == CG_MPOL_NONE && !cg_set_empty(&c->lim.mems))

@@ -52,6 +52,10 @@ once_named --device
 run_husk run --cpus 0-x "$img" -- true
 expect_error '--cpus bad list "0-x"'
 once_named --cpus
+# CPUs this machine does not have: one line before any container, named
+run_husk run --cpus 4000 "$img" -- true
+expect_error '--cpus 4000: no CPU husk may run on here \(it may use [0-9,-]+\)$'
+once_named --cpus
 run_husk run --seccomp "$TEST_DIR/no-profile.json" "$img" -- true
 error_is "husk: error: --seccomp $TEST_DIR/no-profile.json: No such file or directory"
 once_named --seccomp
