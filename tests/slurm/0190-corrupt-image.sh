@@ -9,7 +9,7 @@ test_corrupt_image() {
 	out=$(as srun -n2 --container-image="$work/img/corrupt.sqsh" true 2>&1); rc=$?
 	[ $rc = 125 ] || { echo "srun exited $rc, not 125: $out"; return 1; }
 	grep -q "husk: .*corrupt" <<<"$out" || { echo "no clear message: $out"; return 1; }
-	sleep 0.5
+	for _ in $(seq 20); do [ "$(live husk-keeper)" = 0 ] && break; sleep 0.5; done
 	[ "$(live husk-keeper)" = 0 ] || { echo "a keeper is left"; return 1; }
 }
 

@@ -93,9 +93,9 @@ test_job_end_node_idle() {
 	uid=$(id -u "$user")
 	compare srun_idle || return 1
 	compare sbatch_idle || return 1
-	for _ in $(seq 20); do [ -z "$(ps -u "$user" -o pid=)" ] && break; sleep 0.5; done
-	left=$(ps -u "$user" -o pid=,ppid=,lstart=,args=)
-	[ -z "$left" ] || { echo "processes of the user outlived the jobs:"; echo "$left"; grep -h job_ /proc/$(pgrep -u "$user" | head -1)/cgroup; squeue; return 1; }
+	for _ in $(seq 20); do [ -z "$(user_procs)" ] && break; sleep 0.5; done
+	left=$(user_procs pid,ppid,lstart,args)
+	[ -z "$left" ] || { echo "processes of the user outlived the jobs:"; echo "$left"; grep -h job_ "/proc/$(awk '{ print $2; exit }' <<<"$left")/cgroup"; squeue; return 1; }
 	left=$(grep -l "fuse.husk .*user_id=$uid," /proc/[0-9]*/mounts 2>/dev/null)
 	[ -z "$left" ] || { echo "the image's mount outlived the jobs: $left"; return 1; }
 	left=$(find /sys/fs/cgroup/*/slurm_*/ -maxdepth 3 -type d -name "job_*" 2>/dev/null)

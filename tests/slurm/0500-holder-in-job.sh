@@ -46,8 +46,8 @@ test_holder_in_job() {
 	[ "$(live sleep)" -ge 1 ] || { echo "the step's task is gone"; return 1; }
 	scancel "$jid"
 	wait_job "$jid" || return 1
-	for _ in $(seq 40); do [ -z "$(ps -u "$user" -o pid=)" ] && break; sleep 0.5; done
-	left=$(ps -u "$user" -o pid=,comm=)
+	for _ in $(seq 40); do [ -z "$(user_procs)" ] && break; sleep 0.5; done
+	left=$(user_procs)
 	[ -z "$left" ] || { echo "processes of the user outlived the job:"; echo "$left"; return 1; }
 	left=$(grep -l "fuse.husk .*user_id=$uid," /proc/[0-9]*/mounts 2>/dev/null)
 	[ -z "$left" ] || { echo "the image's mount outlived the job: $left"; return 1; }

@@ -33,8 +33,11 @@ test_kernel_squashfs() {
 	fuse_own=$(q srun --container-image="$img" stat -c '%u:%g %U' /etc/image-marker / 2>&1)
 	sed -i "s|\$| mount=kernel kernel_dirs=$work/img kernel_linger=1|" "$conf"
 
-	# job A holds the image; job B starts while A runs
-	as srun --container-image="$img" --container-readonly sh -c "$rootline; sleep 10" >"$work/a.out" 2>&1 &
+	# job A holds the image (until the test is done with it, 120 s at most,
+	# not a fixed time that B's steps on a loaded machine could outlast);
+	# job B starts while A runs
+	rm -f "$jobdir/0700.go"
+	as srun --container-image="$img" --container-readonly sh -c "$rootline; i=0; while [ ! -e '$jobdir/0700.go' ] && [ \$i -lt 1100 ]; do sleep 0.1; i=\$((i + 1)); done" >"$work/a.out" 2>&1 &
 	local apid=$!
 	for _ in $(seq 150); do grep -q '^squashfs\|^fuse' "$work/a.out" && break; sleep 0.2; done
 	b=$(q srun --container-image="$img" --container-readonly sh -c "$rootline" 2>&1)
@@ -45,7 +48,9 @@ test_kernel_squashfs() {
 	lo=$(losetup -j "$img"; grep /run/husk/kernel /proc/mounts)
 	[ "$(kernel_mounts)" -ge 1 ] || bad="the mount went while job A used it: $lo"
 	loops=$(losetup -j "$img" | wc -l)
+	touch "$jobdir/0700.go"
 	wait "$apid"
+	rm -f "$jobdir/0700.go"
 	a=$(grep -v '^srun: job [0-9]* \(queued\|has been allocated\)' "$work/a.out")
 	case $a in
 	"squashfs /dev/loop"*" ro,nosuid,nodev,"*) ;;

@@ -48,7 +48,10 @@ wait_for() {
 		sleep 0.3
 	done
 }
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+alive() { [ -s "$1" ] && running "$(cat "$1")"; }
+# running PID: a live process (a daemon that ended may wait as a zombie for
+# init to reap it, which kill -0 takes for alive)
+running() { local s; s=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]; }
 started() { grep -qx "$1" "$S/started" 2>/dev/null; }
 
 install_pkgs() {
@@ -248,7 +251,7 @@ waitpids() {
 	local end=$((SECONDS + $1)) p left; shift
 	while :; do
 		left=()
-		for p in "$@"; do kill -0 "$p" 2>/dev/null && left+=("$p"); done
+		for p in "$@"; do running "$p" && left+=("$p"); done
 		[ ${#left[@]} = 0 ] && return 0
 		[ $SECONDS -lt $end ] || break
 		sleep 0.2

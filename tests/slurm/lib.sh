@@ -30,6 +30,13 @@ wait_job() {
 # live NAME: how many live (not zombie) processes of the test user's have
 # this name
 live() { ps -u "$user" -o stat=,comm= | awk -v n="$1" '$1 !~ /^Z/ && $2 == n' | wc -l; }
+# user_procs [FIELDS]: the test user's live processes, a line each: its
+# state and ps's FIELDS (pid,comm); nothing when none is left. Zombies are
+# left out: a holder that Slurm killed at an earlier job's end may wait as
+# one for init to reap it, in no cgroup (pgrep -r D,R,S,T,t does the same)
+user_procs() { local f=${1:-pid,comm}; ps -u "$user" -o "stat=,${f//,/=,}=" | awk '$1 !~ /^Z/'; }
+# alive PID: a live process; kill -0 is true of a zombie too
+alive() { local s; s=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]; }
 
 # wait_comment JID N: the job's AdminComment once it holds N husk entries
 # (the epilogs merge them through slurmdbd a moment after the job), or
