@@ -27,17 +27,16 @@ q() {
 kernel_mounts() { grep -c "^/dev/loop[0-9]* /run/husk/kernel/" /proc/mounts; }
 
 test_kernel_squashfs() {
-	local conf=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/plugstack.conf bad= out a b own fuse_own rc
+	local conf=${HUSK_SLURM_DIR:-/var/tmp/husk-slurm}/etc/plugstack.conf bad= out a b own fuse_own rc pre
 	cp "$conf" "$work/plugstack.saved"
 	# what the FUSE path shows: owners, before the kernel path is on
 	fuse_own=$(q srun --container-image="$img" stat -c '%u:%g %U' /etc/image-marker / 2>&1)
 	sed -i "s|\$| mount=kernel kernel_dirs=$work/img kernel_linger=1|" "$conf"
 
-	# job A holds the image (until the test is done with it, 120 s at most,
-	# not a fixed time that B's steps on a loaded machine could outlast);
-	# job B starts while A runs
-	rm -f "$jobdir/0700.go"
-	as srun --container-image="$img" --container-readonly sh -c "$rootline; i=0; while [ ! -e '$jobdir/0700.go' ] && [ \$i -lt 1100 ]; do sleep 0.1; i=\$((i + 1)); done" >"$work/a.out" 2>&1 &
+	# job A holds the image until the test cancels it (a fixed time, as
+	# before, B's steps on a loaded machine could outlast); job B starts
+	# while A runs. (A's root is read-only: no path of the host's to wait on)
+	as srun -J husk-0700-a --container-image="$img" --container-readonly sh -c "$rootline; sleep 110" >"$work/a.out" 2>&1 &
 	local apid=$!
 	for _ in $(seq 150); do grep -q '^squashfs\|^fuse' "$work/a.out" && break; sleep 0.2; done
 	b=$(q srun --container-image="$img" --container-readonly sh -c "$rootline" 2>&1)
@@ -48,10 +47,13 @@ test_kernel_squashfs() {
 	lo=$(losetup -j "$img"; grep /run/husk/kernel /proc/mounts)
 	[ "$(kernel_mounts)" -ge 1 ] || bad="the mount went while job A used it: $lo"
 	loops=$(losetup -j "$img" | wc -l)
-	touch "$jobdir/0700.go"
+	scancel -u "$user" -n husk-0700-a
 	wait "$apid"
-	rm -f "$jobdir/0700.go"
-	a=$(grep -v '^srun: job [0-9]* \(queued\|has been allocated\)' "$work/a.out")
+	# A's root line, and nothing before it but srun's queue notes (srun's
+	# notes of the cancel follow it)
+	a=$(grep -m1 '^squashfs\|^fuse' "$work/a.out")
+	pre=$(sed '/^squashfs\|^fuse/,$d' "$work/a.out" | grep -v '^srun: job [0-9]* \(queued\|has been allocated\)')
+	[ -z "$pre" ] || bad="$bad${bad:+; }job A said more than its root: $pre"
 	case $a in
 	"squashfs /dev/loop"*" ro,nosuid,nodev,"*) ;;
 	*) bad="job A's root is not a kernel squashfs, ro, nosuid, nodev: $a" ;;
