@@ -135,7 +135,14 @@ int img_check(struct hk_image *img, hk_err *err)
 		goto fail;
 	}
 	if (n < (ssize_t)sizeof(magic) || memcmp(magic, "hsqs", 4) != 0) {
-		hk_fail(err, 0, "image %s: not a squashfs image (bad magic)", img->arg);
+		/* a tar (docker save, skopeo, podman save) or a compressed one:
+		 * say how to make an image of it (only on this failure path) */
+		char ustar[6] = "";
+		bool tar = pread(img->fd, ustar, 5, 257) == 5 && memcmp(ustar, "ustar", 5) == 0;
+		bool gz = n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+		hk_fail(err, 0, "image %s: not a squashfs image (bad magic)%s%s%s", img->arg,
+			tar || gz ? "; to make one of this archive: husk image import " : "", tar || gz ? img->arg : "",
+			tar || gz ? " -o IMG.sqsh" : "");
 		goto fail;
 	}
 	if (check_image(img, err) < 0) {
