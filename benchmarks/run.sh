@@ -165,7 +165,10 @@ if [ "$quick" = 0 ]; then
 	fi
 fi
 
-out=${out:-$here/out/$(date -u +%Y%m%d-%H%M%S)$([ "$quick" = 1 ] && echo -quick)}
+# (a failed test in $(...) would end the script under set -e: the suffix is set apart)
+suffix=""
+[ "$quick" = 0 ] || suffix=-quick
+out=${out:-$here/out/$(date -u +%Y%m%d-%H%M%S)$suffix}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 raw=$out/raw.jsonl
