@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -36,16 +37,41 @@ static unsigned long locked_flags(int fd)
 	return f;
 }
 
-/* Mount fstype at path-in-root. */
-static int mount_in(int rootfd, const char *path, const char *fstype,
+/* Mount fstype at path-in-root (a literal absolute path: no "." or ".."
+ * in it). Refused when the image makes path a way to the root itself (a
+ * symlink /tmp -> /): over the root, the container would start in an
+ * empty tmpfs. A path without a symlink on the way (the common image) can
+ * not be the root, and costs no check; only one with a symlink is
+ * compared with the root (two fstat). */
+static int mount_in(int rootfd, const char *image, const char *path, const char *fstype,
 		    unsigned long flags, const char *data, hk_err *err)
 {
 	char p[32];
-	cleanup_close int fd = hk_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
-	if (fd < 0 && errno == ENOENT && hk_mkdir_in_root(rootfd, path, 0755) == 0)
-		fd = hk_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
-	if (fd < 0)
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
+	};
+	long r;
+	do
+		r = syscall(SYS_openat2, rootfd, path + 1, &how, sizeof(how));
+	while (r < 0 && errno == EAGAIN);
+	cleanup_close int fd = (int)r;
+	if (fd < 0 && errno != ELOOP && errno != ENOENT)
 		return hk_fail(err, errno, "%s: mount point in the image", path);
+	if (fd < 0) {
+		fd = hk_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+		if (fd < 0 && errno == ENOENT && hk_mkdir_in_root(rootfd, path, 0755) == 0)
+			fd = hk_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+		if (fd < 0)
+			return hk_fail(err, errno, "%s: mount point in the image", path);
+		struct stat rst, tst;
+		if (fstat(rootfd, &rst) < 0 || fstat(fd, &tst) < 0)
+			return hk_fail(err, errno, "%s: mount point in the image", path);
+		if (rst.st_dev == tst.st_dev && rst.st_ino == tst.st_ino)
+			return hk_fail(err, 0, "image %s: %s resolves to the container's root / "
+				       "(a symbolic link in the image), where husk can not mount the container's %s",
+				       image, path, path);
+	}
 	if (mount(fstype, hk_fd_path(p, fd), fstype, flags, data) < 0)
 		return hk_fail(err, errno, "mounting %s on %s", fstype, path);
 	return 0;
@@ -251,7 +277,7 @@ static int make_dev(int rootfd, const struct hk_container *c, const char *stage,
 			return hk_wrap(err, "/dev");
 	} else {
 		/* extra devices need mount points: a /dev of this container's own */
-		if (mount_in(rootfd, "/dev", "tmpfs", MS_SAFE | MS_NOEXEC, "mode=0755,size=64k", err) < 0)
+		if (mount_in(rootfd, c->image, "/dev", "tmpfs", MS_SAFE | MS_NOEXEC, "mode=0755,size=64k", err) < 0)
 			return -1;
 		cleanup_close int devfd = hk_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0);
 		if (devfd < 0)
@@ -259,13 +285,13 @@ static int make_dev(int rootfd, const struct hk_container *c, const char *stage,
 		if (fill_dev(hk_fd_path(dev, devfd), err) < 0)
 			return -1;
 	}
-	if (mount_in(rootfd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	if (mount_in(rootfd, c->image, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620", err) < 0)
 		return -1;
 	/* --pid=host: the ranks of one node meet in the host's /dev/shm (Open
 	 * MPI's shared-memory segments); a step's tasks share its own tmpfs */
 	if (c->pid_mode == HK_PID_HOST ? bind_host(rootfd, "/dev/shm", "/dev/shm", false, false, err) < 0
-				       : mount_in(rootfd, "/dev/shm", "tmpfs", MS_SAFE,
+				       : mount_in(rootfd, c->image, "/dev/shm", "tmpfs", MS_SAFE,
 						  tmpfs_opts(opts, sizeof(opts), "1777", c, &c->shm_size), err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->ndevices; i++)
@@ -610,20 +636,20 @@ static int make_root(const struct hk_container *c, const char *stage, const char
 static int mount_system(int rootfd, const struct hk_container *c, const char *stage, hk_err *err)
 {
 	if (c->host_pid ? bind_host(rootfd, "/proc", "/proc", false, false, err) < 0
-			: mount_in(rootfd, "/proc", "proc", MS_SAFE | MS_NOEXEC, NULL, err) < 0)
+			: mount_in(rootfd, c->image, "/proc", "proc", MS_SAFE | MS_NOEXEC, NULL, err) < 0)
 		return -1;
 	hk_debug("proc mounted");
 	if (make_dev(rootfd, c, stage, err) < 0)
 		return -1;
 	hk_debug("dev made");
 	if (c->net_none) {
-		if (mount_in(rootfd, "/sys", "sysfs", MS_SAFE | MS_NOEXEC | MS_RDONLY, NULL, err) < 0)
+		if (mount_in(rootfd, c->image, "/sys", "sysfs", MS_SAFE | MS_NOEXEC | MS_RDONLY, NULL, err) < 0)
 			return -1;
 	} else if (bind_host(rootfd, "/sys", "/sys", true, false, err) < 0) {
 		return -1;
 	}
 	char opts[128];
-	if (mount_in(rootfd, "/tmp", "tmpfs", MS_SAFE, tmpfs_opts(opts, sizeof(opts), "1777", c, &c->tmp_size), err) < 0)
+	if (mount_in(rootfd, c->image, "/tmp", "tmpfs", MS_SAFE, tmpfs_opts(opts, sizeof(opts), "1777", c, &c->tmp_size), err) < 0)
 		return -1;
 	hk_debug("sys and tmp mounted");
 	return 0;
