@@ -470,9 +470,22 @@ static int add_identity(int rootfd, const char *stage, const char *ctr, const st
 			continue; /* the image has the caller already */
 		snprintf(dst, sizeof(dst), "/etc/%s", names[i]);
 		if (c->read_only) {
-			int fd = hk_open_in_root(rootfd, dst, O_PATH | O_NOFOLLOW, 0);
+			/* a symlink in the image to a file of it: the bind covers
+			 * that file, as the overlay's copy covers the symlink */
+			int fd = hk_open_in_root(rootfd, dst, O_PATH, 0);
+			if (fd < 0 && errno == ENOENT) {
+				char target[256] = "";
+				cleanup_close int l = hk_open_in_root(rootfd, dst, O_PATH | O_NOFOLLOW, 0);
+				if (l < 0)
+					continue; /* nothing to cover in a read-only image */
+				if (readlinkat(l, "", target, sizeof(target) - 1) < 0)
+					target[0] = '\0';
+				return hk_fail(err, 0, "image %s: %s is a symbolic link to %s, which is not in the image: "
+					       "with --read-only husk can not put the caller's entry there (without "
+					       "--read-only it replaces the link)", c->image, dst, target);
+			}
 			if (fd < 0)
-				continue; /* nothing to cover in a read-only image */
+				return hk_fail(err, errno, "image %s: %s", c->image, dst);
 			close(fd);
 		}
 		size_t len;
