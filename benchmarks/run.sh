@@ -11,7 +11,9 @@
 # ran the workload on a fresh mount) against the 2 MiB target, and the
 # holder's CPU per warm container (its threads' run time from
 # /proc/PID/task/*/schedstat, and utime+stime, over N warm /bin/true
-# runs); with HUSK_BASE=BINARY another husk is measured the same way,
+# runs), and one container at a time after 2 s idle (its wall time, the
+# holder's CPU and minor faults: what waking a holder at rest costs);
+# with HUSK_BASE=BINARY another husk is measured the same way,
 # alternating, in the same run. kmount: benchmarks/kmount.sh (the plugin's
 # mount=kernel beside FUSE and bare srun) on the test cluster.
 #
@@ -212,7 +214,7 @@ if [ "$quick" = 1 ]; then
 	cold_w=true cold_rounds=1
 	conc_levels=(1 2) conc_ws=(files) conc_runs=1
 	thr_n=20 thr_reps=1
-	rest_w=files rest_rounds=1 rest_warm=10 rest_idle=2
+	rest_w=files rest_rounds=1 rest_warm=10 rest_idle=2 rest_after_idle=1
 	slurm_pairs=1 slurm_job_steps=3 slurm_job_rounds=1 slurm_curve_pairs=1 slurm_tpn=(1) slurm_warm=0
 	kmount_rounds=1 kmount_reps=1
 	images_rounds=1
@@ -223,7 +225,7 @@ else
 	cold_w=numpy cold_rounds=5
 	conc_levels=(1 2 4 8 16 32) conc_ws=(numpy files) conc_runs=$((r / 4 + 1))
 	thr_n=1000 thr_reps=$((r / 6 + 1))
-	rest_w=numpy rest_rounds=3 rest_warm=500 rest_idle=3
+	rest_w=numpy rest_rounds=3 rest_warm=500 rest_idle=3 rest_after_idle=5
 	slurm_pairs=$r slurm_job_steps=50 slurm_job_rounds=3 slurm_curve_pairs=$((r / 3 + 2)) slurm_tpn=(1 2 4 8) slurm_warm=1
 	kmount_rounds=$((r / 2)) kmount_reps=10
 	images_rounds=1
@@ -530,6 +532,8 @@ holder_of() { as_user "$husk" ps | awk -v i="$1" 'NR > 1 && $NF == i { print $1;
 # cpu_ns PID: run time of all its threads (ns); cpu_ticks PID: utime+stime
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d\n", s }'; }
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat; }
+# minflt PID: minor page faults of all its threads
+minflt() { cat /proc/"$1"/task/*/stat | awk '{ sub(/^.*\) /, ""); s += $8 } END { printf "%d\n", s }'; }
 if want rest; then
 	group rest
 	w=$rest_w rounds=$rest_rounds nwarm=$rest_warm
@@ -539,7 +543,7 @@ if want rest; then
 		cp "$HUSK_BASE" "$work/husk-base" && chmod 0755 "$work/husk-base"
 		bins+=(husk-base "$work/husk-base")
 	fi
-	log "rest: ${wl[$w]} on a fresh mount, idle $rest_idle s, memory; then $nwarm warm /bin/true, the holder's CPU ($rounds rounds)"
+	log "rest: ${wl[$w]} on a fresh mount, idle $rest_idle s, memory; then $nwarm warm /bin/true, the holder's CPU and $rest_after_idle after 2 s idle each ($rounds rounds)"
 	echo 2048 >"$work/rest-target"
 	for i in $(seq "$rounds"); do
 		for ((k = 0; k < ${#bins[@]}; k += 2)); do
@@ -561,6 +565,17 @@ if want rest; then
 			awk -v d=$((c1 - c0)) -v n="$nwarm" 'BEGIN { printf "%.3f\n", d / n / 1e3 }' >>"$work/rest-$t-cpu"
 			awk -v d=$((k1 - k0)) -v n="$nwarm" -v hz="$hz" 'BEGIN { printf "%.3f\n", d / hz / n * 1e6 }' >>"$work/rest-$t-ticks"
 			awk -v d=$((e - s)) -v n="$nwarm" 'BEGIN { printf "%.3f\n", d / n / 1e3 }' >>"$work/rest-$t-wall"
+			# one container at a time after 2 s without one: the holder
+			# at rest (its caches freed, its code pages unmapped) wakes
+			for j in $(seq "$rest_after_idle"); do
+				sleep 2
+				c0=$(cpu_ns "$p") f0=$(minflt "$p") s=$(date +%s%N)
+				as_user "$b" run --linger 600 "$sq" -- /bin/true || break
+				e=$(date +%s%N) c1=$(cpu_ns "$p") f1=$(minflt "$p")
+				echo $(((e - s) / 1000)) >>"$work/rest-$t-iwall"
+				echo $(((c1 - c0) / 1000)) >>"$work/rest-$t-icpu"
+				echo $((f1 - f0)) >>"$work/rest-$t-iflt"
+			done
 			as_user "$b" gc >/dev/null 2>&1 || true
 		done
 	done
@@ -578,6 +593,12 @@ if want rest; then
 		record rest "$cw" "$t wall per container" user us "$t wall per container" "$work/rest-$t-wall"
 		record rest "$cw" "$t holder CPU (schedstat)" user us "$t wall per container" "$work/rest-$t-cpu" '{"kind": "cpu"}'
 		record rest "$cw" "$t holder CPU (utime+stime)" user us "$t wall per container" "$work/rest-$t-ticks" '{"kind": "cpu"}'
+		[ -s "$work/rest-$t-iwall" ] || continue
+		iw="one container after 2 s idle (us)" ib=husk
+		[ -n "${HUSK_BASE:-}" ] && ib=husk-base
+		record rest "$iw" "$t wall" user us "$ib wall" "$work/rest-$t-iwall"
+		record rest "$iw" "$t holder CPU (schedstat)" user us "$ib holder CPU (schedstat)" "$work/rest-$t-icpu" '{"kind": "cpu"}'
+		record rest "$iw" "$t holder minor faults" user n "$ib holder minor faults" "$work/rest-$t-iflt" '{"kind": "count"}'
 	done
 fi
 

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -551,12 +554,18 @@ static atomic_bool dirty = true; /* something to free (the set-up's too) */
 static pthread_t janitor_thread;
 static bool have_janitor;
 
+/* a request served, or the holder answered its socket (img_fuse_busy) */
 static void note_activity(void)
 {
 	atomic_fetch_add_explicit(&served, 1, memory_order_relaxed);
 	if (!atomic_load_explicit(&dirty, memory_order_relaxed) && !atomic_exchange(&dirty, true) &&
 	    have_janitor)
 		pthread_kill(janitor_thread, SIGUSR2);
+}
+
+void img_fuse_busy(void)
+{
+	note_activity();
 }
 
 static void *serve(void *arg)
@@ -609,6 +618,74 @@ static void write_stats(void)
 	}
 }
 
+/* An idle server's code and constants: the holder is a fork of the
+ * launcher, so its page tables still hold every page of husk's (and
+ * libc's, ld.so's) text and read-only data that the launcher touched
+ * (option parsing, the image's checks), about 1.9 MiB RSS that an idle
+ * server does not use. Unmap them (MADV_DONTNEED): the pages stay in the
+ * page cache (other processes, later husks, map them), and whatever runs
+ * next maps them again by a minor fault, as after the kernel's own
+ * reclaim of mapped file pages, which may happen to them at any time.
+ * Only the read-only PT_LOAD segments: a page of a private mapping that
+ * was ever written (the writable segments, RELRO, which is written
+ * before it is made read-only) is the process's own copy, and
+ * MADV_DONTNEED would throw it away; a page that a read-only segment
+ * shares with one of those is kept. Not the vDSO (the kernel's). */
+static uintptr_t page_down(uintptr_t a, uintptr_t pg) { return a & ~(pg - 1); }
+static uintptr_t page_up(uintptr_t a, uintptr_t pg) { return (a + pg - 1) & ~(pg - 1); }
+
+static bool written(const ElfW(Phdr) *ph)
+{
+	return (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) || ph->p_type == PT_GNU_RELRO;
+}
+
+static int drop_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t pg = *(const uintptr_t *)arg, vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+	const ElfW(Phdr) *ph = info->dlpi_phdr;
+	for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+		uintptr_t lo = info->dlpi_addr + ph[i].p_vaddr;
+		if (ph[i].p_type == PT_LOAD && vdso >= lo && vdso < lo + ph[i].p_memsz)
+			return 0;
+	}
+	for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD || (ph[i].p_flags & PF_W) || ph[i].p_memsz != ph[i].p_filesz)
+			continue;
+		uintptr_t lo = page_down(info->dlpi_addr + ph[i].p_vaddr, pg);
+		uintptr_t hi = page_up(info->dlpi_addr + ph[i].p_vaddr + ph[i].p_memsz, pg);
+		for (ElfW(Half) j = 0; j < info->dlpi_phnum && lo < hi; j++) {
+			if (!written(&ph[j]))
+				continue;
+			uintptr_t wlo = page_down(info->dlpi_addr + ph[j].p_vaddr, pg);
+			uintptr_t whi = page_up(info->dlpi_addr + ph[j].p_vaddr + ph[j].p_memsz, pg);
+			if (whi <= lo || wlo >= hi)
+				continue;
+			if (wlo <= lo)
+				lo = whi < hi ? whi : hi;
+			else if (whi >= hi)
+				hi = wlo;
+			else
+				hi = lo; /* inside it: never in a linker's layout, keep all */
+		}
+		if (lo < hi)
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	return 0;
+}
+
+static void drop_code_pages(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t p = pg > 0 ? (uintptr_t)pg : 4096;
+	dl_iterate_phdr(drop_object, &p);
+}
+
+void img_fuse_rest(void)
+{
+	if (!atomic_load(&dirty))
+		drop_code_pages();
+}
+
 /* The janitor: frees an idle server's memory, and writes the counters on
  * SIGUSR1. SIGUSR2 (from serve) says there is something to free again. */
 static void *janitor(void *arg)
@@ -630,6 +707,7 @@ static void *janitor(void *arg)
 		atomic_store(&dirty, false);
 		img_sqfs_trim(srv.fs);
 		malloc_trim(0);
+		drop_code_pages();
 	}
 	return NULL;
 }

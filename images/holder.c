@@ -269,6 +269,7 @@ static bool starter_gone(struct holder *h)
 
 __attribute__((noreturn)) static void holder_loop(struct holder *h)
 {
+	bool looked = false; /* the last poll timed out: an idle look */
 	for (;;) {
 		int timeout = poll_timeout(h);
 		if (timeout == -2 || !grow(h))
@@ -279,8 +280,16 @@ __attribute__((noreturn)) static void holder_loop(struct holder *h)
 		for (size_t i = 0; i < h->nclients; i++)
 			h->pfd[i + P_CLIENTS] = (struct pollfd){ .fd = h->clients[i].fd, .events = POLLIN };
 		size_t nfds = h->nclients + P_CLIENTS;
-		if (poll(h->pfd, nfds, timeout) < 0)
+		/* after an idle look, the code it ran is not needed until the
+		 * next one (the server's janitor unmapped it before) */
+		if (looked)
+			img_fuse_rest();
+		int n = poll(h->pfd, nfds, timeout);
+		looked = n == 0;
+		if (n < 0)
 			continue;
+		if (n > 0)
+			img_fuse_busy(); /* what it runs now goes a second after */
 		if (h->pfd[P_FUSE].revents)
 			holder_exit(h); /* the mount is gone (its threads serve it) */
 		if (h->pfd[P_STARTER].revents && !starter_gone(h))

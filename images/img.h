@@ -61,6 +61,18 @@ int img_fuse_start(struct hk_image *img, int fusefd, uid_t uid, gid_t gid, hk_er
 /* The request counts so far, one "OPCODE N" line each, on fd. */
 void img_fuse_write_stats(int fd);
 
+/* A server at rest (its janitor freed the caches after a second without
+ * a request, and none came since) unmaps its code pages again: what its
+ * process ran since (the holder's look every few seconds) comes back by
+ * minor faults the next time, the rest stays unmapped. A server that is
+ * not at rest is left alone. */
+void img_fuse_rest(void);
+
+/* The server's process did something else (the holder answered its
+ * socket): as a request, the janitor frees and unmaps again a second
+ * after it. One atomic load while the server is not at rest. */
+void img_fuse_busy(void);
+
 /* The image file under a mount (images/change.c). img_watch takes img as
  * the baseline, in the process that serves it (call it right after
  * img_check). img_changed: has the file changed since (overwritten in
