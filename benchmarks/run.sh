@@ -551,9 +551,11 @@ if want rest; then
 			as_user "$b" gc >/dev/null 2>&1 || true
 			(cd "$work" && as_user sh -c "$b run --linger 600 $sq -- ${wl[$w]}" >/dev/null 2>"$work/rest.err") ||
 				{ log "rest $t: $(tail -n 1 "$work/rest.err")"; continue; }
-			sleep "$rest_idle"
+			# its pid first: husk ps asks the holder, which then runs
+			# code it had unmapped at rest
 			p=$(holder_of "$sq")
 			[ -n "$p" ] || { log "rest $t: no holder of $sq"; continue; }
+			sleep "$rest_idle"
 			for f in Rss Pss Pss_Anon Pss_File; do
 				awk -v f="$f:" '$1 == f { print $2 }' /proc/"$p"/smaps_rollup >>"$work/rest-$t-$f"
 			done
