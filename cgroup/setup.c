@@ -21,6 +21,7 @@
 #define MPOL_BIND 2
 #define MPOL_INTERLEAVE 3
 #define MPOL_LOCAL 4
+#define MPOL_F_MEMS_ALLOWED (1 << 2) /* get_mempolicy: the nodes this process may use */
 
 struct cg_ctx {
 	struct cg_opts o;       /* strings not kept */
@@ -121,6 +122,21 @@ int cg_prepare(const struct cg_opts *o, cg_ctx **out, hk_err *err)
 			if (cg_set_empty(&both)) {
 				ctx_free(c);
 				return hk_fail_in(err, input[k], 0, "%s: no CPU husk may run on here (it may use %s)",
+				                  lists_in[k], cg_set_format(&allowed, buf, sizeof(buf)));
+			}
+		}
+		/* nodes this process may never use (--mems 7 on a 1-node
+		 * machine) likewise, rather than a fallback warning and then
+		 * EINVAL from set_mempolicy; no check where the kernel has no
+		 * NUMA (ENOSYS) */
+		if (k == 1 && !o->topo_xml &&
+		    syscall(SYS_get_mempolicy, NULL, allowed.w, (unsigned long)CG_SET_BITS + 1, NULL,
+			    MPOL_F_MEMS_ALLOWED) == 0) {
+			cg_set both = *sets[k];
+			cg_set_and(&both, &allowed);
+			if (cg_set_empty(&both)) {
+				ctx_free(c);
+				return hk_fail_in(err, input[k], 0, "%s: no memory node husk may use here (it may use %s)",
 				                  lists_in[k], cg_set_format(&allowed, buf, sizeof(buf)));
 			}
 		}

@@ -56,6 +56,10 @@ once_named --cpus
 run_husk run --cpus 4000 "$img" -- true
 expect_error '--cpus 4000: no CPU husk may run on here \(it may use [0-9,-]+\)$'
 once_named --cpus
+# a memory node this machine does not have: one line, no fallback warning
+run_husk run --mems 4000 "$img" -- true
+expect_error '--mems 4000: no memory node husk may use here \(it may use [0-9,-]+\)$'
+once_named --mems
 run_husk run --seccomp "$TEST_DIR/no-profile.json" "$img" -- true
 error_is "husk: error: --seccomp $TEST_DIR/no-profile.json: No such file or directory"
 once_named --seccomp
