@@ -352,8 +352,8 @@ int img_kmount_stage(const char *stage, hk_err *err)
 	char imgdir[4200], ctrdir[4200];
 	snprintf(imgdir, sizeof(imgdir), "%s/img", stage);
 	snprintf(ctrdir, sizeof(ctrdir), "%s/ctr", stage);
-	/* as img_stage_mount: room for STAGE/passwd and STAGE/group */
-	if (mount("husk", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=17m") < 0)
+	/* as img_stage_mount: room for STAGE/passwd, STAGE/group and the hosts */
+	if (mount("husk", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=18m") < 0)
 		return hk_fail(err, errno, "mounting husk's staging tmpfs on %s", stage);
 	if (mkdir(imgdir, 0700) < 0 || mkdir(ctrdir, 0700) < 0)
 		return hk_fail(err, errno, "preparing husk's staging tmpfs");

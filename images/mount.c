@@ -50,8 +50,9 @@ int img_stage_mount(const char *stage, uid_t uid, gid_t gid, hk_err *err)
 	if (fusefd < 0)
 		return -1;
 	/* room for STAGE/passwd and STAGE/group, each at most 8 MiB and a
-	 * line (launcher/rootfs.h HK_IDENTITY_MAX); a cap, not an allocation */
-	if (mount("husk", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=17m") < 0)
+	 * line (launcher/rootfs.h HK_IDENTITY_MAX), and the host's /etc/hosts
+	 * up to 1 MiB (HK_HOSTS_MAX); a cap, not an allocation */
+	if (mount("husk", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=18m") < 0)
 		return hk_fail(err, errno, "mounting husk's staging tmpfs on %s", stage);
 	if (mkdir(imgdir, 0700) < 0 || mkdir(ctrdir, 0700) < 0)
 		return hk_fail(err, errno, "preparing husk's staging tmpfs");

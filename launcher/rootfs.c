@@ -400,6 +400,37 @@ static void layer_path(int layerfd, int imgfd, const char *path)
 	}
 }
 
+/* The host's /etc/hosts, copied into the layer as etc/hosts: the container
+ * shares the host's network (by default), so it resolves names as the host
+ * does, as under enroot, Apptainer and Charliecloud. An image's own is
+ * often empty (mmdebstrap, docker images: their runtime writes one), and
+ * then every lookup of localhost or of a node's name went to DNS: hwloc's
+ * gl plugin (Open MPI's mpirun) resolves localhost for each X display it
+ * probes, and a DNS server that drops one reply of a burst stalled mpirun
+ * for the resolver's 5 s timeout (docs/mpi.md). Without a host file, or one
+ * over HK_HOSTS_MAX (rootfs_enter binds that one), nothing is copied. */
+static int layer_hosts(int layerfd, int imgfd, hk_err *err)
+{
+	size_t len;
+	cleanup_close int in = hk_open_regular(AT_FDCWD, "/etc/hosts", O_RDONLY, false, "/etc/hosts", err);
+	if (in < 0) {
+		hk_err_free(err);
+		return 0;
+	}
+	cleanup_free char *text = hk_read_fd(in, HK_HOSTS_MAX, &len);
+	if (text == NULL) {
+		if (errno == EFBIG)
+			return 0;
+		return hk_fail(err, errno, "reading the host's /etc/hosts");
+	}
+	if (layer_mkdir(layerfd, imgfd, "etc") < 0)
+		return hk_fail(err, errno, "preparing the container layer's /etc/hosts");
+	cleanup_close int out = openat(layerfd, "etc/hosts", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (out < 0 || hk_write_all(out, text, len) < 0)
+		return hk_fail(err, errno, "writing the container layer's /etc/hosts");
+	return 0;
+}
+
 /* STAGE/layer: a lower layer over the image for every overlay root of
  * this mount, made once: etc/passwd and etc/group (links to STAGE/passwd
  * and STAGE/group) and the mount points of the home and working
@@ -428,6 +459,8 @@ static int prepare_layer(const struct hk_container *c, const char *stage, hk_err
 		if (layer_mkdir(layerfd, imgfd, "etc") < 0 || linkat(stagefd, names[i], layerfd, dst, 0) < 0)
 			return hk_fail(err, errno, "preparing the container layer's /etc/%s", names[i]);
 	}
+	if (etc && layer_hosts(layerfd, imgfd, err) < 0)
+		return -1;
 	for (size_t i = 0; i < c->nbinds; i++) {
 		const struct hk_bind *b = &c->binds[i];
 		if (b->optional && b->real && stat(b->real, &st) == 0 && S_ISDIR(st.st_mode))
@@ -498,6 +531,30 @@ static int add_identity(int rootfd, const char *stage, const char *ctr, const st
 			return -1;
 	}
 	return 0;
+}
+
+/* The host's /etc/hosts where the layer has no copy of it (layer_hosts): a
+ * --read-only or named container, a holder of an older husk, a file over
+ * HK_HOSTS_MAX. Bound read-only; a read-only image without the file, or a
+ * host without one, keeps the image's. */
+static int add_hosts(int rootfd, const char *stage, const struct hk_container *c, bool layered, hk_err *err)
+{
+	char path[4200];
+	if (layered && faccessat(AT_FDCWD, stage_path(stage, path, sizeof(path), "layer/etc/hosts"), F_OK,
+				 AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	cleanup_close int in = hk_open_regular(AT_FDCWD, "/etc/hosts", O_RDONLY, false, "/etc/hosts", err);
+	if (in < 0) {
+		hk_err_free(err);
+		return 0;
+	}
+	if (c->read_only) {
+		int fd = hk_open_in_root(rootfd, "/etc/hosts", O_PATH | O_NOFOLLOW, 0);
+		if (fd < 0)
+			return 0;
+		close(fd);
+	}
+	return bind_in(rootfd, in, "/etc/hosts", "/etc/hosts", true, false, err);
 }
 
 /* /.husk/NAME into *text (NULL when absent or unreadable). Only a regular
@@ -708,7 +765,9 @@ int rootfs_enter(const struct hk_container *c, const char *stage, struct hk_meta
 	cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return hk_fail(err, errno, "opening the new root");
-	if (mount_system(rootfd, c, stage, err) < 0 || bind_all(rootfd, c, stage, err) < 0)
+	/* the hosts before --bind, which may cover it */
+	if (mount_system(rootfd, c, stage, err) < 0 || add_hosts(rootfd, stage, c, layered, err) < 0 ||
+	    bind_all(rootfd, c, stage, err) < 0)
 		return -1;
 	if (hk_devices_bind(rootfd, c, err) < 0)
 		return -1;

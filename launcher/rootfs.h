@@ -18,6 +18,10 @@ struct hk_meta {
  * caller: the stage (images/mount.c) has room for both, plus a line each. */
 #define HK_IDENTITY_MAX (8 << 20)
 
+/* The largest host /etc/hosts copied into the layer of an image mount (the
+ * stage has room for it too); a larger one is bound in each container. */
+#define HK_HOSTS_MAX (1 << 20)
+
 /* Once per image mount, in its namespace after the image is served: the
  * parts of every container's root that do not change between containers
  * (STAGE/dev, STAGE/passwd, STAGE/group). Returns 0 or -1 with *err. */

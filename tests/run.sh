@@ -193,7 +193,7 @@ if ! tests/images/mkimages.sh "$HUSK_WORK/images"; then
 fi
 # The MPI image (mmdebstrap, a few minutes the first time on a machine, then
 # cached) is built here, outside any test's time limit, when a test wants it.
-if [ ${#selected[@]} -eq 0 ] || printf '%s\n' "${selected[@]}" | grep -q '^0251'; then
+if [ ${#selected[@]} -eq 0 ] || printf '%s\n' "${selected[@]}" | grep -q '^025[13]'; then
 	if command -v mmdebstrap >/dev/null && command -v mpicc >/dev/null &&
 		! tests/images/mkmpi.sh >"$HUSK_WORK/mkmpi.log" 2>&1; then
 		cat "$HUSK_WORK/mkmpi.log"
