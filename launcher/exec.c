@@ -122,9 +122,14 @@ static int env_defaults(struct envlist *e, const struct hk_container *c)
 static char **build_env(const struct hk_container *c, const struct hk_meta *meta)
 {
 	struct envlist e = { .v = calloc(16, sizeof(char *)), .cap = 16 };
-	char *image_env[257];
-	image_env_lines(meta->env, image_env, 256);
-	int r = e.v ? 0 : -1;
+	/* every line of it: a line more than a newline each */
+	size_t lines = 1;
+	for (const char *p = meta->env; p && *p; p++)
+		lines += *p == '\n';
+	cleanup_free char **image_env = calloc(lines + 1, sizeof(char *));
+	if (image_env)
+		image_env_lines(meta->env, image_env, lines);
+	int r = e.v && image_env ? 0 : -1;
 	if (r == 0 && !c->clean_env)
 		r = env_put_all(&e, environ);
 	if (r == 0)

@@ -557,13 +557,18 @@ static int add_hosts(int rootfd, const char *stage, const struct hk_container *c
 	return bind_in(rootfd, in, "/etc/hosts", "/etc/hosts", true, false, err);
 }
 
+#define HK_META_MAX (1 << 20)
+
 /* /.husk/NAME into *text (NULL when absent or unreadable). Only a regular
- * file: a FIFO or device there would block or mislead (-1, *err). */
+ * file: a FIFO or device there would block or mislead (-1, *err); one over
+ * HK_META_MAX or with a NUL byte (the text would end there, the rest lost
+ * unsaid) is an error too. */
 static int read_meta(int dirfd, const char *name, char **text, hk_err *err)
 {
 	char what[64];
+	size_t len = 0;
 	*text = NULL;
-	snprintf(what, sizeof(what), "image /.husk/%s", name);
+	snprintf(what, sizeof(what), "/.husk/%s", name);
 	cleanup_close int fd = hk_open_regular(dirfd, name, O_RDONLY | O_NOFOLLOW, false, what, err);
 	if (fd < 0) {
 		if (*err == NULL || (*err)->errnum == 0)
@@ -571,7 +576,22 @@ static int read_meta(int dirfd, const char *name, char **text, hk_err *err)
 		hk_err_free(err);
 		return 0;
 	}
-	*text = hk_read_fd(fd, 1 << 20, NULL);
+	*text = hk_read_fd(fd, HK_META_MAX, &len);
+	if (*text == NULL) {
+		if (errno == EFBIG)
+			return hk_fail(err, 0, "%s: larger than %d MiB (husk reads at most that)", what,
+				       HK_META_MAX >> 20);
+		return hk_fail(err, errno, "%s", what);
+	}
+	const char *nul = memchr(*text, '\0', len);
+	if (nul) {
+		int line = 1;
+		for (const char *p = *text; p < nul; p++)
+			line += *p == '\n';
+		free(*text);
+		*text = NULL;
+		return hk_fail(err, 0, "%s: line %d: a NUL byte, which no value can hold", what, line);
+	}
 	return 0;
 }
 
@@ -776,7 +796,7 @@ int rootfs_enter(const struct hk_container *c, const char *stage, struct hk_meta
 		return -1;
 	hk_debug("passwd and group done");
 	if (rootfs_load_meta(rootfd, meta, err) < 0)
-		return -1;
+		return hk_wrap(err, "image %s", c->image);
 	return pivot(root, err);
 }
 
