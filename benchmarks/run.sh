@@ -441,7 +441,7 @@ elif want mpi; then
 	mpi="mpirun -np 2 --oversubscribe"
 	declare -A mcmd=([bare]="$mpi $work/pingpong"
 		[husk-warm]="$husk run --linger 600 $sq -- $mpi /usr/local/bin/pingpong")
-	[ -n "${have[bwrap]:-}" ] && mcmd[bwrap]="bwrap --unshare-all --share-net --ro-bind $dir / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /dev/shm $mpi /usr/local/bin/pingpong"
+	[ -n "${have[bwrap]:-}" ] && mcmd[bwrap]="bwrap --unshare-all --share-net --ro-bind $dir / --ro-bind /etc/hosts /etc/hosts --dev /dev --proc /proc --tmpfs /tmp --tmpfs /dev/shm $mpi /usr/local/bin/pingpong"
 	for t in bare husk-warm bwrap; do
 		[ -n "${mcmd[$t]:-}" ] || continue
 		: >"$work/mpi-$t.s"; : >"$work/mpi-$t.us"
