@@ -732,6 +732,22 @@ static int for_each_file(int dirfd, void (*fn)(int dirfd, const char *name, void
 	return 0;
 }
 
+/* The image in a holder's status line: what follows "image=" up to the
+ * last " containers=" (or the line's end), spaces and all; 0 or -1. */
+static int status_image(const char *st, char *image, size_t len)
+{
+	const char *p = strstr(st, "image="), *end = NULL, *c;
+	if (p == NULL)
+		return -1;
+	p += strlen("image=");
+	for (c = p; (c = strstr(c, " containers=")) != NULL; c++)
+		end = c;
+	if (end == NULL)
+		end = p + strcspn(p, "\n");
+	snprintf(image, len, "%.*s", (int)(end - p), p);
+	return 0;
+}
+
 static void ps_one(int dirfd, const char *name, void *arg)
 {
 	FILE *f = arg;
@@ -754,13 +770,12 @@ static void ps_one(int dirfd, const char *name, void *arg)
 			"?", "?", "?", "?", key, ASK_TIMEOUT_MS / 1000);
 		return;
 	}
-	char *p = strstr(buf, "image=");
-	if (sscanf(buf, "pid=%d uid=%u age=%ld linger=%u", &pid, &uid, &age, &linger) != 4 || !p)
+	if (sscanf(buf, "pid=%d uid=%u age=%ld linger=%u", &pid, &uid, &age, &linger) != 4 ||
+	    status_image(buf, image, sizeof(image)) < 0)
 		return;
-	sscanf(p, "image=%4095s", image);
-	p = strstr(buf, "containers=");
-	if (p)
-		sscanf(p, "containers=%4095s", containers);
+	const char *p = strrchr(buf, '=');
+	if (p && p - buf >= 10 && strncmp(p - 10, "containers", 10) == 0)
+		sscanf(p, "=%4095s", containers);
 	struct passwd *pw = getpwuid(uid);
 	if (pw)
 		snprintf(user, sizeof(user), "%s", pw->pw_name);
@@ -820,15 +835,13 @@ static void gc_one(int dirfd, const char *name, void *arg)
 		if (a->tag == NULL) {
 			char st[8192], image[4096];
 			int pid;
-			const char *p;
 			cleanup_close int q = holder_connect(dirfd, name, REQ_STATUS);
 			if (q >= 0 && answer(q, st, sizeof(st)) < 0) {
 				a->live++; /* stopped: the gc request would wait as long */
 				fprintf(f, "%s: not answering (stopped? see husk ps)\n", key);
 				return;
 			}
-			if (q >= 0 && sscanf(st, "pid=%d", &pid) == 1 && (p = strstr(st, "image=")) &&
-			    sscanf(p, "image=%4095s", image) == 1)
+			if (q >= 0 && sscanf(st, "pid=%d", &pid) == 1 && status_image(st, image, sizeof(image)) == 0)
 				snprintf(what, sizeof(what), "%s (holder %d)", image, pid);
 		}
 		cleanup_close int s = holder_connect(dirfd, name, REQ_GC);

@@ -315,8 +315,8 @@ static int prepare_identity(const struct hk_container *c, const char *stage, hk_
 	for (int i = 0; i < 2; i++) {
 		size_t len = 0;
 		cleanup_free char *old = NULL;
-		char what[32];
-		snprintf(what, sizeof(what), "image /%s", files[i]);
+		char what[4200];
+		snprintf(what, sizeof(what), "image %s: /%s", c->image, files[i]);
 		/* a FIFO or device there: refused, not waited on */
 		cleanup_close int in = hk_open_regular(imgfd, files[i], O_RDONLY | O_NOFOLLOW, true, what, err);
 		if (in < 0 && (*err == NULL || (*err)->errnum == 0))
@@ -324,9 +324,9 @@ static int prepare_identity(const struct hk_container *c, const char *stage, hk_
 		hk_err_free(err);
 		if (in >= 0 && (old = hk_read_fd(in, HK_IDENTITY_MAX, &len)) == NULL) {
 			if (errno == EFBIG)
-				return hk_fail(err, 0, "image /%s: larger than %d MiB (husk reads at most that, "
-					       "to add the caller)", files[i], HK_IDENTITY_MAX >> 20);
-			return hk_fail(err, errno, "image /%s", files[i]);
+				return hk_fail(err, 0, "%s: larger than %d MiB (husk reads at most that, "
+					       "to add the caller)", what, HK_IDENTITY_MAX >> 20);
+			return hk_fail(err, errno, "%s", what);
 		}
 		/* already there? look for ":ID:" in the uid (or gid) field */
 		bool found = false;

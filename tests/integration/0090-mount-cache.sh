@@ -55,3 +55,17 @@ if [ -d "/tmp/husk-$USER_UID" ]; then
 	[ "$(stat -c '%U %a' "/tmp/husk-$USER_UID")" = "$HUSK_USER 700" ] || fail "/tmp/husk-$USER_UID is not the user's, mode 700"
 fi
 rm -rf "/tmp/husk-$USER_UID"
+
+# an image whose path has spaces: husk ps and husk gc name it whole
+mkdir -p "$TEST_DIR/two words"
+cp "$IMG/demo.sqsh" "$TEST_DIR/two words/demo image.sqsh"
+chmod -R a+rX "$TEST_DIR/two words"
+run_husk run --linger 30 "$TEST_DIR/two words/demo image.sqsh" -- true
+expect_status 0
+run_husk ps
+expect_status 0
+expect_stdout_matches " $TEST_DIR/two words/demo image\\.sqsh\$"
+run_husk gc
+expect_status 0
+expect_stdout_contains "$TEST_DIR/two words/demo image.sqsh (holder "
+expect_nothing_left "after husk gc of an image whose path has spaces"

@@ -103,6 +103,6 @@ $HUSK_USER
 $HUSK_USER
 1"
 	run_husk run --linger $linger "$TEST_DIR/hugepw.sqsh" -- true
-	expect_error "image /etc/passwd: larger than 8 MiB"
+	expect_error "image $TEST_DIR/hugepw.sqsh: /etc/passwd: larger than 8 MiB"
 done
 release_mounts

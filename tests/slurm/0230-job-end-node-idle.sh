@@ -10,27 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 node=${nodes[0]}
 
-now() { date +%s%N; }
-# node_state: $node's state as scontrol says it (IDLE, IDLE+COMPLETING, ...)
-node_state() { scontrol -o show node "$node" | grep -o 'State=[^ ]*' | cut -d= -f2; }
-# both nodes idle, nothing completing (the last job's end)
-nodes_idle() {
-	for _ in $(seq 200); do
-		[ "$(sinfo -h -N -o %T | grep -cvx idle)" = 0 ] && return 0
-		sleep 0.1
-	done
-	echo "the nodes are not idle: $(sinfo -h -N -o '%N %T')"; return 1
-}
 # until_idle T0: milliseconds from T0 (ns) until $node is IDLE again
-until_idle() {
-	local s
-	for _ in $(seq 1000); do
-		s=$(node_state)
-		[ "$s" = IDLE ] && { echo $((($(now) - $1) / 1000000)); return 0; }
-		sleep 0.01
-	done
-	echo "$node still $s after 10 s" >&2; return 1
-}
+# (now, nodes_idle and idle_after are lib.sh's)
+until_idle() { idle_after "$1" "$node"; }
 # srun_idle [OPTION...]: srun -w $node OPTIONS true makes a job of its own;
 # milliseconds from srun's return (the job's end) until $node is idle
 srun_idle() {
