@@ -173,7 +173,7 @@ int cg_bind_parse(const char *s, enum cg_bind *out, hk_err *err)
 			*out = t[i].b;
 			return 0;
 		}
-	return hk_fail(err, EINVAL, "\"%s\" is not one of none, core, socket, numa", s ? s : "");
+	return hk_fail(err, 0, "\"%s\" is not one of none, core, socket, numa", s ? s : "");
 }
 
 int cg_dist_parse(const char *s, enum cg_dist *out, hk_err *err)
@@ -192,7 +192,7 @@ int cg_mempolicy_parse(const char *s, enum cg_mempolicy *out, hk_err *err)
 			*out = (enum cg_mempolicy)i;
 			return 0;
 		}
-	return hk_fail(err, EINVAL, "\"%s\" is not one of local, bind, interleave, preferred, none",
+	return hk_fail(err, 0, "\"%s\" is not one of local, bind, interleave, preferred, none",
 	               s ? s : "");
 }
 

@@ -211,7 +211,7 @@ int hk_pick(const char *s, const char *const *names, int n, hk_err *err)
 			return k;
 	for (int k = 0; k < n; k++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", k ? ", " : "", names[k]);
-	return hk_fail(err, EINVAL, "\"%s\" is not one of %s", s ? s : "", list);
+	return hk_fail(err, 0, "\"%s\" is not one of %s", s ? s : "", list);
 }
 
 int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)

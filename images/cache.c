@@ -687,14 +687,14 @@ void img_cache_leave(struct img_cache_conn *cc, bool release)
 {
 	char c, name[ENTRY_NAME];
 	struct stat st;
-	if (cc->fd >= 0 && recv(cc->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0) {
-		if (fstat(cc->dirfd, &st) == 0 && st.st_nlink == 0)
-			hk_warn("the runtime directory %s was removed during the run; the image's mount "
-				"holder (pid %d) ended with it", cc->stage, (int)cc->holder);
-		else
-			hk_warn("the image's mount holder (pid %d) died during the run; "
-				"the container may have seen I/O errors from its files", (int)cc->holder);
-	}
+	/* the directory first: its holder ends once its last container has
+	 * left, which may be after this look (or before it) */
+	if (cc->fd >= 0 && cc->dirfd >= 0 && fstat(cc->dirfd, &st) == 0 && st.st_nlink == 0)
+		hk_warn("the runtime directory %s was removed during the run; the image's mount "
+			"holder (pid %d) ends with it", cc->stage, (int)cc->holder);
+	else if (cc->fd >= 0 && recv(cc->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0)
+		hk_warn("the image's mount holder (pid %d) died during the run; "
+			"the container may have seen I/O errors from its files", (int)cc->holder);
 	if (cc->fd >= 0)
 		close(steal_fd(cc->fd));
 	if (release && cc->dirfd >= 0) {
