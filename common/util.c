@@ -83,10 +83,15 @@ char *hk_read_fd(int fd, size_t max, size_t *len)
 
 int hk_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 {
+	return hk_open_in_root_how(rootfd, path, flags, mode, 0);
+}
+
+int hk_open_in_root_how(int rootfd, const char *path, int flags, mode_t mode, unsigned long long resolve)
+{
 	struct open_how how = {
 		.flags = (unsigned long long)(flags | O_CLOEXEC),
 		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
 	};
 	while (*path == '/')
 		path++;

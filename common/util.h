@@ -49,6 +49,9 @@ int hk_open_regular(int dirfd, const char *path, int flags, bool in_root, const 
 /* Open path below the directory rootfd as if rootfd were "/": symlinks and
  * ".." can not leave it (openat2 RESOLVE_IN_ROOT). Returns fd or -1/errno. */
 int hk_open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+/* The same with more openat2 RESOLVE_* flags (RESOLVE_NO_SYMLINKS: ELOOP
+ * where a symlink is on the way). */
+int hk_open_in_root_how(int rootfd, const char *path, int flags, mode_t mode, unsigned long long resolve);
 
 /* Create directory path and its parents below rootfd, resolved in root.
  * Returns 0 or -1 with errno. */

@@ -483,9 +483,8 @@ struct live {
 	bool idle;
 };
 
-/* Read a holder's whole answer on s into buf (NUL-terminated), each
- * read bounded in time. 0, or -1 if it said nothing. */
-/* The answer on s: ASK_TIMEOUT_MS in all (a peer that sends a byte at a
+/* Read a holder's whole answer on s into buf (NUL-terminated): 0, or -1
+ * if it said nothing. ASK_TIMEOUT_MS in all (a peer that sends a byte at a
  * time gets no longer than one that sends nothing), and not past deadline
  * (hk_now_us; 0: none). */
 static int answer_by(int s, char *buf, size_t len, long long deadline)
@@ -733,8 +732,9 @@ static int for_each_file(int dirfd, void (*fn)(int dirfd, const char *name, void
 }
 
 /* The image in a holder's status line: what follows "image=" up to the
- * last " containers=" (or the line's end), spaces and all; 0 or -1. */
-static int status_image(const char *st, char *image, size_t len)
+ * last " containers=" (or the line's end), spaces and all; 0 or -1.
+ * *containers (if not NULL): the list after that " containers=", or NULL. */
+static int status_image(const char *st, char *image, size_t len, const char **containers)
 {
 	const char *p = strstr(st, "image="), *end = NULL, *c;
 	if (p == NULL)
@@ -742,6 +742,8 @@ static int status_image(const char *st, char *image, size_t len)
 	p += strlen("image=");
 	for (c = p; (c = strstr(c, " containers=")) != NULL; c++)
 		end = c;
+	if (containers)
+		*containers = end ? end + strlen(" containers=") : NULL;
 	if (end == NULL)
 		end = p + strcspn(p, "\n");
 	snprintf(image, len, "%.*s", (int)(end - p), p);
@@ -755,6 +757,7 @@ static void ps_one(int dirfd, const char *name, void *arg)
 	int pid = 0;
 	unsigned uid = 0, linger = 0;
 	long age = 0;
+	const char *list;
 	if (!is_sock(name, key))
 		return;
 	cleanup_close int s = holder_connect(dirfd, name, REQ_STATUS);
@@ -771,11 +774,10 @@ static void ps_one(int dirfd, const char *name, void *arg)
 		return;
 	}
 	if (sscanf(buf, "pid=%d uid=%u age=%ld linger=%u", &pid, &uid, &age, &linger) != 4 ||
-	    status_image(buf, image, sizeof(image)) < 0)
+	    status_image(buf, image, sizeof(image), &list) < 0)
 		return;
-	const char *p = strrchr(buf, '=');
-	if (p && p - buf >= 10 && strncmp(p - 10, "containers", 10) == 0)
-		sscanf(p, "=%4095s", containers);
+	if (list)
+		sscanf(list, "%4095s", containers);
 	struct passwd *pw = getpwuid(uid);
 	if (pw)
 		snprintf(user, sizeof(user), "%s", pw->pw_name);
@@ -841,7 +843,7 @@ static void gc_one(int dirfd, const char *name, void *arg)
 				fprintf(f, "%s: not answering (stopped? see husk ps)\n", key);
 				return;
 			}
-			if (q >= 0 && sscanf(st, "pid=%d", &pid) == 1 && status_image(st, image, sizeof(image)) == 0)
+			if (q >= 0 && sscanf(st, "pid=%d", &pid) == 1 && status_image(st, image, sizeof(image), NULL) == 0)
 				snprintf(what, sizeof(what), "%s (holder %d)", image, pid);
 		}
 		cleanup_close int s = holder_connect(dirfd, name, REQ_GC);

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -457,8 +458,7 @@ static void ra_want(fuse_ino_t node, const struct img_inode *in, uint64_t off, u
 	uint64_t bs = img_sqfs_block_size(srv.fs);
 	if (!ra.on || in->size <= bs)
 		return; /* a READ has had the whole of a small file */
-	uint64_t lo = off / bs * bs, hi = off + n + ra.window;
-	hi = hi > in->size ? in->size : (hi + bs - 1) / bs * bs;
+	uint64_t lo = off / bs * bs, hi = (off + n + ra.window + bs - 1) / bs * bs; /* whole blocks */
 	if (hi > in->size)
 		hi = in->size;
 	pthread_mutex_lock(&ra.lock);
@@ -714,26 +714,18 @@ static void *janitor(void *arg)
 
 static int threads_wanted(void)
 {
-	const char *s = getenv("HUSK_FUSE_THREADS");
-	if (s && *s) {
-		char *end;
-		long n = strtol(s, &end, 10);
-		if (*end == '\0' && n >= 1)
-			return n > MAX_THREADS ? MAX_THREADS : (int)n;
-	}
+	unsigned long n;
+	if (hk_parse_uint(getenv("HUSK_FUSE_THREADS"), 1, ULONG_MAX, &n) == 0)
+		return n > MAX_THREADS ? MAX_THREADS : (int)n;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	return cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
 }
 
 static uint64_t readahead_wanted(void)
 {
-	const char *s = getenv("HUSK_FUSE_READAHEAD_KB");
-	if (s && *s) {
-		char *end;
-		long n = strtol(s, &end, 10);
-		if (*end == '\0' && n >= 0)
-			return n > (1L << 20) ? 1ull << 30 : (uint64_t)n << 10;
-	}
+	unsigned long n;
+	if (hk_parse_uint(getenv("HUSK_FUSE_READAHEAD_KB"), 0, ULONG_MAX, &n) == 0)
+		return n > (1UL << 20) ? 1ull << 30 : (uint64_t)n << 10;
 	return (uint64_t)RA_DEFAULT_KB << 10;
 }
 

@@ -47,15 +47,7 @@ static int mount_in(int rootfd, const char *image, const char *path, const char 
 		    unsigned long flags, const char *data, hk_err *err)
 {
 	char p[32];
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
-	};
-	long r;
-	do
-		r = syscall(SYS_openat2, rootfd, path + 1, &how, sizeof(how));
-	while (r < 0 && errno == EAGAIN);
-	cleanup_close int fd = (int)r;
+	cleanup_close int fd = hk_open_in_root_how(rootfd, path, O_PATH | O_DIRECTORY, 0, RESOLVE_NO_SYMLINKS);
 	if (fd < 0 && errno != ELOOP && errno != ENOENT)
 		return hk_fail(err, errno, "%s: mount point in the image", path);
 	if (fd < 0) {
