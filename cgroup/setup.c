@@ -52,6 +52,28 @@ static void ctx_free(cg_ctx *c)
 	free(c);
 }
 
+/* CPUs (k 0) or memory nodes (k 1) that this process can never use
+ * (--cpus 99 on a 2-CPU node, --mems 7 on a 1-node machine) fail here,
+ * named, rather than as EINVAL from sched_setaffinity or set_mempolicy in
+ * the container's pid 1 (after a fallback warning); no check for nodes
+ * where the kernel has no NUMA (ENOSYS). 0, or -1 with *err. */
+static int outside_allowed(int k, const cg_set *set, const char *list, enum hk_input input, hk_err *err)
+{
+	cg_set allowed, both = *set;
+	char buf[CG_SET_STRLEN];
+	memset(&allowed, 0, sizeof(allowed)); /* the kernel fills only its mask's size */
+	if (k == 0 ? sched_getaffinity(0, sizeof(allowed.w), (cpu_set_t *)(void *)allowed.w) < 0
+		   : syscall(SYS_get_mempolicy, NULL, allowed.w, (unsigned long)CG_SET_BITS + 1, NULL,
+			     MPOL_F_MEMS_ALLOWED) < 0)
+		return 0;
+	cg_set_and(&both, &allowed);
+	if (!cg_set_empty(&both))
+		return 0;
+	return hk_fail_in(err, input, 0, k == 0 ? "%s: no CPU husk may run on here (it may use %s)"
+						: "%s: no memory node husk may use here (it may use %s)",
+			  list, cg_set_format(&allowed, buf, sizeof(buf)));
+}
+
 int cg_prepare(const struct cg_opts *o, cg_ctx **out, hk_err *err)
 {
 	*out = NULL;
@@ -109,36 +131,10 @@ int cg_prepare(const struct cg_opts *o, cg_ctx **out, hk_err *err)
 		} else {
 			*sets[k] = s;
 		}
-		/* CPUs that this process can never run on (--cpus 99 on a
-		 * 2-CPU node) fail here, named, rather than as EINVAL from
-		 * sched_setaffinity or the cpuset in the container's pid 1
-		 * (not under --topology: a plan for another machine's) */
-		cg_set allowed;
-		char buf[CG_SET_STRLEN];
-		memset(&allowed, 0, sizeof(allowed)); /* the kernel fills only its mask's size */
-		if (k == 0 && !o->topo_xml && sched_getaffinity(0, sizeof(allowed.w), (cpu_set_t *)(void *)allowed.w) == 0) {
-			cg_set both = *sets[k];
-			cg_set_and(&both, &allowed);
-			if (cg_set_empty(&both)) {
-				ctx_free(c);
-				return hk_fail_in(err, input[k], 0, "%s: no CPU husk may run on here (it may use %s)",
-				                  lists_in[k], cg_set_format(&allowed, buf, sizeof(buf)));
-			}
-		}
-		/* nodes this process may never use (--mems 7 on a 1-node
-		 * machine) likewise, rather than a fallback warning and then
-		 * EINVAL from set_mempolicy; no check where the kernel has no
-		 * NUMA (ENOSYS) */
-		if (k == 1 && !o->topo_xml &&
-		    syscall(SYS_get_mempolicy, NULL, allowed.w, (unsigned long)CG_SET_BITS + 1, NULL,
-			    MPOL_F_MEMS_ALLOWED) == 0) {
-			cg_set both = *sets[k];
-			cg_set_and(&both, &allowed);
-			if (cg_set_empty(&both)) {
-				ctx_free(c);
-				return hk_fail_in(err, input[k], 0, "%s: no memory node husk may use here (it may use %s)",
-				                  lists_in[k], cg_set_format(&allowed, buf, sizeof(buf)));
-			}
+		/* not under --topology: a plan for another machine's */
+		if (!o->topo_xml && outside_allowed(k, sets[k], lists_in[k], input[k], err) < 0) {
+			ctx_free(c);
+			return -1;
 		}
 	}
 	c->mpol = o->mem_policy;

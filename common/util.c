@@ -232,6 +232,17 @@ int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned 
 	return 0;
 }
 
+int hk_nul_line(const char *text, size_t len)
+{
+	const char *nul = memchr(text, '\0', len);
+	if (nul == NULL)
+		return 0;
+	int line = 1;
+	for (const char *p = text; p < nul; p++)
+		line += *p == '\n';
+	return line;
+}
+
 bool hk_has_word(const char *list, const char *w, char sep)
 {
 	size_t wl = strlen(w);

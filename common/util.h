@@ -75,4 +75,8 @@ int hk_pick(const char *s, const char *const *names, int n, hk_err *err);
 /* Parse a decimal unsigned number in [min,max]. Returns 0 or -1. */
 int hk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
+/* The line (from 1) of the first NUL byte in text[0..len), or 0 if there
+ * is none: a text read whole that a NUL would cut short unsaid. */
+int hk_nul_line(const char *text, size_t len);
+
 #endif

@@ -93,14 +93,10 @@ int hk_env_file(struct hk_container *c, const char *path, hk_err *err)
 	if (buf == NULL)
 		return hk_fail_in(err, HK_IN_ENV_FILE, errno, "%s", path);
 	/* a NUL would end the text there: the lines after it lost unsaid */
-	const char *nul = memchr(buf, '\0', len);
-	if (nul) {
-		int line = 1;
-		for (const char *p = buf; p < nul; p++)
-			line += *p == '\n';
+	int nul = hk_nul_line(buf, len);
+	if (nul)
 		return hk_fail_in(err, HK_IN_ENV_FILE, 0, "%s: line %d: a NUL byte, which no variable can hold", path,
-				  line);
-	}
+				  nul);
 	int lineno = 0;
 	char *save = NULL;
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

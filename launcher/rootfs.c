@@ -575,14 +575,11 @@ static int read_meta(int dirfd, const char *name, char **text, hk_err *err)
 				       HK_META_MAX >> 20);
 		return hk_fail(err, errno, "%s", what);
 	}
-	const char *nul = memchr(*text, '\0', len);
+	int nul = hk_nul_line(*text, len);
 	if (nul) {
-		int line = 1;
-		for (const char *p = *text; p < nul; p++)
-			line += *p == '\n';
 		free(*text);
 		*text = NULL;
-		return hk_fail(err, 0, "%s: line %d: a NUL byte, which no value can hold", what, line);
+		return hk_fail(err, 0, "%s: line %d: a NUL byte, which no value can hold", what, nul);
 	}
 	return 0;
 }

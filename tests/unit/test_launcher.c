@@ -209,6 +209,15 @@ START_TEST(parse_uint)
 }
 END_TEST
 
+START_TEST(nul_line)
+{
+	ck_assert_int_eq(hk_nul_line("a\nb\n", 4), 0);
+	ck_assert_int_eq(hk_nul_line("\0a", 2), 1);
+	ck_assert_int_eq(hk_nul_line("a\nb\0c\n", 6), 2);
+	ck_assert_int_eq(hk_nul_line("a\n\n\0", 4), 3);
+}
+END_TEST
+
 /* ---- the step keeper's description (launcher/keeperdesc.c) ---- */
 
 static void same_str(const char *a, const char *b)
@@ -385,6 +394,6 @@ int main(void)
 	Suite *s = suite_create("launcher");
 	unit_case(s, "core", unit_dir_setup, unit_dir_teardown,
 		  (const TTest *[]){ bind_ok, bind_bad, env_add_and_file, config_file, open_in_root_stays_inside,
-				     parse_uint, log_handler, keeper_desc_round_trip, keeper_desc_refused, NULL });
+				     parse_uint, nul_line, log_handler, keeper_desc_round_trip, keeper_desc_refused, NULL });
 	return unit_run(s);
 }
