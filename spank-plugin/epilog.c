@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,7 +154,7 @@ int hs_epilog(spank_t sp, const struct hs_opts *o)
 		waitpid(pid, NULL, 0);
 		return 0;
 	}
-	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+	if (hs_become_user(uid, gid) < 0)
 		_exit(1);
 	/* the job's holders, killed by Slurm, could not remove their entries;
 	 * slurmd runs this once the job's steps, the extern step too, have

@@ -85,6 +85,9 @@ bool hs_image_is_ref(const char *image, bool exists);
 /* Where a named container's writable layers live: /tmp/husk-UID-named, or
  * the user's own /tmp/husk-UID-named.XXXXXX when another user made that. */
 void hs_named_dir(char *buf, size_t len, uid_t uid);
+/* In a child of slurmstepd or slurmd (root): become the job's user, no
+ * supplementary groups. 0, or -1 (then _exit: never run on as root). */
+int hs_become_user(uid_t uid, gid_t gid);
 /* (srun.c) A husk program the plugin runs: beside it in a build tree
  * (TOP/.libs/spank_husk.so, TOP/NAME), else installed in the directory
  * installed (BINDIR for husk, PKGLIBEXECDIR for husk-image). */

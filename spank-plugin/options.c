@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +345,11 @@ static bool named_private(const char *prefix, uid_t uid, char *buf, size_t len)
  * the first by name of those that are the user's (images/cache.c's rule
  * for the runtime directory). Made here when missing and the caller runs
  * as the user (user_init, the epilog's child). */
+int hs_become_user(uid_t uid, gid_t gid)
+{
+	return setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0 ? -1 : 0;
+}
+
 void hs_named_dir(char *buf, size_t len, uid_t uid)
 {
 	char prefix[48], made[64];

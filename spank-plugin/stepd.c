@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
@@ -519,7 +518,7 @@ static void gc_entries(uint32_t job, uid_t uid, gid_t gid)
 	pid_t pid = fork();
 	if (pid == 0) {
 		hk_err err = NULL;
-		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		if (hs_become_user(uid, gid) < 0)
 			_exit(1);
 		_exit(hk_step_gc_job(job, &err) == 0 ? 0 : 2);
 	}
